@@ -1,0 +1,28 @@
+/*
+ * app.h: the commands of the ussdgw binary, each a function taking the parsed options:
+ * the daemon (daemon.c), `try` (try.c), `check` and `-t` (main.c).
+ */
+#ifndef USSDGW_APP_H
+#define USSDGW_APP_H
+
+#include "config.h"
+#include "menu.h"
+
+struct app_opts {
+    struct config cfg;
+    const char *config_path;  /* -c FILE, or NULL */
+    const char *msisdn;       /* try --msisdn */
+    const char *lang;         /* try --lang */
+};
+
+/* Load the menu set of `dir` with the handler registry, printing every problem to
+ * stderr as FILE:LINE:COL. Returns NULL when there were errors. */
+struct menu_set *app_load_menus(const char *dir, const struct config *cfg, int quiet);
+
+/* Run the gateway until SIGTERM/SIGINT. Returns the exit status. */
+int app_daemon(struct app_opts *o);
+
+/* `try DIAL`: one dialog on the real engine and Redis, answers from stdin. */
+int app_try(struct app_opts *o, const char *dial);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * daemon.c: the gateway process: Redis store, dialog flow and one USSD link per
+ * `[link]`, until SIGTERM/SIGINT, which stops new dialogs, lets the steps in flight
+ * finish (bounded), unbinds every link and exits 0.
+ */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "dialog.h"
+#include "log.h"
+#include "store.h"
+#include "ussd_smpp.h"
+
+#define DRAIN_MAX_MS 8000
+
+struct daemon {
+    struct event_base *base;
+    struct dialog_env env;
+    struct ussd_smpp *links[CONFIG_MAX_LINKS];
+    int n_links;
+    int unbinding;
+    struct event *drain_timer;
+    int drain_waited_ms;
+};
+
+static void store_log(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_INFO, "redis", "%s", msg);
+}
+
+static void link_unbound(void *arg)
+{
+    struct daemon *d = arg;
+    if (--d->unbinding == 0)
+        event_base_loopexit(d->base, NULL);
+}
+
+static void drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd;
+    (void)what;
+    if (d->env.inflight > 0 && d->drain_waited_ms < DRAIN_MAX_MS) {
+        struct timeval tv = {0, 20000};
+        d->drain_waited_ms += 20;
+        evtimer_add(d->drain_timer, &tv);
+        return;
+    }
+    log_event(L_INFO, "gateway.unbinding", "in_flight=%d", d->env.inflight);
+    d->unbinding = d->n_links;
+    if (!d->n_links) {
+        event_base_loopexit(d->base, NULL);
+        return;
+    }
+    for (int i = 0; i < d->n_links; i++)
+        ussd_smpp_unbind(d->links[i], link_unbound, d);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)what;
+    if (d->env.draining) {
+        log_event(L_WARN, "gateway.stop_now", "signal=%d", (int)sig);
+        event_base_loopbreak(d->base);
+        return;
+    }
+    log_event(L_INFO, "gateway.stopping", "signal=%d in_flight=%d", (int)sig, d->env.inflight);
+    d->env.draining = 1;
+    drain_tick(-1, 0, d);
+}
+
+int app_daemon(struct app_opts *o)
+{
+    struct config *cfg = &o->cfg;
+    struct daemon d;
+    memset(&d, 0, sizeof d);
+    struct menu_set *set = app_load_menus(cfg->menus, cfg, 0);
+    if (!set)
+        return 1;
+    if (cfg->n_links == 0) {
+        link_config_default(&cfg->links[0], "default");
+        cfg->n_links = 1;
+    }
+    d.base = event_base_new();
+    struct store_opts so = {.timeout_ms = cfg->redis_timeout_ms, .log = store_log};
+    struct store *store = d.base ? store_new(d.base, cfg->redis, &so) : NULL;
+    if (!store) {
+        log_event(L_ERROR, "gateway.redis_config", "redis=%s", cfg->redis);
+        menu_set_free(set);
+        return 1;
+    }
+    dialog_env_init(&d.env, d.base, store, set, cfg);
+    for (int i = 0; i < cfg->n_links; i++) {
+        struct ussd_smpp *u = ussd_smpp_new(d.base, &d.env, &cfg->links[i]);
+        if (!u) {
+            for (int j = 0; j < d.n_links; j++)
+                ussd_smpp_free(d.links[j]);
+            store_free(store);
+            event_base_free(d.base);
+            menu_set_free(set);
+            return 1;
+        }
+        d.links[d.n_links++] = u;
+    }
+    struct event *sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+    struct event *sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+    d.drain_timer = evtimer_new(d.base, drain_tick, &d);
+    if (!sigterm || !sigint || !d.drain_timer)
+        return 1;
+    evsignal_add(sigterm, NULL);
+    evsignal_add(sigint, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    for (int i = 0; i < d.n_links; i++)
+        ussd_smpp_start(d.links[i]);
+    log_event(L_INFO, "gateway.started", "menus=%s menu_version=%s screens=%zu links=%d redis=%s",
+              cfg->menus, set->version, set->n_screens, d.n_links, cfg->redis);
+
+    event_base_dispatch(d.base);
+
+    log_event(L_INFO, "gateway.stopped", "steps=%llu sent=%llu unavailable=%llu busy=%llu",
+              (unsigned long long)d.env.stats.steps, (unsigned long long)d.env.stats.sent,
+              (unsigned long long)d.env.stats.unavailable, (unsigned long long)d.env.stats.busy);
+    /* the store first: steps still waiting on it finish (and fail their replies) while
+     * the links exist */
+    store_free(store);
+    for (int i = 0; i < d.n_links; i++)
+        ussd_smpp_free(d.links[i]);
+    event_free(sigterm);
+    event_free(sigint);
+    event_free(d.drain_timer);
+    event_base_free(d.base);
+    menu_set_free(set);
+    return 0;
+}

@@ -1,0 +1,409 @@
+/*
+ * dialog.c: one step of a dialog, from session load to reply; see dialog.h.
+ *
+ * A step lives in a struct dialog until three things are over: the reply (cb fired),
+ * the Redis request in flight (the store always calls back) and the handler run. The
+ * deadline timer may reply first; whatever finishes later only releases its part.
+ */
+#include "dialog.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+
+struct dialog {
+    struct dialog_env *env;
+    const struct menu_set *set;
+    dialog_reply_fn cb;
+    void *arg;
+    enum dialog_kind kind;
+    struct engine_cfg ecfg;
+    char msisdn[SESSION_MSISDN_MAX];
+    char text[SESSION_VAR_VAL_MAX];
+    char step_id[SESSION_STEP_MAX];
+    char lang[8];
+    char sess_key[256];
+    char resume_key[64];
+    char lang_key[64];
+    char chain[SESSION_MSISDN_MAX];
+    size_t chain_pos;
+    uint32_t loaded_version;
+    int replied;
+    int store_pending;
+    struct handler_run *run;
+    struct event *deadline;
+    struct session s;
+    struct session resume;
+    struct engine_out out;
+};
+
+void dialog_env_init(struct dialog_env *env, struct event_base *base, struct store *store,
+                     const struct menu_set *set, const struct config *cfg)
+{
+    memset(env, 0, sizeof *env);
+    env->base = base;
+    env->store = store;
+    env->set = set;
+    env->cfg = cfg;
+    env->henv.base = base;
+    env->henv.store = store;
+}
+
+static void maybe_free(struct dialog *d)
+{
+    if (!d->replied || d->store_pending || d->run)
+        return;
+    if (d->deadline)
+        event_free(d->deadline);
+    d->env->inflight--;
+    free(d);
+}
+
+static void reply(struct dialog *d, enum dialog_result r, const char *text, int end)
+{
+    if (d->replied)
+        return;
+    d->replied = 1;
+    if (d->deadline)
+        evtimer_del(d->deadline);
+    if (r == DIALOG_SEND)
+        d->env->stats.sent++;
+    else
+        d->env->stats.dropped++;
+    d->cb(d->arg, r, text, end);
+}
+
+/* The final "unavailable" (or other engine message) screen, in the phone's language. */
+static void reply_msg(struct dialog *d, enum menu_msg m)
+{
+    struct engine_out *o = &d->out;
+    if (m == MENU_MSG_UNAVAILABLE)
+        d->env->stats.unavailable++;
+    engine_fail(d->set, &d->ecfg, &d->s, m, o);
+    reply(d, DIALOG_SEND, o->text, 1);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct dialog *d = arg;
+    char m[32];
+    (void)fd;
+    (void)what;
+    log_event(L_WARN, "dialog.deadline", "msisdn=%s screen=%s store_pending=%d handler=%d",
+              log_msisdn(d->msisdn, m, sizeof m), d->s.screen, d->store_pending, d->run != NULL);
+    if (d->run) {
+        handler_run_cancel(d->run);
+        d->run = NULL;
+    }
+    reply_msg(d, MENU_MSG_UNAVAILABLE);
+    maybe_free(d);
+}
+
+static void save(struct dialog *d);
+static void drive(struct dialog *d);
+
+static void on_handler(void *arg, const struct handler_result *res)
+{
+    struct dialog *d = arg;
+    d->run = NULL;
+    if (d->replied) {
+        maybe_free(d);
+        return;
+    }
+    if (strcmp(res->outcome, "error") == 0 || res->message)
+        log_event(L_INFO, "handler.result", "handler=%s outcome=%s", d->out.handler,
+                  res->outcome);
+    engine_resume(d->set, &d->ecfg, &d->s, res, &d->out);
+    drive(d);
+}
+
+static void call_handler(struct dialog *d)
+{
+    struct engine_out *o = &d->out;
+    const struct handler_def *def = handler_find(o->handler);
+    if (!def) {
+        static const struct handler_result missing = {.outcome = "error"};
+        log_event(L_ERROR, "handler.missing", "handler=%s", o->handler);
+        engine_resume(d->set, &d->ecfg, &d->s, &missing, o);
+        return;
+    }
+    struct handler_kv vars[SESSION_MAX_VARS];
+    for (size_t i = 0; i < d->s.n_vars; i++) {
+        vars[i].key = d->s.vars[i].key;
+        vars[i].value = d->s.vars[i].val;
+    }
+    struct handler_req req = {
+        .msisdn = d->s.msisdn,
+        .lang = d->s.lang,
+        .vars = vars,
+        .n_vars = d->s.n_vars,
+        .args = o->args,
+        .n_args = o->n_args,
+    };
+    d->run = handler_run(&d->env->henv, def, &req, d->env->cfg->handler_timeout_ms, on_handler, d);
+    if (!d->run) {
+        static const struct handler_result oom = {.outcome = "error"};
+        engine_resume(d->set, &d->ecfg, &d->s, &oom, o);
+    }
+}
+
+/* Next answer of a dial with chained answers ("*123*1*2#"), or NULL. */
+static const char *next_chained(struct dialog *d, char *buf, size_t n)
+{
+    const char *p = d->chain + d->chain_pos;
+    if (!*p)
+        return NULL;
+    const char *star = strchr(p, '*');
+    size_t l = star ? (size_t)(star - p) : strlen(p);
+    snprintf(buf, n, "%.*s", (int)l, p);
+    d->chain_pos += l + (star ? 1 : 0);
+    return buf;
+}
+
+/* Run the engine's requests until it has a screen to show, then save. */
+static void drive(struct dialog *d)
+{
+    for (;;) {
+        struct engine_out *o = &d->out;
+        if (o->status == ENGINE_CALL) {
+            call_handler(d);
+            if (d->run)
+                return; /* on_handler goes on */
+            continue;
+        }
+        if (o->status == ENGINE_DROP) {
+            reply(d, DIALOG_DROP, NULL, 0);
+            maybe_free(d);
+            return;
+        }
+        char in[SESSION_MSISDN_MAX];
+        if (!o->end && next_chained(d, in, sizeof in)) {
+            engine_input(d->set, &d->ecfg, &d->s, in, NULL, o);
+            continue;
+        }
+        save(d);
+        return;
+    }
+}
+
+static void on_saved(void *arg, int status)
+{
+    struct dialog *d = arg;
+    char m[32];
+    d->store_pending = 0;
+    if (!d->replied) {
+        if (status == STORE_OK) {
+            if (d->kind == DIALOG_ABORT)
+                reply(d, DIALOG_DROP, NULL, 0);
+            else
+                reply(d, DIALOG_SEND, d->out.text, d->out.end);
+        } else if (status == STORE_CONFLICT) {
+            /* another step of this dialog won: this one was a duplicate or a race */
+            d->env->stats.conflicts++;
+            log_event(L_INFO, "dialog.conflict", "msisdn=%s",
+                      log_msisdn(d->msisdn, m, sizeof m));
+            reply(d, DIALOG_DROP, NULL, 0);
+        } else {
+            log_event(L_WARN, "dialog.save_failed", "msisdn=%s",
+                      log_msisdn(d->msisdn, m, sizeof m));
+            reply_msg(d, MENU_MSG_UNAVAILABLE);
+        }
+    }
+    maybe_free(d);
+}
+
+/* One queued SMS as the JSON record the SMS sender reads. */
+static char *sms_record(const struct dialog *d, const struct engine_sms *m)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "to", m->to, "text", m->text, "lang",
+                          d->s.lang, "queued_at", (json_int_t)time(NULL));
+    char *r = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return r;
+}
+
+static void save(struct dialog *d)
+{
+    struct session *s = &d->s;
+    struct engine_out *o = &d->out;
+    const struct config *cfg = d->env->cfg;
+    static char blob[SESSION_BLOB_MAX]; /* the loop is single-threaded; used during the call */
+    s->version = d->loaded_version + 1;
+    long len = session_encode(s, blob, sizeof blob);
+    if (len < 0) {
+        log_event(L_ERROR, "session.too_big", "screen=%s", s->screen);
+        reply_msg(d, MENU_MSG_ERROR);
+        maybe_free(d);
+        return;
+    }
+    struct store_save req = {
+        .sess_key = d->sess_key,
+        .expect_version = d->loaded_version,
+        .blob = blob,
+        .blob_len = (size_t)len,
+        .ttl_s = cfg->session_ttl_s,
+    };
+    /* What the next dial may resume: a dialog cut while waiting somewhere past its first
+     * screen. A finished dialog leaves nothing to resume; an abort keeps the last one. */
+    if (d->kind != DIALOG_ABORT && s->state != SESSION_RESUME_OFFER) {
+        req.resume_key = d->resume_key;
+        if (s->state == SESSION_ACTIVE && (s->n_hist > 0 || strcmp(s->screen, s->home) != 0)) {
+            req.resume_blob = blob;
+            req.resume_blob_len = (size_t)len;
+            req.resume_ttl_s = cfg->session_ttl_s + cfg->resume_window_s;
+        }
+    }
+    if (o->lang_chosen) {
+        req.lang_key = d->lang_key;
+        req.lang = s->lang;
+        req.lang_ttl_s = cfg->lang_ttl_s;
+    }
+    char *sms[STORE_MAX_SMS];
+    int n_sms = 0;
+    for (size_t i = 0; i < o->n_sms && n_sms < STORE_MAX_SMS; i++)
+        if ((sms[n_sms] = sms_record(d, &o->sms[i]))) {
+            req.sms[n_sms] = sms[n_sms];
+            n_sms++;
+        }
+    if (n_sms) {
+        req.sms_queue_key = DIALOG_SMS_QUEUE;
+        req.n_sms = n_sms;
+    }
+    d->store_pending = 1;
+    store_session_save(d->env->store, &req, on_saved, d);
+    for (int i = 0; i < n_sms; i++)
+        free(sms[i]);
+}
+
+/* The version a stored blob carries, even when the rest is unreadable. */
+static uint32_t blob_version(const struct store_blob *b)
+{
+    uint32_t v = 0;
+    for (size_t i = 0; i < b->len && i < 10 && b->p[i] >= '0' && b->p[i] <= '9'; i++)
+        v = v * 10 + (uint32_t)(b->p[i] - '0');
+    return v;
+}
+
+static void on_loaded(void *arg, int status, const struct store_blob *sess,
+                      const struct store_blob *resume, const struct store_blob *lang)
+{
+    struct dialog *d = arg;
+    struct engine_out *o = &d->out;
+    char m[32];
+    d->store_pending = 0;
+    if (d->replied) {
+        maybe_free(d);
+        return;
+    }
+    if (status != STORE_OK) {
+        log_event(L_WARN, "dialog.load_failed", "msisdn=%s", log_msisdn(d->msisdn, m, sizeof m));
+        reply_msg(d, MENU_MSG_UNAVAILABLE);
+        maybe_free(d);
+        return;
+    }
+    int have = sess->p != NULL && session_decode(&d->s, sess->p, sess->len) == 0;
+    d->loaded_version = sess->p ? blob_version(sess) : 0;
+    engine_out_init(o);
+
+    if (d->kind == DIALOG_BEGIN) {
+        if (have && d->s.state != SESSION_ENDED && d->step_id[0] &&
+            strcmp(d->s.last_step, d->step_id) == 0) {
+            reply(d, DIALOG_DROP, NULL, 0); /* the same dial delivered twice */
+            maybe_free(d);
+            return;
+        }
+        const struct session *r = NULL;
+        if (resume->p && session_decode(&d->resume, resume->p, resume->len) == 0)
+            r = &d->resume;
+        char lbuf[8] = "";
+        if (d->lang[0])
+            snprintf(lbuf, sizeof lbuf, "%s", d->lang);
+        else if (lang->p && lang->len < sizeof lbuf)
+            snprintf(lbuf, sizeof lbuf, "%.*s", (int)lang->len, lang->p);
+        d->s.version = d->loaded_version;
+        engine_begin(d->set, &d->ecfg, &d->s, d->msisdn, d->text, lbuf[0] ? lbuf : NULL,
+                     (uint32_t)time(NULL), d->step_id, r, o);
+        snprintf(d->chain, sizeof d->chain, "%s", o->chain);
+        d->chain_pos = 0;
+        drive(d);
+        return;
+    }
+    if (!have) {
+        if (d->kind == DIALOG_ABORT) {
+            reply(d, DIALOG_DROP, NULL, 0);
+        } else {
+            /* expired or never known: nothing to go on from */
+            log_event(L_INFO, "dialog.unknown_session", "msisdn=%s",
+                      log_msisdn(d->msisdn, m, sizeof m));
+            session_init(&d->s, d->msisdn, "", NULL, d->set->version, 0);
+            reply_msg(d, MENU_MSG_ERROR);
+        }
+        maybe_free(d);
+        return;
+    }
+    if (d->kind == DIALOG_ABORT) {
+        if (d->s.state == SESSION_ENDED) {
+            reply(d, DIALOG_DROP, NULL, 0);
+            maybe_free(d);
+            return;
+        }
+        d->s.state = SESSION_ENDED;
+        save(d);
+        return;
+    }
+    engine_input(d->set, &d->ecfg, &d->s, d->text, d->step_id, o);
+    drive(d);
+}
+
+void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_reply_fn cb,
+                 void *arg)
+{
+    struct engine_out busy;
+    struct session tmp;
+    env->stats.steps++;
+    if (env->inflight >= env->cfg->max_dialogs || (env->draining && req->kind == DIALOG_BEGIN)) {
+        env->stats.busy++;
+        session_init(&tmp, req->msisdn, "", req->lang, env->set->version, 0);
+        engine_fail(env->set, req->ecfg, &tmp, env->draining ? MENU_MSG_UNAVAILABLE : MENU_MSG_BUSY, &busy);
+        cb(arg, req->kind == DIALOG_ABORT ? DIALOG_DROP : DIALOG_SEND, busy.text, 1);
+        return;
+    }
+    struct dialog *d = calloc(1, sizeof *d);
+    if (!d) {
+        cb(arg, DIALOG_DROP, NULL, 0);
+        return;
+    }
+    env->inflight++;
+    d->env = env;
+    d->set = env->set;
+    d->cb = cb;
+    d->arg = arg;
+    d->kind = req->kind;
+    d->ecfg = *req->ecfg;
+    session_clean(d->msisdn, sizeof d->msisdn, req->msisdn);
+    session_clean(d->text, sizeof d->text, req->text ? req->text : "");
+    session_clean(d->step_id, sizeof d->step_id, req->step_id ? req->step_id : "");
+    session_clean(d->lang, sizeof d->lang, req->lang ? req->lang : "");
+    snprintf(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:%s:%s:%s", req->ingress,
+             d->msisdn, req->sid ? req->sid : "");
+    snprintf(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:%s", d->msisdn);
+    snprintf(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:%s", d->msisdn);
+    session_init(&d->s, d->msisdn, "", d->lang, d->set->version, 0);
+
+    d->deadline = evtimer_new(env->base, on_deadline, d);
+    if (d->deadline) {
+        int ms = env->cfg->step_timeout_ms;
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        evtimer_add(d->deadline, &tv);
+    }
+    d->store_pending = 1;
+    int begin = req->kind == DIALOG_BEGIN;
+    store_session_load(env->store, d->sess_key, begin ? d->resume_key : NULL,
+                       begin ? d->lang_key : NULL, on_loaded, d);
+}

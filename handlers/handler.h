@@ -1,0 +1,93 @@
+/*
+ * handler.h: the registry of named handlers and their async contract.
+ *
+ * A handler screen (or a menu with `source:`) names a handler; the registry maps that
+ * name to C code. A handler gets the phone number, the language, the session's
+ * variables and its arguments (templates already expanded), does its work without
+ * blocking the event loop, and finishes by calling `done` exactly once with an outcome
+ * ("ok", "not_found", "error", ...), variables to set, list items (for menus built at
+ * run time) and optionally a user-facing message. Everything in the result is only
+ * valid for the duration of the callback: the caller copies what it keeps.
+ *
+ * handler_run wraps any handler with a timer (default 4 s): when it fires the caller
+ * gets outcome "error" with message NULL and the handler's work is cancelled.
+ * handler_run_cancel stops a run: its `done` is then never called.
+ */
+#ifndef USSDGW_HANDLER_H
+#define USSDGW_HANDLER_H
+
+#include <stddef.h>
+
+struct event_base;
+struct store;
+
+#define HANDLER_MAX_ITEMS 64
+#define HANDLER_MAX_SET 16
+
+struct handler_kv {
+    const char *key;
+    const char *value;
+};
+
+struct handler_item {
+    const char *label; /* shown as the option text */
+    const char *value; /* stored into the menu's var when chosen */
+};
+
+struct handler_result {
+    const char *outcome; /* never NULL */
+    const struct handler_kv *set;
+    size_t n_set;
+    const struct handler_item *items;
+    size_t n_items;
+    const char *message; /* user-facing text for the error screen, or NULL */
+};
+
+struct handler_req {
+    const char *msisdn;
+    const char *lang;
+    const struct handler_kv *vars; /* the session's variables */
+    size_t n_vars;
+    const struct handler_kv *args; /* the screen's arguments, expanded */
+    size_t n_args;
+};
+
+/* What handlers may use: the loop and the Redis store. */
+struct handler_env {
+    struct event_base *base;
+    struct store *store;
+};
+
+typedef void (*handler_done_fn)(void *arg, const struct handler_result *res);
+
+/* A running call, owned by the handler until done fires or cancel is called. */
+struct handler_call;
+
+struct handler_def {
+    const char *name;
+    int lists; /* 1: produces items (usable as a menu `source`) */
+    /* Start the work. May call done before returning (then it returns NULL). */
+    struct handler_call *(*start)(const struct handler_env *env, const struct handler_req *req,
+                                  handler_done_fn done, void *arg);
+    /* Stop a call whose done has not fired; done must not fire afterwards. */
+    void (*cancel)(struct handler_call *call);
+};
+
+/* The handler called `name`, or NULL. */
+const struct handler_def *handler_find(const char *name);
+int handler_exists(const char *name);
+
+/* Value of `key` in req->args, or NULL. */
+const char *handler_arg(const struct handler_req *req, const char *key);
+
+struct handler_run;
+
+/* Run `def` with a timer of timeout_ms. `done` fires exactly once (unless cancelled),
+ * always from the event loop, never from inside this call. Returns NULL only when
+ * out of memory (then done never fires). */
+struct handler_run *handler_run(const struct handler_env *env, const struct handler_def *def,
+                                const struct handler_req *req, int timeout_ms,
+                                handler_done_fn done, void *arg);
+void handler_run_cancel(struct handler_run *run);
+
+#endif

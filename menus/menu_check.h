@@ -1,0 +1,45 @@
+/*
+ * menu_check.h: internals shared by the menu loader (menu_load.c), the set-wide checks
+ * (menu_check.c) and the look-ups (menu.c). Not for use outside menus/.
+ */
+#ifndef USSDGW_MENU_CHECK_H
+#define USSDGW_MENU_CHECK_H
+
+#include <stddef.h>
+
+#include "diag.h"
+#include "menu.h"
+#include "menu_load.h"
+
+/* An arena: many allocations freed at once, plus cleanups (pcre2 codes) run at free.
+ * Allocations are zeroed; NULL when out of memory. */
+struct menu_arena;
+struct menu_arena *menu_arena_new(void);
+void *menu_arena_alloc(struct menu_arena *a, size_t n);
+/* Run fn(p) when the arena is freed; when that cannot be recorded, runs it now and
+ * returns -1. */
+int menu_arena_defer(struct menu_arena *a, void (*fn)(void *), void *p);
+void menu_arena_free(struct menu_arena *a); /* NULL is fine */
+
+/* The built-in text of an engine message in language `lang`, or NULL. */
+const char *menu_builtin_msg(const char *lang, enum menu_msg m);
+
+/* 1 when s is a valid screen, variable or handler name: [A-Za-z0-9_.-]{1,63}. */
+int menu_name_ok(const char *s);
+
+/* The candidate closest to `word` by Levenshtein distance when close enough to be a
+ * likely typo, or NULL. */
+const char *menu_closest(const char *word, const char *const *cands, size_t n);
+
+/* Loops of screens that never wait for input (errors) and, with check_reach, screens
+ * no dial string reaches (warnings). skip[i] marks screens whose content could not be
+ * read (their edges are unknown). */
+void menu_check_graph(const struct menu_set *set, const unsigned char *skip, int check_reach,
+                      struct diags *d);
+
+/* Screens whose fixed text and one option (or navigation line, language list, input
+ * error) cannot fit the screen limit, per language. */
+void menu_check_fit(const struct menu_set *set, const unsigned char *skip,
+                    const struct menu_load_opts *o, struct diags *d);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * harness.h: the unit-test harness. Each test is a function; CHECK records a failure
+ * and goes on. Output: one line per test, `PASS <file>:<test>` or
+ * `FAIL <file>:<test>: <where>: <what>`, then `N passed, N failed`. tests/run.sh adds
+ * the PASS/FAIL lines of every program into the final count.
+ */
+#ifndef USSDGW_HARNESS_H
+#define USSDGW_HARNESS_H
+
+#include <stdio.h>
+#include <string.h>
+
+extern int harness_failed_now;
+void harness_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void harness_run(const char *suite, const char *name, void (*fn)(void));
+int harness_finish(void);
+/* Read a whole file into a malloc'd NUL-terminated buffer, or NULL. */
+char *harness_read_file(const char *path, size_t *len);
+/* Compare `got` with the golden file at `path`. With UPDATE_GOLDEN=1 in the
+ * environment, write it instead. Returns 1 when equal. */
+int harness_golden(const char *path, const char *got);
+
+#define CHECK(c) do { if (!(c)) harness_fail(__FILE__, __LINE__, "%s", #c); } while (0)
+#define CHECK_INT(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
+    if (a_ != b_) harness_fail(__FILE__, __LINE__, "%s == %lld, expected %lld", #a, a_, b_); } while (0)
+#define CHECK_STR(a, b) do { const char *a_ = (a), *b_ = (b); \
+    if (!a_ || !b_ || strcmp(a_, b_) != 0) harness_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", \
+        #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } while (0)
+#define RUN(fn) harness_run(__FILE__, #fn, fn)
+
+#endif

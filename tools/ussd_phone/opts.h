@@ -1,0 +1,55 @@
+/*
+ * opts.h: the command line of ussd-phone, parsed into one struct with defaults.
+ */
+#ifndef USSD_PHONE_OPTS_H
+#define USSD_PHONE_OPTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum phone_encoding { PHONE_ENC_GSM = 0, PHONE_ENC_UCS2 };
+
+#define PHONE_MAX_ANSWERS 32
+#define PHONE_ANSWER_MAX 160 /* octets of one scripted answer */
+
+struct phone_opts {
+    /* SMSC side */
+    char listen_host[256];
+    int listen_port;            /* 0: pick a free port */
+    const char *system_id;      /* NULL: accept any */
+    const char *password;       /* NULL: accept any */
+    int enquire_link_s;         /* 0: never */
+    int bind_timeout_s;         /* close a connection that has not bound by then */
+    int receipts;               /* answer registered_delivery with a delivery receipt */
+    int verbose;                /* log every PDU on stderr */
+
+    /* the phone */
+    char msisdn[21];            /* interactive: the phone; load: the first phone */
+    int msisdn_given;
+    const char *service_code;   /* NULL: taken from the dial string */
+    const char *sms_to;         /* destination of /sms */
+    enum phone_encoding encoding;
+    uint8_t gsm_dcs;            /* data_coding for GSM text (0x0F) */
+    int abort_op;               /* ussd_service_op of a user abort (18, end bit set) */
+    int timeout_ms;             /* per dialog step */
+    int wait_bind_s;            /* wait for a bound ESME */
+    int sticky;                 /* keep a dialog on one ESME */
+
+    /* load mode */
+    int load_phones;            /* 0: interactive */
+    const char *dial;
+    char answers[PHONE_MAX_ANSWERS][PHONE_ANSWER_MAX + 1];
+    int n_answers;
+    long dialogs;
+    double duration_s;
+    double rate;                /* steps per second, 0: closed loop */
+};
+
+/* Fill *o from argv. Returns 0 to run, 1 when --help was printed, -1 on a usage error
+ * (message already printed on stderr). */
+int phone_opts_parse(struct phone_opts *o, int argc, char **argv);
+
+/* The usage text. */
+void phone_opts_usage(FILE *f);
+
+#endif

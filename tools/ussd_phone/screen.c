@@ -1,0 +1,259 @@
+/*
+ * screen.c: decoding a gateway message's text by data_coding and laying it out as a
+ * feature-phone screen. No I/O.
+ */
+#include "screen.h"
+
+#include <string.h>
+
+#include "gsm.h"
+
+enum text_kind { KIND_GSM, KIND_UCS2, KIND_LATIN1, KIND_8BIT };
+
+/* SMPP 3.4 data_coding (5.2.19), with the GSM 03.38 coding groups for the values above
+ * 0x0F that USSD centres use. */
+static enum text_kind kind_of(unsigned dc)
+{
+    switch (dc) {
+    case 0x00: case 0x01: case 0x0F:
+        return KIND_GSM;
+    case 0x08:
+        return KIND_UCS2;
+    case 0x03:
+        return KIND_LATIN1;
+    case 0x02: case 0x04:
+        return KIND_8BIT;
+    default:
+        break;
+    }
+    if ((dc & 0xF0) == 0xF0)
+        return (dc & 0x04) ? KIND_8BIT : KIND_GSM;
+    if (dc >= 0x10 && dc <= 0x3F) { /* general data coding: alphabet in bits 3..2 */
+        switch ((dc >> 2) & 3) {
+        case 0: return KIND_GSM;
+        case 1: return KIND_8BIT;
+        case 2: return KIND_UCS2;
+        default: return KIND_8BIT;
+        }
+    }
+    return KIND_LATIN1; /* unknown: show the octets as they are */
+}
+
+/* Length of the UTF-8 sequence starting with byte c (1 for an invalid lead byte). */
+static size_t utf8_len(unsigned char c)
+{
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return 2;
+    if (c >= 0xE0 && c <= 0xEF) return 3;
+    if (c >= 0xF0 && c <= 0xF4) return 4;
+    return 1;
+}
+
+static int utf8_valid(const unsigned char *p, size_t n, size_t avail)
+{
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return 1;
+}
+
+/* Keep \n and printable characters; CR LF and lone CR become \n; other controls
+ * (C0, DEL, C1) and the bidirectional overrides a terminal could be fooled by become
+ * '?'. In place: the text never grows. */
+static void sanitize(char *s)
+{
+    unsigned char *r = (unsigned char *)s, *w = (unsigned char *)s;
+    size_t avail = strlen(s);
+    while (*r) {
+        size_t n = utf8_len(*r);
+        if (n == 1 && *r >= 0x80) {
+            *w++ = '?', r++, avail--;
+            continue;
+        }
+        if (!utf8_valid(r, n, avail)) {
+            *w++ = '?', r++, avail--;
+            continue;
+        }
+        if (n == 1) {
+            unsigned char c = *r;
+            if (c == '\r') {
+                *w++ = '\n';
+                r++, avail--;
+                if (*r == '\n')
+                    r++, avail--;
+                continue;
+            }
+            *w++ = (c == '\n' || (c >= 0x20 && c < 0x7F)) ? c : '?';
+            r++, avail--;
+            continue;
+        }
+        int bad = 0;
+        if (n == 2 && r[0] == 0xC2 && r[1] < 0xA0)
+            bad = 1; /* C1 controls U+0080..U+009F */
+        if (n == 3 && r[0] == 0xE2 && r[1] == 0x80 && r[2] >= 0xAA && r[2] <= 0xAE)
+            bad = 1; /* U+202A..U+202E */
+        if (n == 3 && r[0] == 0xE2 && r[1] == 0x81 && r[2] >= 0xA6 && r[2] <= 0xA9)
+            bad = 1; /* U+2066..U+2069 */
+        if (bad) {
+            *w++ = '?';
+        } else {
+            memmove(w, r, n);
+            w += n;
+        }
+        r += n, avail -= n;
+    }
+    *w = 0;
+}
+
+void screen_decode(const struct smpp_msg *m, size_t skip, struct screen_text *out)
+{
+    const uint8_t *p = m->short_message;
+    size_t n = m->sm_length;
+    memset(out, 0, sizeof(*out));
+    if (n == 0 && m->has_message_payload) {
+        p = m->message_payload;
+        n = m->message_payload_len;
+        out->from_payload = 1;
+        out->truncated = m->message_payload_truncated;
+    }
+    if (n > SMPP_PAYLOAD_MAX)
+        n = SMPP_PAYLOAD_MAX;
+    if (skip > n)
+        skip = n;
+    p += skip;
+    n -= skip;
+    long r = -1;
+    switch (kind_of(m->data_coding)) {
+    case KIND_GSM:
+        out->encoding = "GSM";
+        out->count = n;
+        out->limit = 182;
+        r = gsm_decode(p, n, out->utf8, sizeof(out->utf8));
+        break;
+    case KIND_UCS2:
+        out->encoding = "UCS2";
+        out->count = n / 2;
+        out->limit = 80;
+        r = gsm_decode_ucs2(p, n, out->utf8, sizeof(out->utf8));
+        break;
+    case KIND_LATIN1:
+        out->encoding = "LATIN1";
+        out->count = n;
+        out->limit = 160;
+        r = gsm_decode_latin1(p, n, out->utf8, sizeof(out->utf8));
+        break;
+    case KIND_8BIT:
+        out->encoding = "8BIT";
+        out->count = n;
+        out->limit = 160;
+        r = gsm_decode_latin1(p, n, out->utf8, sizeof(out->utf8));
+        break;
+    }
+    if (r < 0)
+        out->utf8[0] = 0; /* cannot happen with SCREEN_TEXT_MAX, but never show garbage */
+    sanitize(out->utf8);
+}
+
+/* Bounded appending. */
+struct sbuf {
+    char *b;
+    size_t cap, n;
+};
+
+static void put(struct sbuf *s, const char *p, size_t n)
+{
+    if (s->n + 1 >= s->cap)
+        return;
+    size_t room = s->cap - 1 - s->n;
+    if (n > room)
+        n = room;
+    memcpy(s->b + s->n, p, n);
+    s->n += n;
+    s->b[s->n] = 0;
+}
+
+static void puts_(struct sbuf *s, const char *p)
+{
+    put(s, p, strlen(p));
+}
+
+static void rule(struct sbuf *s, int width)
+{
+    for (int i = 0; i < width; i++)
+        put(s, "-", 1);
+    put(s, "\n", 1);
+}
+
+/* One source line, wrapped. */
+static void wrap_line(struct sbuf *s, const char *line, size_t len, int width)
+{
+    for (;;) {
+        /* offset after `width` code points, or the whole line */
+        size_t off = 0;
+        int cps = 0;
+        while (off < len && cps < width) {
+            size_t k = utf8_len((unsigned char)line[off]);
+            off += k <= len - off ? k : len - off;
+            cps++;
+        }
+        if (off >= len) {
+            put(s, line, len);
+            put(s, "\n", 1);
+            return;
+        }
+        /* break at the last space within the width (a space right after it counts) */
+        size_t sp = off;
+        while (sp > 0 && line[sp] != ' ')
+            sp--;
+        size_t cut = off, next = off;
+        if (line[sp] == ' ' && sp > 0) {
+            cut = sp;
+            next = sp;
+            while (next < len && line[next] == ' ')
+                next++;
+        }
+        while (cut > 0 && line[cut - 1] == ' ')
+            cut--;
+        put(s, line, cut);
+        put(s, "\n", 1);
+        line += next;
+        len -= next;
+        if (len == 0)
+            return;
+    }
+}
+
+size_t screen_render(const struct screen_text *t, int width, char *buf, size_t cap)
+{
+    struct sbuf s = {buf, cap, 0};
+    if (!cap)
+        return 0;
+    buf[0] = 0;
+    if (width < 8)
+        width = 8;
+    rule(&s, width);
+    const char *p = t->utf8;
+    for (;;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        wrap_line(&s, p, len, width);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    rule(&s, width);
+    char foot[96];
+    snprintf(foot, sizeof(foot), "[%s %zu/%zu%s%s]\n", t->encoding ? t->encoding : "?", t->count, t->limit,
+             t->count > t->limit ? " too long" : "", t->truncated ? " truncated" : "");
+    puts_(&s, foot);
+    return s.n;
+}
+
+void screen_one_line(char *utf8)
+{
+    for (char *p = utf8; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+}

@@ -35,7 +35,9 @@
 struct req {
     struct req *prev, *next;
     struct smpp_link *link;
+    uint32_t cmd;
     uint32_t seq; /* while in the window */
+    int in_window;
     int flags;
     int resends;
     smpp_resp_cb cb;
@@ -367,8 +369,10 @@ static void free_conn_events(struct smpp_link *l)
     if (l->fd >= 0)
         close(l->fd);
     l->fd = -1;
-    evbuffer_drain(l->in, evbuffer_get_length(l->in));
-    evbuffer_drain(l->out, evbuffer_get_length(l->out));
+    if (l->in)
+        evbuffer_drain(l->in, evbuffer_get_length(l->in));
+    if (l->out)
+        evbuffer_drain(l->out, evbuffer_get_length(l->out));
 }
 
 static void schedule_reconnect(struct smpp_link *l, enum retry_kind retry)
@@ -568,7 +572,7 @@ static void write_cb(evutil_socket_t fd, short what, void *arg)
 static struct req *find_in_window(struct smpp_link *l, uint32_t seq)
 {
     for (struct req *r = l->window.head; r; r = r->next)
-        if (r->seq == seq)
+        if (r->seq == seq && seq != 0)
             return r;
     return NULL;
 }
@@ -581,9 +585,10 @@ static void send_req(struct smpp_link *l, struct req *r)
     r->pdu[14] = (uint8_t)(r->seq >> 8);
     r->pdu[15] = (uint8_t)r->seq;
     list_push_tail(&l->window, r);
+    r->in_window = 1;
     arm(r->timer, l->cfg.response_timeout_ms);
-    lg(l, SMPP_LOG_DEBUG, "event=send cmd=%s seq=%u", smpp_command_name(((uint32_t)r->pdu[4] << 24) |
-       ((uint32_t)r->pdu[5] << 16) | ((uint32_t)r->pdu[6] << 8) | r->pdu[7]), (unsigned)r->seq);
+    lg(l, SMPP_LOG_DEBUG, "event=send cmd=%s seq=%u resend=%d", smpp_command_name(r->cmd), (unsigned)r->seq,
+       r->resends);
     send_bytes(l, r->pdu, r->len); /* a write error kills the link: r then fails with it */
 }
 
@@ -599,10 +604,8 @@ static void pump(struct smpp_link *l)
                     arm(l->t_tps, (long)((l->next_send_us - now + 999) / 1000));
                 return;
             }
-            uint64_t gap = 1000000u / (uint64_t)l->cfg.tps;
-            l->next_send_us = (l->next_send_us > now - gap ? l->next_send_us : now) + gap;
-            if (l->next_send_us < now)
-                l->next_send_us = now + gap;
+            /* strict spacing: never more than tps sends in any second */
+            l->next_send_us = now + 1000000u / (uint64_t)l->cfg.tps;
         }
         struct req *r = l->queue.head;
         list_remove(&l->queue, r);
@@ -636,8 +639,7 @@ static void req_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct smpp_link *l = r->link;
     (void)fd, (void)what;
     ENTER(l);
-    int in_window = find_in_window(l, r->seq) == r && r->seq != 0;
-    if (in_window) {
+    if (r->in_window) {
         list_remove(&l->window, r);
         lg(l, SMPP_LOG_WARN, "event=response_timeout seq=%u", (unsigned)r->seq);
     } else {
@@ -662,7 +664,7 @@ uint32_t smpp_link_submit(struct smpp_link *l, const struct smpp_msg *m, int fla
         return SMPP_LOCAL_LINK_DOWN;
     if (!m || (m->command_id != SMPP_CMD_SUBMIT_SM && m->command_id != SMPP_CMD_DATA_SM))
         return SMPP_LOCAL_ENCODE;
-    if (l->queue.n >= l->cfg.queue_max && l->window.n >= l->cfg.window)
+    if (l->queue.n >= l->cfg.queue_max)
         return SMPP_LOCAL_QUEUE_FULL;
     uint8_t buf[SMPP_ENCODE_CAP];
     size_t len = 0;
@@ -683,6 +685,7 @@ uint32_t smpp_link_submit(struct smpp_link *l, const struct smpp_msg *m, int fla
         return SMPP_LOCAL_QUEUE_FULL;
     }
     r->link = l;
+    r->cmd = m->command_id;
     r->flags = flags;
     r->cb = cb;
     r->arg = arg;
@@ -698,6 +701,7 @@ uint32_t smpp_link_submit(struct smpp_link *l, const struct smpp_msg *m, int fla
 static void on_req_resp(struct smpp_link *l, struct req *r, const struct smpp_msg *resp)
 {
     list_remove(&l->window, r);
+    r->in_window = 0;
     evtimer_del(r->timer);
     uint32_t st = resp->command_status;
     if ((st == SMPP_ESME_RTHROTTLED || st == SMPP_ESME_RMSGQFUL) && !(r->flags & SMPP_FAIL_FAST) &&
@@ -774,16 +778,22 @@ static void on_bind_resp(struct smpp_link *l, const struct smpp_msg *m)
         pump(l);
 }
 
-/* Unbind state machine: drain, then unbind, then close. */
+/* Unbind: drain the window (bounded), send unbind, wait for unbind_resp (bounded). */
+static void unbind_send(struct smpp_link *l)
+{
+    l->unbind = UNB_WAIT_RESP;
+    l->unbind_seq = take_seq(l);
+    arm(l->t_unbind, l->cfg.response_timeout_ms);
+    lg(l, SMPP_LOG_INFO, "event=unbind_sent seq=%u outstanding=%d", (unsigned)l->unbind_seq, l->window.n);
+    send_simple(l, SMPP_CMD_UNBIND, 0, l->unbind_seq);
+}
+
+/* Called whenever the window shrinks. */
 static void unbind_progress(struct smpp_link *l)
 {
-    if (l->unbind == UNB_DRAIN && l->window.n == 0 && l->fd >= 0 && !l->dying) {
-        l->unbind = UNB_WAIT_RESP;
-        l->unbind_seq = take_seq(l);
-        arm(l->t_unbind, l->cfg.response_timeout_ms);
-        send_simple(l, SMPP_CMD_UNBIND, 0, l->unbind_seq);
-        lg(l, SMPP_LOG_INFO, "event=unbind_sent seq=%u", (unsigned)l->unbind_seq);
-    }
+    if (l->unbind == UNB_DRAIN && l->state == SMPP_LINK_UNBINDING && l->window.n == 0 && !l->dying &&
+        !evtimer_pending(l->t_done, NULL))
+        unbind_send(l);
 }
 
 static void unbind_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -791,48 +801,34 @@ static void unbind_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct smpp_link *l = arg;
     (void)fd, (void)what;
     ENTER(l);
-    switch (l->unbind) {
-    case UNB_DRAIN:
-        if (l->state != SMPP_LINK_UNBINDING || l->fd < 0) {
-            /* not bound: nothing to say to the SMSC */
-            close_conn(l, "stopped", RETRY_NONE);
-        } else if (l->window.n == 0) {
-            unbind_progress(l);
-        } else if (l->t_unbind && evtimer_pending(l->t_unbind, NULL) == 0) {
-            lg(l, SMPP_LOG_WARN, "event=drain_timeout outstanding=%d", l->window.n);
-            l->window.n = l->window.n; /* keep them: they fail when the link closes */
-            l->unbind = UNB_DRAIN;
-            /* send the unbind regardless */
-            l->unbind = UNB_WAIT_RESP;
-            l->unbind_seq = take_seq(l);
-            arm(l->t_unbind, l->cfg.response_timeout_ms);
-            send_simple(l, SMPP_CMD_UNBIND, 0, l->unbind_seq);
-        }
-        break;
-    case UNB_WAIT_RESP:
+    if (l->unbind == UNB_DRAIN) {
+        /* outstanding requests fail with the link when it closes */
+        lg(l, SMPP_LOG_WARN, "event=drain_timeout outstanding=%d", l->window.n);
+        unbind_send(l);
+    } else if (l->unbind == UNB_WAIT_RESP) {
         lg(l, SMPP_LOG_WARN, "event=unbind_timeout");
         close_conn(l, "unbind timeout", RETRY_NONE);
-        break;
-    default:
-        break;
     }
     leave(l);
 }
 
-static void done_cb(evutil_socket_t fd, short what, void *arg)
+/* First step of smpp_link_unbind, from the loop. */
+static void unbind_start_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct smpp_link *l = arg;
     (void)fd, (void)what;
     ENTER(l);
-    if (l->unbind == UNB_DRAIN && (l->state != SMPP_LINK_UNBINDING || l->fd < 0)) {
-        close_conn(l, "stopped", RETRY_NONE);
-    } else if (l->unbind == UNB_DRAIN) {
-        fail_list(&l->queue, SMPP_LOCAL_UNBINDING);
-        if (!l->free_pending) {
-            if (l->window.n == 0)
-                unbind_progress(l);
-            else
-                arm(l->t_unbind, l->cfg.drain_timeout_ms);
+    if (l->unbind == UNB_DRAIN) {
+        if (l->state != SMPP_LINK_UNBINDING || l->fd < 0 || l->dying) {
+            close_conn(l, "stopped", RETRY_NONE); /* not bound: nothing to tell the SMSC */
+        } else {
+            fail_list(&l->queue, SMPP_LOCAL_UNBINDING);
+            if (!l->free_pending && l->unbind == UNB_DRAIN) {
+                if (l->window.n == 0)
+                    unbind_send(l);
+                else
+                    arm(l->t_unbind, l->cfg.drain_timeout_ms);
+            }
         }
     }
     leave(l);
@@ -874,7 +870,7 @@ static void handle_bad_pdu(struct smpp_link *l, const struct smpp_check *c, int 
     if (c->command_id & SMPP_CMD_RESP_BIT) {
         /* never answer a response; fail the request it meant, if any */
         struct req *r = find_in_window(l, c->sequence);
-        if (r && c->sequence) {
+        if (r) {
             list_remove(&l->window, r);
             complete(r, SMPP_LOCAL_BAD_RESP, NULL);
         }
@@ -950,7 +946,9 @@ static void handle_pdu(struct smpp_link *l, const uint8_t *p, size_t len)
     case SMPP_CMD_DATA_SM_RESP:
     case SMPP_CMD_GENERIC_NACK: {
         if (m.command_id == SMPP_CMD_GENERIC_NACK) {
-            /* a nack may answer any of our requests */
+            /* a nack may answer any of our requests; one saying "OK" makes no sense */
+            if (m.command_status == 0)
+                m.command_status = SMPP_ESME_RUNKNOWNERR;
             if (l->bind_seq && m.sequence == l->bind_seq) {
                 on_bind_resp(l, &m);
                 return;
@@ -967,11 +965,9 @@ static void handle_pdu(struct smpp_link *l, const uint8_t *p, size_t len)
                 return;
             }
         }
-        struct req *r = m.sequence ? find_in_window(l, m.sequence) : NULL;
+        struct req *r = find_in_window(l, m.sequence);
         if (r) {
-            uint32_t sent = ((uint32_t)r->pdu[4] << 24) | ((uint32_t)r->pdu[5] << 16) | ((uint32_t)r->pdu[6] << 8) |
-                            r->pdu[7];
-            if (m.command_id == SMPP_CMD_GENERIC_NACK || m.command_id == (sent | SMPP_CMD_RESP_BIT)) {
+            if (m.command_id == SMPP_CMD_GENERIC_NACK || m.command_id == (r->cmd | SMPP_CMD_RESP_BIT)) {
                 on_req_resp(l, r, &m);
                 if (!l->free_pending) {
                     pump(l);
@@ -1000,15 +996,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     ENTER(l);
     int n = evbuffer_read(l->in, fd, 65536);
-    if (n == 0) {
-        lg(l, SMPP_LOG_WARN, "event=peer_closed");
-        kill_conn(l, "peer closed", RETRY_NORMAL);
-    } else if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            lg(l, SMPP_LOG_WARN, "event=read_error error=\"%s\"", strerror(errno));
-            kill_conn(l, "read error", RETRY_NORMAL);
-        }
-    }
+    int e = errno;
     /* Complete PDUs at the front of the buffer, one by one. */
     while (!l->dying && !l->free_pending && l->fd >= 0) {
         size_t have = evbuffer_get_length(l->in), plen = 0;
@@ -1033,6 +1021,14 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
         /* handle_pdu only marks the connection dying, so the buffer is still ours */
         if (l->fd >= 0)
             evbuffer_drain(l->in, plen);
+    }
+    /* what arrived before an end of stream has been handled above */
+    if (n == 0) {
+        lg(l, SMPP_LOG_WARN, "event=peer_closed");
+        kill_conn(l, "peer closed", RETRY_NORMAL);
+    } else if (n < 0 && e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
+        lg(l, SMPP_LOG_WARN, "event=read_error error=\"%s\"", strerror(e));
+        kill_conn(l, "read error", RETRY_NORMAL);
     }
     leave(l);
 }
@@ -1135,7 +1131,7 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
     l->t_tps = evtimer_new(base, tps_cb, l);
     l->t_unbind = evtimer_new(base, unbind_timer_cb, l);
     l->t_drop = evtimer_new(base, drop_timer_cb, l);
-    l->t_done = evtimer_new(base, done_cb, l);
+    l->t_done = evtimer_new(base, unbind_start_cb, l);
     if (!l->s_name || !l->s_host || !l->s_system_id || !l->s_password || !l->s_system_type || !l->s_address_range ||
         !l->in || !l->out || !l->t_reconnect || !l->t_enquire || !l->t_enq_resp || !l->t_bind || !l->t_pause ||
         !l->t_tps || !l->t_unbind || !l->t_drop || !l->t_done) {

@@ -207,7 +207,7 @@ static size_t num_len(size_t v)
 }
 
 /* Serialise a command in RESP; the buffer is malloc'd. 0 on success. */
-static int resp_build(int argc, const char **argv, const size_t *argvlen, char **out, size_t *outlen)
+static int resp_build(int argc, const char *const *argv, const size_t *argvlen, char **out, size_t *outlen)
 {
     size_t total = 1 + num_len((size_t)argc) + 2;
     for (int i = 0; i < argc; i++) {
@@ -881,7 +881,7 @@ void store_stats(const struct store *s, struct store_stats *out)
         memset(out, 0, sizeof *out);
 }
 
-void store_cmd(struct store *s, store_reply_cb cb, void *arg, int argc, const char **argv,
+void store_cmd(struct store *s, store_reply_cb cb, void *arg, int argc, const char *const *argv,
                const size_t *argvlen)
 {
     union req_cb u = {.cmd = cb};
@@ -953,7 +953,7 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
     const char *argv[3 + 4 + 2 + 6 + STORE_MAX_SMS];
     size_t lens[sizeof argv / sizeof argv[0]];
     char nkeys[8], mode[5], ver[24], ttl[3][24];
-    int argc = 0, nk = 0;
+    int argc = 0, nk;
     if (!r)
         return;
     if (!q || !q->sess_key || q->n_sms < 0 || q->n_sms > STORE_MAX_SMS ||
@@ -968,17 +968,20 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
         }
 #define ARG(p, n) (argv[argc] = (p), lens[argc++] = (n))
 #define SARG(p) ARG((p), strlen(p))
+    nk = 1 + !!q->resume_key + !!q->lang_key + (q->n_sms > 0);
+    snprintf(nkeys, sizeof nkeys, "%d", nk);
+    nk = 1 + (q->resume_key != NULL) + (q->lang_key != NULL) + (q->n_sms > 0);
+    snprintf(nkeys, sizeof nkeys, "%d", nk);
     SARG("EVALSHA");
     SARG(s->sha);
     SARG(nkeys);
-    SARG(q->sess_key), nk++;
+    SARG(q->sess_key);
     if (q->resume_key)
-        SARG(q->resume_key), nk++;
+        SARG(q->resume_key);
     if (q->lang_key)
-        SARG(q->lang_key), nk++;
+        SARG(q->lang_key);
     if (q->n_sms > 0)
-        SARG(q->sms_queue_key), nk++;
-    snprintf(nkeys, sizeof nkeys, "%d", nk);
+        SARG(q->sms_queue_key);
     mode[0] = q->blob ? 'S' : 'D';
     mode[1] = !q->resume_key ? '-' : q->resume_blob ? 'S' : 'D';
     mode[2] = q->lang_key ? 'S' : '-';

@@ -135,7 +135,7 @@ void store_stats(const struct store *s, struct store_stats *out);
  * Commands that change the connection's protocol state (SUBSCRIBE and friends, MONITOR,
  * QUIT, RESET, HELLO, SYNC, PSYNC, CLIENT REPLY) are refused with STORE_ERR. Blocking
  * commands must block for less than the timeout. */
-void store_cmd(struct store *s, store_reply_cb cb, void *arg, int argc, const char **argv,
+void store_cmd(struct store *s, store_reply_cb cb, void *arg, int argc, const char *const *argv,
                const size_t *argvlen);
 
 /* Same, with a hiredis format string: %s a C string, %b a (pointer, size_t) pair. */

@@ -303,7 +303,11 @@ static void enter(struct ctx *c, int idx)
 /* Leave the current screen for idx, remembering it for Back. */
 static void go(struct ctx *c, int idx)
 {
-    session_push(c->s, c->s->screen);
+    /* arriving home by a menu's own route is going home: nothing to go back to */
+    if (idx >= 0 && strcmp(c->set->screens[idx].name, c->s->home) == 0)
+        c->s->n_hist = 0;
+    else
+        session_push(c->s, c->s->screen);
     enter(c, idx);
 }
 

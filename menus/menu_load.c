@@ -839,8 +839,8 @@ static int get_text(struct loader *L, const struct ynode *n, struct menu_text *t
         int li = menu_find_lang(set, code);
         if (li < 0) {
             if (L->settings_file < 0)
-                err(L, n->kids[i], "language '%s' is not declared: only en is, since no file "
-                                   "has settings: languages", code);
+                err(L, n->kids[i], "language '%s' is not declared (with no settings: languages, "
+                                   "the only language is %s)", code, L->declared);
             else
                 err(L, n->kids[i], "language '%s' is not declared in settings: languages "
                                    "(declared: %s)", code, L->declared);

@@ -283,16 +283,13 @@ static int render_base_flags(const struct render_nav *nav, size_t page)
     return (page > 0 || nav->back ? RENDER_BACK : 0) | (nav->home ? RENDER_HOME : 0);
 }
 
-/* If the whole page does not fit (only when its navigation line alone is too long),
- * cut it from the end. Returns 1 when it cut. */
-static int render_enforce(char *out, const struct render_limits *lim)
+/* Every character costs at least one septet or unit and takes at most 4 bytes, so a
+ * longer piece of text cannot fit: no need to measure (or even scan) all of it. */
+static size_t render_max_bytes(const struct render_limits *lim)
 {
-    size_t len = strlen(out);
+    int most = lim->gsm > lim->ucs2 ? lim->gsm : lim->ucs2;
 
-    if (gsm_fits(out, len, lim->gsm, lim->ucs2))
-        return 0;
-    render_truncate(out, lim);
-    return 1;
+    return 4 * (size_t)(most > 0 ? most : 0) + 4;
 }
 
 /* ---- menus ---- */
@@ -391,54 +388,44 @@ static void render_menu_page(const struct render_menu_ctx *m, size_t i, size_t p
 }
 
 /* Header and label lengths to show on a page that does not fit as is, each followed
- * by "..." when cut (RENDER_NONE: shown whole). */
+ * by "..." when cut (RENDER_NONE: shown whole). The label is cut first; the header
+ * only when it is too long even for "N. ..." beside it. */
 static void render_menu_cuts(const struct render_menu_ctx *m, size_t page,
                              const struct render_mpage *pg, size_t *hcut, size_t *lcut)
 {
     int has_header = page == 0 && m->header_len;
     struct render_cost bar = render_bar_cost(&m->bar, pg->flags);
-    struct render_cost empty = {0, 0, 0, 1}, base, opt = {0, 0, 0, 0};
-    const char *label = pg->count ? render_label(m, pg->first) : "";
-    size_t label_len = strlen(label), c;
+    struct render_cost empty = {0, 0, 0, 1}, base = {0, 0, 0, 0}, opt = {0, 0, 0, 0};
 
     *hcut = *lcut = RENDER_NONE;
-    if (pg->count)
-        opt = render_option_cost(m, pg->first);
-    /* When the option fits without the header, the header is what is too long. */
-    if (has_header && render_fits_with(opt, &bar, m->lim)) {
-        base = empty;
-        render_add_line(&base, &opt);
+    if (pg->count) {
+        const char *label = render_label(m, pg->first);
+        size_t prefix = render_digits(pg->first + 1) + 2; /* "N. " */
+
+        if (has_header)
+            render_add_line(&base, &m->header_cost);
         render_add_line(&base, &bar);
-        c = render_cut(m->header, m->header_len, base, RENDER_DOTS, RENDER_NONE, m->lim);
-        if (c != RENDER_NONE) {
-            *hcut = c;
+        render_add_line(&base, &empty);
+        render_add_plain(&base, prefix);
+        *lcut = render_cut(label, strlen(label), base, RENDER_DOTS, RENDER_NONE, m->lim);
+        if (*lcut != RENDER_NONE)
             return;
+        opt = render_option_cost(m, pg->first);
+        if (!render_fits_with(opt, &bar, m->lim)) {
+            /* Even alone the option needs cutting: keep only "N. ...". */
+            *lcut = 0;
+            opt = empty;
+            render_add_plain(&opt, prefix + strlen(RENDER_DOTS));
         }
     }
-    if (!pg->count)
+    if (!has_header)
         return;
-    /* Cut the label, after "N. ", with the whole header. */
-    base = (struct render_cost){0, 0, 0, 0};
-    if (has_header)
-        render_add_line(&base, &m->header_cost);
-    render_add_line(&base, &bar);
-    render_add_line(&base, &empty);
-    render_add_plain(&base, render_digits(pg->first + 1) + 2);
-    c = render_cut(label, label_len, base, RENDER_DOTS, RENDER_NONE, m->lim);
-    if (c != RENDER_NONE || !has_header) {
-        *lcut = c == RENDER_NONE ? 0 : c;
-        return;
-    }
-    /* Both too long: keep "N. ..." and cut the header. */
-    *lcut = 0;
     base = empty;
-    opt = empty;
-    render_add_plain(&opt, render_digits(pg->first + 1) + 2 + strlen(RENDER_DOTS));
     render_add_line(&base, &opt);
     render_add_line(&base, &bar);
     *hcut = render_cut(m->header, m->header_len, base, RENDER_DOTS, RENDER_NONE, m->lim);
     if (*hcut == RENDER_NONE)
-        *hcut = 0;
+        *hcut = 0; /* the nav line alone is too long: cut from the end below */
 }
 
 static void render_menu_write(const struct render_menu_ctx *m, size_t page,
@@ -514,8 +501,9 @@ int render_menu(const char *header, const char *const *labels, size_t n, size_t 
     render_menu_write(&m, page, &want, &w);
     if (want.cut) {
         rc = -1;
+        /* Last resort, when the nav line alone is too long: cut the page's end. */
         if (w.cap)
-            render_enforce(w.buf, m.lim);
+            render_truncate(w.buf, m.lim);
     }
     if (w.cut)
         rc = -1;
@@ -542,10 +530,7 @@ static void render_text_page(const char *t, size_t end, size_t i, size_t page,
     struct render_cost acc = {0, 0, 0, 1};
     size_t pos = i, best = RENDER_NONE, j;
     int gallop = 1;
-    /* Every character costs at least one septet or unit and takes at most 4 bytes, so
-     * a longer piece cannot fit: no need to measure (or even scan) all of it. */
-    size_t max_bytes = 4 * (size_t)(lim->gsm > lim->ucs2 ? (lim->gsm > 0 ? lim->gsm : 0)
-                                                         : (lim->ucs2 > 0 ? lim->ucs2 : 0)) + 4;
+    size_t max_bytes = render_max_bytes(lim);
 
     pg->from = i;
     pg->cut = 0;
@@ -657,8 +642,9 @@ int render_text(const char *text, size_t page, const struct render_nav *nav,
     render_bar_write(&w, &lines, &bar, want.flags);
     if (want.cut) {
         rc = -1;
+        /* Last resort, when the nav line alone is too long: cut the page's end. */
         if (w.cap)
-            render_enforce(w.buf, lim);
+            render_truncate(w.buf, lim);
     }
     if (w.cut)
         rc = -1;

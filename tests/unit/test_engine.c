@@ -4,6 +4,7 @@
  * serialised form, as it does through Redis. Handlers are the built-in ones, which
  * finish inside start(), so the engine is driven without an event loop.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,9 +122,13 @@ struct walk {
     size_t n;
 };
 
-static void logf_(struct walk *w, const char *fmt, const char *a)
+static void logf_(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct walk *w, const char *fmt, ...)
 {
-    int r = snprintf(w->log + w->n, sizeof w->log - w->n, fmt, a);
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(w->log + w->n, sizeof w->log - w->n, fmt, ap);
+    va_end(ap);
     if (r > 0 && (size_t)r < sizeof w->log - w->n)
         w->n += (size_t)r;
 }
@@ -167,7 +172,9 @@ static void settle(struct walk *w)
     CHECK(n > 0);
     struct session copy;
     CHECK_INT(session_decode(&copy, blob, (size_t)n), 0);
-    CHECK(memcmp(&copy, &w->s, sizeof copy) == 0);
+    char again[SESSION_BLOB_MAX];
+    long m = session_encode(&copy, again, sizeof again);
+    CHECK(m == n && memcmp(blob, again, (size_t)n) == 0);
     w->s = copy;
 }
 

@@ -325,6 +325,23 @@ static void test_header_too_long(void)
                           &count), 0);
     CHECK_STR(out, "2. No\n0 Back");
 
+    /* A header that fits and a label that does not: the label is cut, not the header. */
+    char mid_header[101], mid_label[101];
+    memset(mid_header, 'h', 100);
+    mid_header[100] = '\0';
+    memset(mid_label, 'l', 100);
+    mid_label[100] = '\0';
+    const char *mid[2] = {mid_label, "No"};
+    CHECK_INT(render_menu(mid_header, mid, 2, 0, &nav, &lim_std, out, sizeof out, &np, &first,
+                          &count), -1);
+    CHECK(page_fits(out, &lim_std));
+    CHECK_INT(strlen(out), 182);
+    CHECK(line_of(out, 0, line, sizeof line));
+    CHECK_STR(line, mid_header);
+    CHECK(line_of(out, 1, line, sizeof line));
+    CHECK(strncmp(line, "1. lll", 6) == 0 && strcmp(line + strlen(line) - 4, "l...") == 0);
+    CHECK_INT(strlen(line), 182 - 101 - 16);
+
     /* Header and label both too long: everything still fits, with the nav line. */
     char label[300];
     memset(label, 'l', sizeof label - 1);

@@ -16,8 +16,8 @@
  * Callback contract, for every request function below (as in hiredis):
  *   - the callback fires exactly once per request;
  *   - never from inside the call that made the request (immediate failures are
- *     deferred to the event loop); the one exception: a request made after store_free
- *     was called (from a callback) fails at once;
+ *     deferred to the event loop); the exceptions: a request made after store_free was
+ *     called (from a callback), or when no memory is left, fails at once;
  *   - replies and blobs passed to it are valid only for the duration of the callback;
  *   - a callback may make new requests and may call store_free.
  *
@@ -123,7 +123,9 @@ struct store_save {
 struct store *store_new(struct event_base *base, const char *addr, const struct store_opts *o);
 
 /* Free the store. Every request whose callback has not fired yet gets STORE_ERR (its
- * blobs/reply NULL) before this returns. NULL is fine; so is a call from a callback. */
+ * blobs/reply NULL) before this returns. NULL is fine; so is a call from a callback of
+ * this store (the memory is then released when that callback returns). Call it before
+ * event_base_free of the base. */
 void store_free(struct store *s);
 
 /* 1 when a connection to Redis is up. */

@@ -4,6 +4,7 @@
  */
 #include "screen.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "gsm.h"
@@ -62,7 +63,7 @@ static int utf8_valid(const unsigned char *p, size_t n, size_t avail)
 /* Keep \n and printable characters; CR LF and lone CR become \n; other controls
  * (C0, DEL, C1) and the bidirectional overrides a terminal could be fooled by become
  * '?'. In place: the text never grows. */
-static void sanitize(char *s)
+void screen_sanitize(char *s)
 {
     unsigned char *r = (unsigned char *)s, *w = (unsigned char *)s;
     size_t avail = strlen(s);
@@ -153,7 +154,7 @@ void screen_decode(const struct smpp_msg *m, size_t skip, struct screen_text *ou
     }
     if (r < 0)
         out->utf8[0] = 0; /* cannot happen with SCREEN_TEXT_MAX, but never show garbage */
-    sanitize(out->utf8);
+    screen_sanitize(out->utf8);
 }
 
 /* Bounded appending. */
@@ -256,4 +257,49 @@ void screen_one_line(char *utf8)
     for (char *p = utf8; *p; p++)
         if (*p == '\n')
             *p = ' ';
+}
+
+/* A concatenation UDH at the start of the text (esm_class UDHI): its length to skip and
+ * the part numbers. Returns 0 when there is no usable UDH. */
+static size_t parse_udh(const struct smpp_msg *m, unsigned *part, unsigned *total)
+{
+    const uint8_t *p = m->short_message;
+    size_t n = m->sm_length;
+    if (n == 0 && m->has_message_payload)
+        p = m->message_payload, n = m->message_payload_len;
+    *part = *total = 0;
+    if (!(m->esm_class & 0x40) || n < 1 || (size_t)p[0] + 1 > n)
+        return 0;
+    size_t udhl = p[0];
+    for (size_t i = 1; i + 1 < udhl + 1;) {
+        uint8_t iei = p[i], iel = p[i + 1];
+        if (i + 2 + iel > udhl + 1)
+            break;
+        if (iei == 0x00 && iel == 3)
+            *total = p[i + 3], *part = p[i + 4];
+        else if (iei == 0x08 && iel == 4)
+            *total = p[i + 4], *part = p[i + 5];
+        i += 2 + (size_t)iel;
+    }
+    return udhl + 1;
+}
+
+size_t screen_sms_line(const struct smpp_msg *m, char *buf, size_t cap)
+{
+    static struct screen_text t; /* large: kept off the stack; one thread */
+    unsigned part, total;
+    size_t skip = parse_udh(m, &part, &total);
+    screen_decode(m, skip, &t);
+    screen_one_line(t.utf8);
+    char parts[32] = "";
+    if (total)
+        snprintf(parts, sizeof(parts), " (part %u/%u)", part, total);
+    char dest[80];
+    snprintf(dest, sizeof(dest), "%s", m->destination_addr);
+    screen_sanitize(dest);
+    screen_one_line(dest);
+    int k = snprintf(buf, cap, "SMS to %s%s: %s", dest, parts, t.utf8);
+    if (k < 0)
+        return 0;
+    return (size_t)k < cap ? (size_t)k : cap ? cap - 1 : 0;
 }

@@ -33,7 +33,15 @@ void screen_decode(const struct smpp_msg *m, size_t skip, struct screen_text *ou
  * (always NUL-terminated, cut at cap-1). */
 size_t screen_render(const struct screen_text *t, int width, char *buf, size_t cap);
 
+/* Make text from a peer safe for a terminal, in place: \n and printable characters
+ * stay, CR LF becomes \n, other controls and invalid UTF-8 become '?'. */
+void screen_sanitize(char *utf8);
+
 /* The text on one line: line breaks become spaces. In place. */
 void screen_one_line(char *utf8);
+
+/* An SMS from the gateway as one line: "SMS to DEST: TEXT", with " (part 2/3)" after
+ * DEST when it carries a concatenation UDH (which is not shown). */
+size_t screen_sms_line(const struct smpp_msg *m, char *buf, size_t cap);
 
 #endif

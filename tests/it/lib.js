@@ -1,0 +1,421 @@
+// lib.js: what the integration tests share. A tiny harness printing PASS/FAIL lines, a
+// private redis-server, node-smpp (an independent SMPP implementation) as the SMSC with
+// USSD helpers, and the real ussdgw daemon as a child process. Every wait has a deadline;
+// nothing sleeps a fixed time. Everything a test starts is stopped after it.
+'use strict';
+const smpp = require('smpp');
+const net = require('net');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawn } = require('child_process');
+
+const ROOT = process.env.USSDGW_ROOT || path.resolve(__dirname, '../..');
+const USSDGW = process.env.USSDGW || path.join(ROOT, 'ussdgw');
+const REDIS_SERVER = process.env.USSDGW_REDIS_SERVER || 'redis-server';
+const TMP = fs.mkdtempSync(path.join(process.env.TEST_TMP || os.tmpdir(), 'it-'));
+
+// ---- harness ---------------------------------------------------------------------------
+const tests = [];
+let cleanups = [];
+let postChecks = [];
+const file = path.basename(process.argv[1]);
+
+function test(name, fn, timeoutMs = 30000) {
+  tests.push({ name, fn, timeoutMs });
+}
+
+function defer(fn) {
+  cleanups.push(fn);
+}
+
+// Runs after a test body that passed; a throw fails the test (e.g. a sanitizer report).
+function postCheck(fn) {
+  postChecks.push(fn);
+}
+
+async function runCleanups() {
+  const cs = cleanups.reverse();
+  cleanups = [];
+  for (const c of cs) {
+    try { await c(); } catch (e) { /* cleanup is best effort */ }
+  }
+}
+
+async function run() {
+  let failed = 0;
+  for (const t of tests) {
+    if (process.env.TEST_FILTER && !t.name.includes(process.env.TEST_FILTER)) continue;
+    let timer;
+    try {
+      await Promise.race([
+        t.fn(),
+        new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs); }),
+      ]);
+      const pcs = postChecks;
+      postChecks = [];
+      for (const pc of pcs) await pc();
+      console.log(`PASS ${file}:${t.name}`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${file}:${t.name}: ${(e && e.stack ? e.stack : String(e)).split('\n').slice(0, 4).join(' | ')}`);
+    } finally {
+      clearTimeout(timer);
+      postChecks = [];
+      await runCleanups();
+    }
+  }
+  fs.rmSync(TMP, { recursive: true, force: true });
+  process.exit(failed ? 1 : 0);
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg || 'assertion failed');
+}
+
+function assertEq(got, want, msg) {
+  if (got !== want) throw new Error(`${msg || 'values differ'}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+}
+
+// Resolves with pred()'s value once it is truthy (pred may be async), polling on the
+// event loop; rejects at the deadline.
+async function until(pred, timeoutMs = 5000, what = 'condition') {
+  const start = Date.now();
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    await new Promise((res) => setTimeout(res, 10));
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+// ---- Redis -----------------------------------------------------------------------------
+function redisCmd(port, args, timeoutMs = 2000) {
+  // a minimal RESP client: one command, one reply (enough for tests)
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('redis timeout')); }, timeoutMs);
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('connect', () => {
+      let out = `*${args.length}\r\n`;
+      for (const a of args) {
+        const b = Buffer.from(String(a));
+        out += `$${b.length}\r\n${b.toString('binary')}\r\n`;
+      }
+      sock.write(Buffer.from(out, 'binary'));
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parseResp(buf, 0);
+      if (r) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(r.value);
+      }
+    });
+  });
+}
+
+function parseResp(buf, i) {
+  const nl = buf.indexOf('\r\n', i);
+  if (nl < 0) return null;
+  const t = String.fromCharCode(buf[i]);
+  const line = buf.slice(i + 1, nl).toString();
+  if (t === '+') return { value: line, next: nl + 2 };
+  if (t === '-') return { value: new Error(line), next: nl + 2 };
+  if (t === ':') return { value: Number(line), next: nl + 2 };
+  if (t === '$') {
+    const n = Number(line);
+    if (n < 0) return { value: null, next: nl + 2 };
+    if (buf.length < nl + 2 + n + 2) return null;
+    return { value: buf.slice(nl + 2, nl + 2 + n).toString(), next: nl + 2 + n + 2 };
+  }
+  if (t === '*') {
+    const n = Number(line);
+    if (n < 0) return { value: null, next: nl + 2 };
+    const arr = [];
+    let j = nl + 2;
+    for (let k = 0; k < n; k++) {
+      const r = parseResp(buf, j);
+      if (!r) return null;
+      arr.push(r.value);
+      j = r.next;
+    }
+    return { value: arr, next: j };
+  }
+  throw new Error('bad RESP');
+}
+
+// The shared redis of the run (tests/run.sh), or a private one with startRedis().
+function sharedRedis() {
+  const addr = process.env.USSDGW_TEST_REDIS;
+  if (!addr) return null;
+  const port = Number(addr.split(':')[1]);
+  return { addr, port, cmd: (...a) => redisCmd(port, a) };
+}
+
+async function startRedis(opts = {}) {
+  const port = opts.port || await freePort();
+  const dir = fs.mkdtempSync(path.join(TMP, 'redis-'));
+  const r = {
+    port, addr: `127.0.0.1:${port}`, proc: null,
+    cmd: (...a) => redisCmd(port, a),
+    async start() {
+      this.proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+        '--save', '', '--appendonly', opts.aof ? 'yes' : 'no'], { stdio: 'ignore' });
+      const p = this.proc;
+      p.exited = new Promise((res) => p.on('exit', res));
+      const start = Date.now();
+      for (;;) {
+        try { if (await redisCmd(port, ['PING'], 500) === 'PONG') break; } catch (e) { /* not yet */ }
+        if (Date.now() - start > 5000) throw new Error('redis-server did not start');
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    },
+    async stop() {
+      if (!this.proc) return;
+      const p = this.proc;
+      this.proc = null;
+      p.kill('SIGKILL');
+      await p.exited;
+    },
+  };
+  await r.start();
+  defer(() => r.stop());
+  return r;
+}
+
+// ---- the SMSC (node-smpp) --------------------------------------------------------------
+function decodeText(pdu) {
+  let b = pdu.short_message;
+  if (b && b.message !== undefined) b = b.message;
+  // node-smpp decodes UCS2 (and GSM for data_coding 0/1) itself; 0x0F stays bytes
+  if (typeof b === 'string' && pdu.data_coding === 8) return b;
+  if ((!b || b.length === 0) && pdu.message_payload) b = pdu.message_payload.message || pdu.message_payload;
+  if (!Buffer.isBuffer(b)) b = Buffer.from(String(b || ''), 'latin1');
+  const dc = pdu.data_coding || 0;
+  if (dc === 8) {
+    const sw = Buffer.from(b);
+    sw.swap16();
+    return sw.toString('utf16le');
+  }
+  return gsmDecode(b);
+}
+
+const GSM = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_EXT = { 0x0a: '\f', 0x14: '^', 0x28: '{', 0x29: '}', 0x2f: '\\', 0x3c: '[', 0x3d: '~', 0x3e: ']', 0x40: '|', 0x65: '€' };
+function gsmDecode(b) {
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0x1b && i + 1 < b.length) { s += GSM_EXT[b[++i]] || '?'; continue; }
+    s += GSM[b[i]] || '?';
+  }
+  return s;
+}
+function gsmEncode(s) {
+  const out = [];
+  for (const ch of s) {
+    const i = GSM.indexOf(ch);
+    if (i >= 0 && ch !== '\x1b') { out.push(i); continue; }
+    const e = Object.entries(GSM_EXT).find(([, v]) => v === ch);
+    if (e) { out.push(0x1b, Number(e[0])); continue; }
+    return null;
+  }
+  return Buffer.from(out);
+}
+
+class Smsc {
+  constructor(opts = {}) {
+    this.opts = opts;
+    this.sessions = [];
+    this.binds = [];       // every bind attempt: {time, system_id, password, accepted}
+    this.submits = [];     // every submit_sm/data_sm received: the pdu with .text and .session
+    this.enquires = 0;     // enquire_link received
+    this.waiters = [];
+    this.submitStatus = opts.submitStatus || null; // fn(pdu) -> command_status
+    this.rejectBinds = opts.rejectBinds || 0;      // how many binds to reject
+  }
+
+  async listen() {
+    this.port = this.opts.port || await freePort();
+    this.server = smpp.createServer((session) => this._session(session));
+    await new Promise((res, rej) => { this.server.once('error', rej); this.server.listen(this.port, '127.0.0.1', res); });
+    defer(() => this.close());
+    return this.port;
+  }
+
+  _session(session) {
+    session.socket.setNoDelay(true);
+    session.on('error', () => {});
+    const onBind = (pdu) => {
+      const ok = this.rejectBinds <= 0 && (!this.opts.password || pdu.password === this.opts.password);
+      this.binds.push({ time: Date.now(), system_id: pdu.system_id, password: pdu.password, accepted: ok });
+      if (!ok) {
+        if (this.rejectBinds > 0) this.rejectBinds--;
+        session.send(pdu.response({ command_status: smpp.ESME_RBINDFAIL }));
+        return;
+      }
+      session.bound = true;
+      session.systemId = pdu.system_id;
+      this.sessions.push(session);
+      session.send(pdu.response({ system_id: 'smsc' }));
+    };
+    session.on('bind_transceiver', onBind);
+    session.on('bind_transmitter', onBind);
+    session.on('bind_receiver', onBind);
+    session.on('enquire_link', (pdu) => { this.enquires++; session.send(pdu.response()); });
+    session.on('unbind', (pdu) => {
+      session.unbound = true;
+      session.send(pdu.response());
+      session.close();
+    });
+    const onSubmit = (pdu) => {
+      const status = this.submitStatus ? this.submitStatus(pdu) : 0;
+      session.send(pdu.response(status ? { command_status: status } : { message_id: String(this.submits.length + 1) }));
+      if (status) return;
+      pdu.text = decodeText(pdu);
+      const its = pdu.its_session_info;
+      pdu.session = its ? its[0] : null;
+      pdu.end = its ? (its[1] & 1) === 1 : null;
+      pdu.via = session;
+      this.submits.push(pdu);
+      this._wake();
+    };
+    session.on('submit_sm', onSubmit);
+    session.on('data_sm', onSubmit);
+    session.socket.on('close', () => {
+      this.sessions = this.sessions.filter((s) => s !== session);
+      this._wake();
+    });
+  }
+
+  _wake() {
+    for (const w of this.waiters.slice()) w();
+  }
+
+  bound(n = 1, timeoutMs = 10000) {
+    return until(() => this.sessions.filter((s) => s.bound && !s.unbound).length >= n, timeoutMs, `${n} bound ESME(s)`);
+  }
+
+  // The next submit matching pred that arrived after index `from`.
+  nextSubmit(pred, from = 0, timeoutMs = 6000) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        for (let i = from; i < this.submits.length; i++) {
+          if (pred(this.submits[i])) {
+            this.waiters = this.waiters.filter((w) => w !== check);
+            clearTimeout(timer);
+            resolve(this.submits[i]);
+            return;
+          }
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`no submit_sm within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(check);
+      check();
+    });
+  }
+
+  // Sends a USSD deliver_sm; resolves with its deliver_sm_resp.
+  deliver({ msisdn, text, op, session = 1, seq = 0, end = false, esme, code = '*123#', extra = {} }) {
+    const s = esme || this.sessions.find((x) => x.bound && !x.unbound);
+    if (!s) return Promise.reject(new Error('no bound ESME'));
+    const sm = gsmEncode(text) || Buffer.from(text, 'latin1');
+    const pdu = {
+      service_type: 'USSD', source_addr_ton: 1, source_addr_npi: 1, source_addr: msisdn,
+      dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: code.replace(/^\*|#$/g, '').split('*')[0],
+      data_coding: 0x0F, short_message: sm, ussd_service_op: op,
+      its_session_info: Buffer.from([session & 0xff, ((seq & 0x7f) << 1) | (end ? 1 : 0)]),
+      ...extra,
+    };
+    return new Promise((resolve, reject) => {
+      const ok = s.deliver_sm(pdu, (resp) => resolve(resp));
+      if (!ok) reject(new Error('socket not writable'));
+    });
+  }
+
+  // One step: deliver, then wait for the gateway's reply to this phone and session.
+  async step(args) {
+    const from = this.submits.length;
+    const t0 = process.hrtime.bigint();
+    const resp = await this.deliver(args);
+    if (resp.command_status !== 0) throw new Error(`deliver_sm_resp status ${resp.command_status}`);
+    const r = await this.nextSubmit((p) => p.destination_addr === args.msisdn && (p.session === null || p.session === ((args.session === undefined ? 1 : args.session) & 0xff)), from, args.timeoutMs || 6000);
+    r.latencyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    return r;
+  }
+
+  dial(msisdn, code = '*123#', session = 1, extra = {}) {
+    return this.step({ msisdn, text: code, op: 1, session, seq: 0, code, ...extra });
+  }
+
+  answer(msisdn, text, session = 1, seq = 1, extra = {}) {
+    return this.step({ msisdn, text, op: 18, session, seq, ...extra });
+  }
+
+  // Sends raw bytes on the first bound ESME's socket (for hostile PDUs).
+  raw(buf, esme) {
+    const s = esme || this.sessions.find((x) => x.bound && !x.unbound);
+    s.socket.write(buf);
+  }
+
+  async close() {
+    for (const s of this.sessions.slice()) { try { s.socket.destroy(); } catch (e) { /* gone */ } }
+    if (this.server) await new Promise((res) => this.server.close(() => res()));
+    this.server = null;
+  }
+}
+
+// ---- the gateway -----------------------------------------------------------------------
+async function startGateway({ smscPort, redis, menus, config, args = [], name = 'gw', waitBound = true, smsc = null }) {
+  const argv = [];
+  if (config) {
+    const cfgPath = path.join(TMP, `${name}-${Date.now()}.conf`);
+    fs.writeFileSync(cfgPath, config);
+    argv.push('-c', cfgPath);
+  }
+  if (smscPort) argv.push('--smsc', `127.0.0.1:${smscPort}`);
+  argv.push('--redis', redis, '--menus', menus || path.join(ROOT, 'tests/it/menus'), '--log-level', process.env.GW_LOG_LEVEL || 'info', ...args);
+  const proc = spawn(USSDGW, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const gw = {
+    proc, logs: '', exitCode: null,
+    exited: new Promise((res) => proc.on('exit', (code, sig) => { gw.exitCode = code; gw.signal = sig; res({ code, sig }); })),
+    waitLog(re, timeoutMs = 8000) { return until(() => re.test(gw.logs), timeoutMs, `log ${re}`); },
+    async stop(sig = 'SIGTERM') { if (gw.exitCode === null && !gw.signal) { proc.kill(sig); } return gw.exited; },
+  };
+  proc.stdout.on('data', (d) => { gw.logs += d; });
+  proc.stderr.on('data', (d) => { gw.logs += d; if (process.env.GW_ECHO) process.stderr.write(d); });
+  defer(async () => {
+    if (gw.exitCode === null && !gw.signal) { proc.kill('SIGKILL'); await gw.exited; }
+  });
+  postCheck(async () => {
+    if (gw.exitCode === null && !gw.signal) { proc.kill('SIGTERM'); await gw.exited; }
+    const m = /(AddressSanitizer|runtime error:|LeakSanitizer)[^\n]*/.exec(gw.logs);
+    if (m) throw new Error(`sanitizer report from the gateway: ${m[0]}`);
+  });
+  if (waitBound && smsc) {
+    const n = smsc.sessions.length;
+    await smsc.bound(n + 1, 10000).catch((e) => { throw new Error(`${e.message}; gateway log:\n${gw.logs.slice(-1500)}`); });
+  }
+  return gw;
+}
+
+module.exports = {
+  ROOT, TMP, USSDGW, test, run, defer, postCheck, assert, assertEq, until, freePort, sharedRedis, startRedis,
+  redisCmd, Smsc, startGateway, decodeText, gsmEncode, smpp,
+};

@@ -69,7 +69,16 @@ const char *menu_closest(const char *word, const char *const *cands, size_t n)
             best = cands[i];
         }
     }
-    return best && bestd <= maxd && bestd < len ? best : NULL;
+    if (best && bestd <= maxd && bestd < len)
+        return best;
+    /* a candidate that starts the word or that the word starts: "ending" -> "end" */
+    for (size_t i = 0; i < n; i++) {
+        size_t cl = cands[i] ? strlen(cands[i]) : 0;
+        size_t k = cl < len ? cl : len;
+        if (k >= 3 && strncmp(word, cands[i], k) == 0)
+            return cands[i];
+    }
+    return NULL;
 }
 
 /* ---- the graph of screens ---------------------------------------------------------- */

@@ -494,9 +494,9 @@ static void yaml_problem(struct yreader *R, yaml_parser_t *p, const char *buf, s
     at.col = clamp_int(p->problem_mark.column + 1);
     const char *hint = "";
     if (p->problem_mark.index < len && buf[p->problem_mark.index] == '\t')
-        hint = " (tabs cannot indent YAML: use spaces)";
+        hint = "; tabs cannot indent YAML: use spaces";
     else if (p->context && strstr(p->context, "alias"))
-        hint = " (a value starting with '*' is an alias: quote dial strings, e.g. \"*123#\")";
+        hint = "; a value starting with '*' is an alias: quote dial strings, e.g. \"*123#\"";
     if (p->context && (p->context_mark.line != p->problem_mark.line ||
                        p->context_mark.column != p->problem_mark.column))
         err(L, &at, "YAML syntax error: %s (%s at line %d, column %d)%s",
@@ -696,7 +696,7 @@ static void check_dups(struct loader *L, const struct ynode *m)
 
 /* Report keys of map m that are not in `allowed` (NULL-terminated). */
 static void check_keys(struct loader *L, const struct ynode *m, const char *const *allowed,
-                       const char *where)
+                       const char *where, const char *const *elsewhere)
 {
     size_t na = 0;
     while (allowed[na])
@@ -711,8 +711,12 @@ static void check_keys(struct loader *L, const struct ynode *m, const char *cons
                 break;
         if (j < na)
             continue;
+        /* a key of another kind of screen: a likely mix-up, not a typo */
+        int other = 0;
+        for (size_t o = 0; elsewhere && elsewhere[o] && !other; o++)
+            other = strcmp(k, elsewhere[o]) == 0;
         char sg[128], list[256];
-        if (*suggest(sg, sizeof sg, k, allowed, na))
+        if (!other && *suggest(sg, sizeof sg, k, allowed, na))
             err(L, m->kids[i], "key '%s' is not allowed in %s%s", k, where, sg);
         else
             err(L, m->kids[i], "key '%s' is not allowed in %s; the keys are: %s", k, where,
@@ -741,7 +745,7 @@ static const char *get_name(struct loader *L, const struct ynode *n, const char 
 {
     const char *s = get_str(L, n, what);
     if (s && !menu_name_ok(s)) {
-        err(L, n, "%s '%s' is not a valid name: use 1 to %d letters, digits, '_', '.' or '-'",
+        err(L, n, "%s: '%s' is not a valid name; use 1 to %d letters, digits, '_', '.' or '-'",
             what, s, MENU_NAME_MAX);
         return NULL;
     }
@@ -829,7 +833,7 @@ static int get_text(struct loader *L, const struct ynode *n, struct menu_text *t
         return 0;
     }
     check_dups(L, n);
-    int ok = 1;
+    int ok = 1, seen_default = 0;
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         const char *code = key_str(L, n->kids[i]);
         if (!code) {
@@ -847,10 +851,11 @@ static int get_text(struct loader *L, const struct ynode *n, struct menu_text *t
             ok = 0;
             continue;
         }
+        seen_default |= li == set->default_lang;
         if (t->s[li])
             continue; /* a duplicate key, reported */
-        char w[128];
-        snprintf(w, sizeof w, "the '%s' text of %s", code, what);
+        char w[320];
+        snprintf(w, sizeof w, "%s in '%s'", what, code);
         const char *s = get_str(L, n->kids[i + 1], w);
         if (!s) {
             ok = 0;
@@ -859,12 +864,19 @@ static int get_text(struct loader *L, const struct ynode *n, struct menu_text *t
         check_template(L, n->kids[i + 1], s);
         t->s[li] = s;
     }
-    if (need_default && !L->no_default_check && !t->s[set->default_lang]) {
-        err(L, n, "%s has no '%s' text; the default language's text is required", what,
+    if (need_default && !L->no_default_check && !seen_default) {
+        err(L, n, "%s has no '%s' version; the default language's text is required", what,
             set->langs[set->default_lang]);
         ok = 0;
     }
     return ok;
+}
+
+/* "'key' of screen 'name'" into buf. */
+static const char *field(char *buf, size_t cap, const char *key, const struct menu_screen *sc)
+{
+    snprintf(buf, cap, "'%s' of screen '%.80s'", key, sc->name);
+    return buf;
 }
 
 /* ---- settings -------------------------------------------------------------------- */
@@ -1035,7 +1047,7 @@ static void load_settings(struct loader *L)
             s = NULL;
         } else {
             check_dups(L, s);
-            check_keys(L, s, settings_keys, "settings");
+            check_keys(L, s, settings_keys, "settings", NULL);
         }
     } else {
         L->cur = L->n_files ? &L->files[0] : NULL;
@@ -1067,7 +1079,7 @@ static void load_top(struct loader *L)
             continue;
         }
         check_dups(L, r);
-        check_keys(L, r, top_keys, "a menu file");
+        check_keys(L, r, top_keys, "a menu file", NULL);
         const struct ynode *s = map_get(r, "settings");
         if (s) {
             if (L->settings_file < 0) {
@@ -1232,7 +1244,7 @@ static void check_handler(struct loader *L, const struct ynode *n, const char *n
 static void load_args(struct loader *L, struct menu_screen *sc, const struct ynode *n)
 {
     if (n->type != Y_MAP) {
-        err(L, n, "args of screen '%s' must be a map of name to value, not %s", sc->name,
+        err(L, n, "'args' of screen '%s' must be a map of name to value, not %s", sc->name,
             tname(n));
         return;
     }
@@ -1250,15 +1262,15 @@ static void load_args(struct loader *L, struct menu_screen *sc, const struct yno
     }
     for (size_t i = 0; i < cnt; i++) {
         const struct ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
-        const char *key = get_name(L, k, "the arg name");
+        char w[160];
+        const char *key = get_name(L, k, field(w, sizeof w, "args", sc));
         if (!key)
             continue;
         const char *val;
         if (v->type == Y_SCALAR && is_null(v)) {
             val = "";
         } else {
-            char w[96];
-            snprintf(w, sizeof w, "arg '%s'", key);
+            snprintf(w, sizeof w, "arg '%s' of screen '%.80s'", key, sc->name);
             if (!(val = get_str(L, v, w)))
                 continue;
             check_template(L, v, val);
@@ -1304,12 +1316,12 @@ static void load_options(struct loader *L, const struct sctx *c, const struct yn
 {
     struct menu_screen *sc = c->sc;
     if (n->type != Y_SEQ) {
-        err(L, n, "options of screen '%s' must be a list of {label, next}, not %s", sc->name,
+        err(L, n, "'options' of screen '%s' must be a list of {label, next}, not %s", sc->name,
             tname(n));
         return;
     }
     if (n->n == 0) {
-        err(L, n, "options of screen '%s' is empty: give at least one option", sc->name);
+        err(L, n, "'options' of screen '%s' is empty: give at least one option", sc->name);
         return;
     }
     size_t cnt = n->n;
@@ -1338,24 +1350,24 @@ static void load_options(struct loader *L, const struct sctx *c, const struct yn
             continue;
         }
         check_dups(L, o);
-        check_keys(L, o, option_keys, "an option");
-        char w[128];
+        check_keys(L, o, option_keys, "an option", NULL);
+        char w[160];
         const struct ynode *lab = map_get(o, "label"), *nx = map_get(o, "next"),
                            *val = map_get(o, "value");
-        snprintf(w, sizeof w, "the label of option %zu", i + 1);
+        snprintf(w, sizeof w, "the label of option %zu of screen '%.80s'", i + 1, sc->name);
         if (!lab)
             err(L, o, "option %zu of screen '%s' is missing the required key 'label'", i + 1,
                 sc->name);
         else
             get_text(L, lab, &op->label, w, 1);
-        snprintf(w, sizeof w, "the next of option %zu", i + 1);
+        snprintf(w, sizeof w, "the next of option %zu of screen '%.80s'", i + 1, sc->name);
         if (!nx)
             err(L, o, "option %zu of screen '%s' is missing the required key 'next'", i + 1,
                 sc->name);
         else
             op->next = get_target(L, nx, &op->next_idx, w);
         if (val) {
-            snprintf(w, sizeof w, "the value of option %zu", i + 1);
+            snprintf(w, sizeof w, "the value of option %zu of screen '%.80s'", i + 1, sc->name);
             op->value = get_str(L, val, w);
         }
     }
@@ -1383,10 +1395,11 @@ static void load_menu(struct loader *L, const struct sctx *c)
     const struct ynode *t = need(L, c, "text"), *opts = map_get(c->v, "options"),
                        *src = map_get(c->v, "source"), *nx = map_get(c->v, "next"),
                        *args = map_get(c->v, "args"), *var = map_get(c->v, "var");
+    char w[160];
     if (t)
-        get_text(L, t, &sc->text, "text", 1);
+        get_text(L, t, &sc->text, field(w, sizeof w, "text", sc), 1);
     if (var)
-        sc->var = get_name(L, var, "var");
+        sc->var = get_name(L, var, field(w, sizeof w, "var", sc));
     if (opts && src) {
         err(L, src, "menu screen '%s' has both 'options' and 'source': use 'options' for a fixed "
                     "list or 'source' for options from a handler, not both", sc->name);
@@ -1407,7 +1420,7 @@ static void load_menu(struct loader *L, const struct sctx *c)
                          "source handler", sc->name);
         return;
     }
-    sc->source = get_name(L, src, "source");
+    sc->source = get_name(L, src, field(w, sizeof w, "source", sc));
     check_handler(L, src, sc->source);
     sc->handler = sc->source;
     if (args)
@@ -1416,7 +1429,7 @@ static void load_menu(struct loader *L, const struct sctx *c)
         err(L, c->key, "menu screen '%s' has a 'source', so it needs 'next' (where an option "
                        "chosen from the list leads)", sc->name);
     else
-        sc->next = get_target(L, nx, &sc->next_idx, "next");
+        sc->next = get_target(L, nx, &sc->next_idx, field(w, sizeof w, "next", sc));
 }
 
 static const char *const validator_keys[] = {"pattern", "error", NULL};
@@ -1424,7 +1437,7 @@ static const char *const validator_keys[] = {"pattern", "error", NULL};
 static void load_validators(struct loader *L, struct menu_screen *sc, const struct ynode *n)
 {
     if (n->type != Y_SEQ) {
-        err(L, n, "validate of screen '%s' must be a list of {pattern, error}, not %s", sc->name,
+        err(L, n, "'validate' of screen '%s' must be a list of {pattern, error}, not %s", sc->name,
             tname(n));
         return;
     }
@@ -1452,16 +1465,16 @@ static void load_validators(struct loader *L, struct menu_screen *sc, const stru
             continue;
         }
         check_dups(L, v);
-        check_keys(L, v, validator_keys, "a validator");
+        check_keys(L, v, validator_keys, "a validator", NULL);
         const struct ynode *p = map_get(v, "pattern"), *e = map_get(v, "error");
-        char w[64];
-        snprintf(w, sizeof w, "the pattern of validator %zu", i + 1);
+        char w[160];
+        snprintf(w, sizeof w, "the pattern of validator %zu of screen '%.80s'", i + 1, sc->name);
         if (!p)
             err(L, v, "validator %zu of screen '%s' is missing the required key 'pattern'", i + 1,
                 sc->name);
         else if ((mv->pattern = get_str(L, p, w)))
             mv->re = compile_re(L, p, mv->pattern, w);
-        snprintf(w, sizeof w, "the error of validator %zu", i + 1);
+        snprintf(w, sizeof w, "the error of validator %zu of screen '%.80s'", i + 1, sc->name);
         if (!e)
             err(L, v, "validator %zu of screen '%s' is missing the required key 'error'", i + 1,
                 sc->name);
@@ -1476,12 +1489,13 @@ static void load_input(struct loader *L, const struct sctx *c)
     const struct ynode *t = need(L, c, "text"), *var = need(L, c, "var"),
                        *nx = need(L, c, "next"), *val = map_get(c->v, "validate"),
                        *r = map_get(c->v, "retries");
+    char w[160];
     if (t)
-        get_text(L, t, &sc->text, "text", 1);
+        get_text(L, t, &sc->text, field(w, sizeof w, "text", sc), 1);
     if (var)
-        sc->var = get_name(L, var, "var");
+        sc->var = get_name(L, var, field(w, sizeof w, "var", sc));
     if (nx)
-        sc->next = get_target(L, nx, &sc->next_idx, "next");
+        sc->next = get_target(L, nx, &sc->next_idx, field(w, sizeof w, "next", sc));
     if (val)
         load_validators(L, sc, val);
     sc->retries = 3;
@@ -1492,7 +1506,8 @@ static void load_input(struct loader *L, const struct sctx *c)
             v = v * 10 + (r->s[i] - '0');
         }
         if (!ok || v < 1 || v > 10)
-            err(L, r, "retries must be a whole number from 1 to 10, not %s%s%s",
+            err(L, r, "%s must be a whole number from 1 to 10, not %s%s%s",
+                field(w, sizeof w, "retries", sc),
                 r->type == Y_SCALAR ? "'" : "", r->type == Y_SCALAR ? r->s : tname(r),
                 r->type == Y_SCALAR ? "'" : "");
         else
@@ -1505,8 +1520,9 @@ static void load_handler(struct loader *L, const struct sctx *c)
     struct menu_screen *sc = c->sc;
     const struct ynode *h = need(L, c, "handler"), *on = need(L, c, "on"),
                        *args = map_get(c->v, "args");
+    char w[160];
     if (h) {
-        sc->handler = get_name(L, h, "handler");
+        sc->handler = get_name(L, h, field(w, sizeof w, "handler", sc));
         check_handler(L, h, sc->handler);
     }
     if (args)
@@ -1514,12 +1530,12 @@ static void load_handler(struct loader *L, const struct sctx *c)
     if (!on)
         return;
     if (on->type != Y_MAP) {
-        err(L, on, "on of screen '%s' must be a map of outcome to screen, like {ok: done, "
+        err(L, on, "'on' of screen '%s' must be a map of outcome to screen, like {ok: done, "
                    "error: sorry}, not %s", sc->name, tname(on));
         return;
     }
     if (on->n == 0) {
-        err(L, on, "on of screen '%s' is empty: route at least the outcome 'ok'", sc->name);
+        err(L, on, "'on' of screen '%s' is empty: route at least the outcome 'ok'", sc->name);
         return;
     }
     check_dups(L, on);
@@ -1536,14 +1552,13 @@ static void load_handler(struct loader *L, const struct sctx *c)
     }
     for (size_t i = 0; i < cnt; i++) {
         const struct ynode *k = on->kids[2 * i], *v = on->kids[2 * i + 1];
-        const char *out = get_name(L, k, "outcome");
+        const char *out = get_name(L, k, field(w, sizeof w, "on", sc));
         if (!out)
             continue;
         struct menu_route *rt = &sc->routes[sc->n_routes++];
         rt->pos = pos_of(L, k);
         rt->outcome = out;
-        char w[96];
-        snprintf(w, sizeof w, "the route of outcome '%s'", out);
+        snprintf(w, sizeof w, "the screen for outcome '%s' of screen '%.80s'", out, sc->name);
         rt->next = get_target(L, v, &rt->next_idx, w);
     }
 }
@@ -1560,7 +1575,7 @@ static void load_cond(struct loader *L, struct menu_screen *sc, size_t i,
         return;
     }
     check_dups(L, n);
-    check_keys(L, n, cond_keys, "a route condition");
+    check_keys(L, n, cond_keys, "a route condition", NULL);
     const struct ynode *var = map_get(n, "var"), *ops[3] = {map_get(n, "equals"),
                                                            map_get(n, "matches"),
                                                            map_get(n, "exists")};
@@ -1569,7 +1584,7 @@ static void load_cond(struct loader *L, struct menu_screen *sc, size_t i,
         err(L, n, "the condition of route %zu of screen '%s' has no 'var' (the variable it "
                   "tests)", i + 1, sc->name);
     else
-        k->var = get_name(L, var, "var");
+        k->var = get_name(L, var, "the var of a route condition");
     int cnt = !!ops[0] + !!ops[1] + !!ops[2];
     if (cnt == 0) {
         err(L, n, "the condition of route %zu of screen '%s' needs one of 'equals', 'matches' "
@@ -1582,17 +1597,17 @@ static void load_cond(struct loader *L, struct menu_screen *sc, size_t i,
                        "exactly one of equals, matches, exists", i + 1, sc->name, opn[a], opn[b]);
         return;
     }
-    char w[96];
+    char w[160];
     if (ops[0]) {
         k->op = COND_EQUALS;
-        snprintf(w, sizeof w, "equals of route %zu", i + 1);
+        snprintf(w, sizeof w, "'equals' of route %zu of screen '%.80s'", i + 1, sc->name);
         if (is_null(ops[0]))
             err(L, ops[0], "%s has no value (write \"\" for an empty value)", w);
         else
             k->operand = get_str(L, ops[0], w);
     } else if (ops[1]) {
         k->op = COND_MATCHES;
-        snprintf(w, sizeof w, "the pattern of route %zu", i + 1);
+        snprintf(w, sizeof w, "the pattern of route %zu of screen '%.80s'", i + 1, sc->name);
         if ((k->operand = get_str(L, ops[1], w)))
             k->re = compile_re(L, ops[1], k->operand, w);
     } else {
@@ -1603,7 +1618,8 @@ static void load_cond(struct loader *L, struct menu_screen *sc, size_t i,
         else if (e->type == Y_SCALAR && strcasecmp(e->s, "false") == 0)
             k->operand = "false";
         else
-            err(L, e, "exists must be true or false, not %s%s%s", e->type == Y_SCALAR ? "'" : "",
+            err(L, e, "'exists' of route %zu of screen '%s' must be true or false, not %s%s%s",
+                i + 1, sc->name, e->type == Y_SCALAR ? "'" : "",
                 e->type == Y_SCALAR ? e->s : tname(e), e->type == Y_SCALAR ? "'" : "");
     }
 }
@@ -1612,12 +1628,13 @@ static void load_router(struct loader *L, const struct sctx *c)
 {
     struct menu_screen *sc = c->sc;
     const struct ynode *routes = need(L, c, "routes"), *def = need(L, c, "default");
+    char w[160];
     if (def)
-        sc->default_next = get_target(L, def, &sc->default_idx, "default");
+        sc->default_next = get_target(L, def, &sc->default_idx, field(w, sizeof w, "default", sc));
     if (!routes)
         return;
     if (routes->type != Y_SEQ) {
-        err(L, routes, "routes of screen '%s' must be a list of {if, next}, not %s", sc->name,
+        err(L, routes, "'routes' of screen '%s' must be a list of {if, next}, not %s", sc->name,
             tname(routes));
         return;
     }
@@ -1628,7 +1645,7 @@ static void load_router(struct loader *L, const struct sctx *c)
         cnt = LOAD_MAX_ROUTES;
     }
     if (!cnt) {
-        err(L, routes, "routes of screen '%s' is empty: give at least one {if, next}", sc->name);
+        err(L, routes, "'routes' of screen '%s' is empty: give at least one {if, next}", sc->name);
         return;
     }
     sc->conds = menu_arena_alloc(L->a, cnt * sizeof *sc->conds);
@@ -1648,15 +1665,14 @@ static void load_router(struct loader *L, const struct sctx *c)
             continue;
         }
         check_dups(L, r);
-        check_keys(L, r, route_keys, "a route");
+        check_keys(L, r, route_keys, "a route", NULL);
         const struct ynode *cond = map_get(r, "if"), *nx = map_get(r, "next");
         if (!cond)
             err(L, r, "route %zu of screen '%s' is missing the required key 'if'", i + 1,
                 sc->name);
         else
             load_cond(L, sc, i, cond, k);
-        char w[64];
-        snprintf(w, sizeof w, "the next of route %zu", i + 1);
+        snprintf(w, sizeof w, "the next of route %zu of screen '%.80s'", i + 1, sc->name);
         if (!nx)
             err(L, r, "route %zu of screen '%s' is missing the required key 'next'", i + 1,
                 sc->name);
@@ -1669,12 +1685,13 @@ static void load_text_next(struct loader *L, const struct sctx *c, int with_next
 {
     struct menu_screen *sc = c->sc;
     const struct ynode *t = need(L, c, "text");
+    char w[160];
     if (t)
-        get_text(L, t, &sc->text, "text", 1);
+        get_text(L, t, &sc->text, field(w, sizeof w, "text", sc), 1);
     if (with_next) {
         const struct ynode *nx = need(L, c, "next");
         if (nx)
-            sc->next = get_target(L, nx, &sc->next_idx, "next");
+            sc->next = get_target(L, nx, &sc->next_idx, field(w, sizeof w, "next", sc));
     }
 }
 
@@ -1687,6 +1704,9 @@ static const char *const keys_router[] = {"kind", "routes", "default", NULL};
 static const char *const keys_end[] = {"kind", "text", NULL};
 static const char *const keys_language[] = {"kind", "text", "next", NULL};
 static const char *const keys_sms[] = {"kind", "text", "to", "next", NULL};
+static const char *const screen_keys[] = {"kind",     "text",    "options", "source", "args",
+                                          "var",      "next",    "validate", "retries", "handler",
+                                          "on",       "routes",  "default", "to",      NULL};
 static const char *const *const kind_keys[] = {keys_menu, keys_input,    keys_handler, keys_router,
                                                keys_end,  keys_language, keys_sms};
 
@@ -1708,7 +1728,7 @@ static int load_screen(struct loader *L, struct menu_screen *sc, const struct yn
         return 0;
     }
     if (kn->type != Y_SCALAR) {
-        err(L, kn, "kind of screen '%s' must be one of %s, not %s", sc->name, list, tname(kn));
+        err(L, kn, "'kind' of screen '%s' must be one of %s, not %s", sc->name, list, tname(kn));
         return 0;
     }
     size_t k;
@@ -1724,7 +1744,7 @@ static int load_screen(struct loader *L, struct menu_screen *sc, const struct yn
     char where[32];
     snprintf(where, sizeof where, "%s %s screen", strchr("aeiou", kind_names[k][0]) ? "an" : "a",
              kind_names[k]);
-    check_keys(L, v, kind_keys[k], where);
+    check_keys(L, v, kind_keys[k], where, screen_keys);
     struct sctx c = {sc, key, v, kind_names[k]};
     switch (sc->kind) {
     case SCREEN_MENU:
@@ -1749,7 +1769,8 @@ static int load_screen(struct loader *L, struct menu_screen *sc, const struct yn
         load_text_next(L, &c, 1);
         const struct ynode *to = map_get(v, "to");
         sc->to = "{msisdn}";
-        if (to && (sc->to = get_str(L, to, "to")))
+        char w[160];
+        if (to && (sc->to = get_str(L, to, field(w, sizeof w, "to", sc))))
             check_template(L, to, sc->to);
         break;
     }
@@ -2002,8 +2023,10 @@ static struct menu_set *finish(struct loader *L)
     if (!L->oom) {
         for (size_t i = 0; i < set->n_screens; i++)
             any_broken |= L->skip[i];
-        int reach = !any_broken && set->n_dials > 0;
-        if (set->n_screens && !set->n_dials && !any_broken) {
+        /* an error can cut edges: unreachable screens would then be noise */
+        int clean = !any_broken && L->d->errors == L->errors0;
+        int reach = clean && set->n_dials > 0;
+        if (set->n_screens && !set->n_dials && clean) {
             L->cur = &L->files[L->ents[0].file];
             warn(L, L->ents[0].key, "no dial strings are declared, so no screen can be reached "
                                     "(add e.g. dial: {\"*123#\": %s})", L->ents[0].name);

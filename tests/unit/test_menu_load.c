@@ -150,7 +150,7 @@ static void test_valid_set_loads(void)
         diag_free(&d);
         return;
     }
-    CHECK_INT(s->n_screens, 10);
+    CHECK_INT(s->n_screens, 9);
     for (size_t i = 1; i < s->n_screens; i++)
         CHECK(strcmp(s->screens[i - 1].name, s->screens[i].name) < 0);
     CHECK_INT(strlen(s->version), 16);
@@ -286,7 +286,7 @@ static void test_default_language_without_builtins(void)
         CHECK_STR(s->lang_names[0], "Kiswahili");
     }
     char *got = diag_text(&d);
-    CHECK_STR(got, "t.yaml:1:29: warning: there are no built-in engine texts in 'sw'; English is "
+    CHECK_STR(got, "t.yaml:1:30: warning: there are no built-in engine texts in 'sw'; English is "
                    "shown for: home, more, invalid_choice, too_many_tries, resume, resume_yes, "
                    "resume_no, unavailable, busy, error, unknown_code (give them under settings: "
                    "messages)\n");
@@ -494,7 +494,7 @@ static void test_limit_screens(void)
     struct diags d = {0};
     struct menu_set *s = load_str(b.p, &d);
     CHECK(s == NULL);
-    CHECK(diags_have(&d, "t.yaml:2004:3: error: too many screens: a set can have at most 2000; "
+    CHECK(diags_have(&d, "t.yaml:2003:3: error: too many screens: a set can have at most 2000; "
                          "the rest are ignored\n"));
     diag_free(&d);
     free(b.p);
@@ -520,7 +520,7 @@ static void test_limit_options_validators_args(void)
                          "long lists, use a 'source' handler)\n"));
     CHECK(diags_have(&d, "t.yaml:94:9: error: too many validators: a screen can have at most "
                          "16\n"));
-    CHECK(diags_have(&d, "t.yaml:131:7: error: too many args: a screen can have at most 32\n"));
+    CHECK(diags_have(&d, "t.yaml:132:7: error: too many args: a screen can have at most 32\n"));
     CHECK_INT(d.errors, 3);
     diag_free(&d);
     free(b.p);

@@ -307,6 +307,16 @@ int config_load(struct config *c, const char *path, struct diags *d)
             continue;
         }
         *eq = 0;
+        /* a comment may follow a value: " # ..." outside quotes */
+        int inq = 0;
+        for (char *q = eq + 1; *q; q++) {
+            if (*q == '"')
+                inq = !inq;
+            else if (!inq && (*q == '#' || *q == ';') && (q[-1] == ' ' || q[-1] == '\t' || q == eq + 1)) {
+                *q = 0;
+                break;
+            }
+        }
         char *key = trim(s), *val = trim(eq + 1);
         int vcol = (int)(val - raw) + 1;
         size_t vl = strlen(val);
@@ -345,6 +355,11 @@ int config_check(const struct config *c, struct diags *d, const char *origin)
                 diag_add(d, DIAG_ERROR, origin, 1, 1, "navigation keys must differ ('%s' twice)",
                          keys[i]);
     }
+    char host[256];
+    int port;
+    if (strncmp(c->redis, "unix:", 5) != 0 && config_split_hostport(c->redis, host, sizeof host, &port))
+        diag_add(d, DIAG_ERROR, origin, 1, 1, "redis must be HOST:PORT or unix:PATH, not '%s'",
+                 c->redis);
     if (c->step_timeout_ms <= c->redis_timeout_ms)
         diag_add(d, DIAG_WARNING, origin, 1, 1,
                  "step_timeout_ms (%d) should exceed redis_timeout_ms (%d)", c->step_timeout_ms,

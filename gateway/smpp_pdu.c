@@ -677,8 +677,8 @@ static int lib_pack(const struct smpp_msg *m, uint8_t *tmp, size_t tmpcap, size_
     tlv_t **tlvs = NULL;
     int len = 0;
     memset(&u, 0, sizeof(u));
-    /* The header goes in with sequence 1; the real one is patched in afterwards, so
-     * responses may echo any sequence (even 0). */
+    /* The header goes in with status 0 and sequence 1 (the library rejects others); the
+     * real ones are patched in afterwards, so a response may echo any sequence (even 0). */
     u.bind.command_id = m->command_id;
     u.bind.command_status = 0;
     u.bind.sequence_number = 1;
@@ -818,6 +818,7 @@ int smpp_pdu_encode(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *
     default:
         if (lib_pack(m, tmp, sizeof(tmp), &len, err, errlen))
             return -1;
+        wr32(tmp + 8, m->command_status);
         wr32(tmp + 12, m->sequence);
         break;
     }

@@ -271,7 +271,8 @@ static void on_bind_timeout(evutil_socket_t fd, short what, void *arg)
     struct load *l = arg;
     if (l->running || l->finished)
         return;
-    fprintf(stderr, "ussd-phone: no ESME bound within %d s\n", l->o->wait_bind_s);
+    fprintf(stderr, "ussd-phone: %d of %d ESMEs bound within %d s\n", smsc_bound(l->smsc), l->o->min_esmes,
+            l->o->wait_bind_s);
     l->bind_failed = 1;
     l->t0_us = latency_now_us();
     finish(l);
@@ -355,7 +356,8 @@ void load_on_bound(struct load *l, int esme, const char *system_id)
     int n = smsc_bound(l->smsc);
     if (n > l->max_esmes)
         l->max_esmes = n;
-    start(l);
+    if (n >= l->o->min_esmes)
+        start(l);
 }
 
 /* The phone a reply is for, from its destination_addr; NULL when none. */
@@ -489,7 +491,7 @@ struct load *load_new(struct event_base *base, struct smsc *smsc, const struct p
         if (!p->timer)
             goto fail;
     }
-    if (smsc_bound(smsc) > 0) {
+    if (smsc_bound(smsc) >= o->min_esmes) {
         start(l);
     } else {
         struct timeval tv = {o->wait_bind_s, 0};

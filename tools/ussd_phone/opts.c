@@ -44,6 +44,7 @@ void phone_opts_usage(FILE *f)
           "  --dialogs N            stop after N dialogs in all (default 1000)\n"
           "  --duration S           stop after S seconds (default 60)\n"
           "  --rate STEPS_PER_S     open loop: offer this many steps per second\n"
+          "  --esmes N              start once N ESMEs are bound (default 1)\n"
           "  Prints key=value lines: steps dialogs errors elapsed_s steps_per_s dialogs_per_s\n"
           "  p50_ms p95_ms p99_ms max_ms and details; exit status 0 when errors=0.\n"
           "Prompt commands: /quit /abort /msisdn NUMBER /sms TEXT /help\n",
@@ -54,7 +55,7 @@ enum {
     OPT_LISTEN = 256, OPT_SYSTEM_ID, OPT_PASSWORD, OPT_ENQUIRE, OPT_BIND_TIMEOUT, OPT_NO_RECEIPTS,
     OPT_MSISDN, OPT_SERVICE_CODE, OPT_SMS_TO, OPT_ENCODING, OPT_DATA_CODING, OPT_ABORT_OP,
     OPT_TIMEOUT, OPT_WAIT_BIND, OPT_STICKY, OPT_LOAD, OPT_DIAL, OPT_ANSWERS, OPT_DIALOGS,
-    OPT_DURATION, OPT_RATE
+    OPT_DURATION, OPT_RATE, OPT_ESMES
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +80,7 @@ static const struct option long_opts[] = {
     {"dialogs", required_argument, NULL, OPT_DIALOGS},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"rate", required_argument, NULL, OPT_RATE},
+    {"esmes", required_argument, NULL, OPT_ESMES},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -202,6 +204,7 @@ int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
     o->abort_op = 18;
     o->timeout_ms = 10000;
     o->wait_bind_s = 30;
+    o->min_esmes = 1;
     o->dial = "*123#";
     o->dialogs = 1000;
     o->duration_s = 60;
@@ -317,6 +320,11 @@ int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
             if (parse_double(name, optarg, 0.001, 10000000, &d))
                 return -1;
             o->rate = d;
+            break;
+        case OPT_ESMES:
+            if (parse_long(name, optarg, 1, 64, &l))
+                return -1;
+            o->min_esmes = (int)l;
             break;
         case 'v':
             o->verbose++;

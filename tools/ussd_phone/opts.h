@@ -33,6 +33,7 @@ struct phone_opts {
     int abort_op;               /* ussd_service_op of a user abort (18, end bit set) */
     int timeout_ms;             /* per dialog step */
     int wait_bind_s;            /* wait for a bound ESME */
+    int min_esmes;              /* load: start once this many ESMEs are bound (1) */
     int sticky;                 /* keep a dialog on one ESME */
 
     /* load mode */

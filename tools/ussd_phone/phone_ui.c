@@ -153,7 +153,12 @@ static void hold(struct phone_ui *ui, const char *line)
     ui->has_held = 1;
     if (!ui->tty)
         linein_pause(ui->in);
-    say(ui, "[waiting for a gateway to bind]");
+    if (ui->tty) {
+        say(ui, "[waiting for a gateway to bind]");
+    } else { /* timing-dependent: keep it out of the transcript */
+        fputs("ussd-phone: waiting for a gateway to bind\n", stderr);
+        fflush(stderr);
+    }
     struct timeval tv = {ui->o->wait_bind_s, 0};
     event_add(ui->bind_timer, &tv);
 }

@@ -435,7 +435,9 @@ static void fmt_date(char *out, size_t cap)
     time_t t = time(NULL);
     struct tm tm;
     localtime_r(&t, &tm);
-    strftime(out, cap, "%y%m%d%H%M", &tm);
+    /* YYMMDDhhmm, as receipts carry it */
+    snprintf(out, cap, "%02u%02u%02u%02u%02u", (unsigned)tm.tm_year % 100u, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u);
 }
 
 /* A delivery receipt for an SMS the ESME asked one for. */
@@ -667,9 +669,9 @@ static void peer_name(const struct sockaddr *sa, char *out, size_t cap)
         return;
     }
     if (sa->sa_family == AF_INET6)
-        snprintf(out, cap, "[%s]:%s", h, p);
+        snprintf(out, cap, "[%.64s]:%.8s", h, p);
     else
-        snprintf(out, cap, "%s:%s", h, p);
+        snprintf(out, cap, "%.64s:%.8s", h, p);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)

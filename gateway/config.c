@@ -84,7 +84,7 @@ void link_config_default(struct link_config *l, const char *name)
     l->enquire_link_s = 30;
     l->response_timeout_ms = 10000;
     l->window = 10;
-    l->tps = 100;
+    l->tps = 0;
     l->reconnect_min_ms = 1000;
     l->reconnect_max_ms = 30000;
     l->bind_retry_ms = 30000;

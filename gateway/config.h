@@ -29,7 +29,7 @@ struct link_config {
     int enquire_link_s;       /* 30 */
     int response_timeout_ms;  /* 10000 */
     int window;               /* 10 */
-    int tps;                  /* 100; 0 = no cap */
+    int tps;                  /* 0 = no cap; set it to the SMSC contract */
     int reconnect_min_ms;     /* 1000 */
     int reconnect_max_ms;     /* 30000 */
     int bind_retry_ms;        /* 30000: after a rejected bind */

@@ -18,6 +18,7 @@
 #ifndef USSDGW_SMPP_LINK_H
 #define USSDGW_SMPP_LINK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "smpp_pdu.h"
@@ -37,7 +38,8 @@ enum smpp_log_level { SMPP_LOG_ERROR = 0, SMPP_LOG_WARN, SMPP_LOG_INFO, SMPP_LOG
 
 struct smpp_link_config {
     const char *name;           /* for logs (link=NAME) */
-    const char *host;           /* numeric address or a name (resolved synchronously) */
+    const char *host;           /* numeric address, or a name resolved with a blocking
+                                   getaddrinfo at each connect: prefer an address */
     int port;
     const char *system_id;      /* <= 15 chars */
     const char *password;       /* <= 8 chars */
@@ -63,9 +65,15 @@ struct smpp_link_config {
 /* Fill *c with the defaults above (and zeroed strings). */
 void smpp_link_config_defaults(struct smpp_link_config *c);
 
-/* Response to a submit. status: 0, the SMSC's command_status (also from a generic_nack),
- * or SMPP_LOCAL_*. resp: the decoded response (message_id in resp->message_id), NULL
- * for local statuses. */
+/* Response to a submit. status is one of
+ *   0                      accepted; resp->message_id holds the SMSC's id
+ *   an SMSC status         from the *_resp or a generic_nack (throttling statuses only
+ *                          after max_resends, or at once with SMPP_FAIL_FAST)
+ *   SMPP_LOCAL_TIMEOUT     no response within response_timeout_ms, or queued too long
+ *   SMPP_LOCAL_LINK_DOWN   the connection was lost (or the link freed) first
+ *   SMPP_LOCAL_UNBINDING   still queued when smpp_link_unbind started
+ *   SMPP_LOCAL_BAD_RESP    the response failed our checks
+ * resp is the decoded response, NULL for local statuses. */
 typedef void (*smpp_resp_cb)(void *arg, uint32_t status, const struct smpp_msg *resp);
 
 struct smpp_link_callbacks {
@@ -102,8 +110,10 @@ uint32_t smpp_link_submit(struct smpp_link *link, const struct smpp_msg *m, int 
 /*
  * Graceful shutdown: refuse new submits, fail queued ones (SMPP_LOCAL_UNBINDING), wait
  * for outstanding responses (drain_timeout_ms), send unbind, wait for unbind_resp
- * (response_timeout_ms), close. The link then stays down; done(arg) fires once, from the
- * event loop. Calling it again before done only replaces nothing: returns -1.
+ * (response_timeout_ms), close. A link that is not bound just closes. The link then
+ * stays down for good (free it; a new link can be made). done(arg) fires once, from the
+ * event loop (or from smpp_link_free if that comes first). Returns 0, or -1 when an
+ * unbind is already under way (done is then not taken).
  */
 int smpp_link_unbind(struct smpp_link *link, void (*done)(void *arg), void *arg);
 

@@ -133,7 +133,10 @@ static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
         m.has_user_message_reference = 1;
         m.user_message_reference = p->umr;
     }
-    uint32_t st = smpp_link_submit(u->link, &m, SMPP_FAIL_FAST, on_submit_resp, p);
+    /* No SMPP_FAIL_FAST: a throttled reply (ESME_RTHROTTLED / ESME_RMSGQFUL) is paused
+     * (throttle_pause_ms) and resent by the link, bounded by its max_resends; failing it at
+     * once would leave the user waiting for a screen that never comes. */
+    uint32_t st = smpp_link_submit(u->link, &m, 0, on_submit_resp, p);
     if (st) {
         char ms[32];
         log_event(L_WARN, "ussd.reply_not_sent", "link=%s msisdn=%s status=%s", lc->name,

@@ -180,7 +180,7 @@ test('kill -9 of the daemon that served the last step: the dialog goes on elsewh
   await until(() => !smsc.sessions.includes(gw1.esme), 5000, 'gw1 connection closed');
 
   r = await step('Alice', 2, gw2.esme);
-  assertEq(r.text, 'Hello Alice. Confirm?\n1. Yes\n2. No\n0 Back', 'next step on gw2, at the right screen');
+  assertEq(r.text, 'Hello Alice. Confirm?\n1. Yes\n2. No\n0 Back  00 Home', 'next step on gw2, at the right screen');
 
   // a restarted gateway takes the step after
   const gw3 = await gateway(smsc, redis, { name: 'gw1-restarted' });

@@ -979,7 +979,7 @@ void smsc_shutdown(struct smsc *s, void (*done)(void *arg), void *arg)
             conn_fail(c, "shutting down");
             continue;
         }
-        c->can_rx = c->can_tx = 0;
+        c->can_rx = 0; /* its submits in flight are still answered */
         uint32_t seq = ring_push(c, PEND_UNBIND, 0);
         if (seq)
             send_header_only(c, SMPP_CMD_UNBIND, 0, seq);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bench.sh (`make bench`): load against the real daemon and a real Redis on this machine,
+# with ussd-phone as SMSC and phones. Prints steps/s, latency percentiles, gateway CPU
+# microseconds per step, Redis commands per step and the gateway's RSS, then the same
+# with 100,000 sessions left open. Bounded in count and time; stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/ussdgw-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+wait_for() { # file, pattern, seconds
+    for _ in $(seq 1 $(($3 * 20))); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        read -r -t 0.05 <> <(:) || true
+    done
+    echo "bench: timed out waiting for '$2' in $1" >&2
+    return 1
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+redis_cmds() { redis-cli -p "$REDIS_PORT" info stats | awk -F: '/total_commands_processed/ {print $2+0}'; }
+HZ=$(getconf CLK_TCK)
+
+REDIS_PORT=$(free_port)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN" --save '' --appendonly no \
+    --logfile "$RUN/redis.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break; read -r -t 0.05 <> <(:) || true; done
+
+cat > "$RUN/gw.conf" <<CONF
+session_ttl = 600
+max_dialogs = 20000
+[link bench]
+window = 200
+tps = 0
+CONF
+
+# One run: phones in load mode, then the gateway binds; CPU and Redis counters are taken
+# from the moment the gateway is bound to the end of the load.
+run_load() { # label, ussd-phone load args...
+    local label=$1
+    shift
+    local port
+    port=$(free_port)
+    ./ussd-phone --listen "127.0.0.1:$port" --wait-bind 20 "$@" >"$RUN/load.out" 2>"$RUN/load.err" &
+    local phone=$!
+    PIDS+=($phone)
+    wait_for "$RUN/load.err" "listening on" 10
+    ./ussdgw -c "$RUN/gw.conf" --smsc "127.0.0.1:$port" --redis "127.0.0.1:$REDIS_PORT" \
+        --menus tests/it/menus --log-level warn 2>"$RUN/gw.log" &
+    GW=$!
+    PIDS+=($GW)
+    wait_for "$RUN/load.err" "bound" 20
+    local cpu0 cmd0 rss0
+    cpu0=$(cpu_ticks "$GW")
+    cmd0=$(redis_cmds)
+    rss0=$(rss_kb "$GW")
+    wait "$phone" || true
+    local cpu1 cmd1 rss1
+    cpu1=$(cpu_ticks "$GW")
+    cmd1=$(redis_cmds)
+    rss1=$(rss_kb "$GW")
+    kill "$GW" 2>/dev/null || true
+    wait "$GW" 2>/dev/null || true
+    local steps
+    steps=$(awk -F= '$1=="steps"{print $2}' "$RUN/load.out")
+    steps=${steps:-0}
+    echo "== $label"
+    grep -E '^(steps|dialogs|errors|elapsed_s|steps_per_s|dialogs_per_s|p50_ms|p95_ms|p99_ms|max_ms)=' "$RUN/load.out" | tr '\n' ' '
+    echo
+    if [ "$steps" -gt 0 ]; then
+        awk -v c0="$cpu0" -v c1="$cpu1" -v hz="$HZ" -v s="$steps" -v r0="$cmd0" -v r1="$cmd1" \
+            -v m0="$rss0" -v m1="$rss1" 'BEGIN {
+            printf "gateway_cpu_us_per_step=%.1f redis_cmds_per_step=%.2f gateway_rss_mb=%.1f (at start of load %.1f)\n",
+                (c1 - c0) * 1e6 / hz / s, (r1 - r0) / s, m1 / 1024, m0 / 1024 }'
+    fi
+}
+
+echo "ussdgw bench on $(nproc) cores; gateway, Redis and load generator share this machine"
+# a 4-step dialog: root -> input -> confirm -> handler + SMS + final screen
+run_load "closed loop: 200 phones, 20000 dialogs of 4 steps" \
+    --load 200 --dial '*123#' --answers '1,Alice,1' --dialogs 20000 --duration 60
+run_load "open loop: 5000 steps/s for 10 s" \
+    --load 2000 --dial '*123#' --answers '1,Alice,1' --rate 5000 --duration 10 --dialogs 1000000
+redis-cli -p "$REDIS_PORT" flushall >/dev/null
+run_load "100000 sessions left open (one dial each, never answered)" \
+    --load 1000 --dial '*123#' --answers '' --dialogs 100000 --duration 120
+echo "sessions_in_redis=$(redis-cli -p "$REDIS_PORT" dbsize)"

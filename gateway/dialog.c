@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,8 @@ struct dialog {
     int store_pending;
     struct handler_run *run;
     struct event *deadline;
-    struct session s;
-    struct session resume;
     struct engine_out out;
+    struct session s; /* last: its tables are not cleared per step */
 };
 
 void dialog_env_init(struct dialog_env *env, struct event_base *base, struct store *store,
@@ -318,9 +318,12 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
             maybe_free(d);
             return;
         }
-        const struct session *r = NULL;
-        if (resume->p && session_decode(&d->resume, resume->p, resume->len) == 0)
-            r = &d->resume;
+        /* the phone's cut dialog, when it has one: rare, so decoded on the heap */
+        struct session *r = NULL;
+        if (resume->p && (r = malloc(sizeof *r)) && session_decode(r, resume->p, resume->len) != 0) {
+            free(r);
+            r = NULL;
+        }
         char lbuf[8] = "";
         if (d->lang[0])
             snprintf(lbuf, sizeof lbuf, "%s", d->lang);
@@ -329,6 +332,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         d->s.version = d->loaded_version;
         engine_begin(d->set, &d->ecfg, &d->s, d->msisdn, d->text, lbuf[0] ? lbuf : NULL,
                      (uint32_t)time(NULL), d->step_id, r, o);
+        free(r);
         snprintf(d->chain, sizeof d->chain, "%s", o->chain);
         d->chain_pos = 0;
         drive(d);
@@ -374,7 +378,10 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
         cb(arg, req->kind == DIALOG_ABORT ? DIALOG_DROP : DIALOG_SEND, busy.text, 1);
         return;
     }
-    struct dialog *d = calloc(1, sizeof *d);
+    /* not calloc: the session and engine buffers are large and set before they are read */
+    struct dialog *d = malloc(sizeof *d);
+    if (d)
+        memset(d, 0, offsetof(struct dialog, out));
     if (!d) {
         cb(arg, DIALOG_DROP, NULL, 0);
         return;

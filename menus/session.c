@@ -3,6 +3,7 @@
  */
 #include "session.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,19 @@
 #define LS '\x1f' /* list entry separator */
 #define N_FIELDS 17
 
+/* Zero the fixed part; the tables are only read up to their counts, so clearing their
+ * 14 KB on every step would be wasted work. */
+static void session_zero(struct session *s)
+{
+    memset(s, 0, offsetof(struct session, vars));
+    s->n_vars = 0;
+    s->n_items = 0;
+}
+
 void session_init(struct session *s, const char *msisdn, const char *dial, const char *lang,
                   const char *menu_version, uint32_t now)
 {
-    memset(s, 0, sizeof *s);
+    session_zero(s);
     session_clean(s->msisdn, sizeof s->msisdn, msisdn ? msisdn : "");
     session_clean(s->dial, sizeof s->dial, dial ? dial : "");
     session_clean(s->lang, sizeof s->lang, lang ? lang : "");
@@ -131,8 +141,12 @@ static void putc_(struct wbuf *w, char c)
 static void putu(struct wbuf *w, unsigned long v)
 {
     char t[24];
-    snprintf(t, sizeof t, "%lu", v);
-    put(w, t);
+    size_t i = sizeof t - 1;
+    t[i] = 0;
+    do
+        t[--i] = (char)('0' + v % 10);
+    while ((v /= 10) && i > 0);
+    put(w, t + i);
 }
 
 long session_encode(const struct session *s, char *buf, size_t cap)
@@ -236,7 +250,7 @@ int session_decode(struct session *s, const char *buf, size_t len)
     const char *f[N_FIELDS + 1], *fe[N_FIELDS + 1];
     const char *p = buf, *e = buf + len;
     unsigned long v;
-    memset(s, 0, sizeof *s);
+    session_zero(s);
 
     const char *bar = memchr(p, '|', len);
     if (!bar || field_uint(p, bar, 0xFFFFFFFFul, &v))
@@ -307,6 +321,6 @@ int session_decode(struct session *s, const char *buf, size_t len)
     s->n_items = (uint8_t)(n / 2);
     return 0;
 bad:
-    memset(s, 0, sizeof *s);
+    session_zero(s);
     return -1;
 }

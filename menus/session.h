@@ -59,10 +59,11 @@ struct session {
     char last_step[SESSION_STEP_MAX]; /* id of the last input applied: duplicates drop */
     uint32_t started;                 /* unix seconds */
     uint32_t steps;
-    struct session_var vars[SESSION_MAX_VARS];
     uint8_t n_vars;
-    struct session_item items[SESSION_MAX_ITEMS]; /* options of a `source` menu on show */
     uint8_t n_items;
+    /* the tables stay last: only entries below the counts are ever read */
+    struct session_var vars[SESSION_MAX_VARS];
+    struct session_item items[SESSION_MAX_ITEMS]; /* options of a `source` menu on show */
 };
 
 void session_init(struct session *s, const char *msisdn, const char *dial, const char *lang,

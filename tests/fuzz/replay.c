@@ -15,54 +15,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REPLAY_MAX (16u << 20) /* inputs larger than this are skipped */
 
+/* Returns 1 when the file was replayed, 0 when skipped, -1 on an error. */
 static int replay_file(const char *path)
 {
+    struct stat st;
     FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (!f || fstat(fileno(f), &st) != 0) {
         fprintf(stderr, "replay: cannot open %s\n", path);
+        if (f)
+            fclose(f);
         return -1;
     }
-    size_t cap = 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (cap >= REPLAY_MAX) {
-                fprintf(stderr, "replay: %s is larger than %u octets, skipped\n", path, REPLAY_MAX);
-                free(buf);
-                fclose(f);
-                return 0;
-            }
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        if (r == 0)
-            break;
-        n += r;
+    if (st.st_size < 0 || (unsigned long long)st.st_size > REPLAY_MAX) {
+        fprintf(stderr, "replay: %s is larger than %u octets, skipped\n", path, REPLAY_MAX);
+        fclose(f);
+        return 0;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
+    size_t n = (size_t)st.st_size;
+    /* exactly the input's size, so ASan sees any read past its end */
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf || fread(buf, 1, n, f) != n) {
         fprintf(stderr, "replay: cannot read %s\n", path);
         free(buf);
+        fclose(f);
         return -1;
     }
-    /* an exact-size copy, so ASan sees any read past the input */
-    uint8_t *exact = malloc(n ? n : 1);
-    if (!exact) {
-        free(buf);
-        return -1;
-    }
-    memcpy(exact, buf, n);
+    fclose(f);
+    LLVMFuzzerTestOneInput(buf, n);
     free(buf);
-    LLVMFuzzerTestOneInput(exact, n);
-    free(exact);
     return 1;
 }
 

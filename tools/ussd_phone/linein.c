@@ -139,7 +139,8 @@ struct linein *linein_new(struct event_base *base, int fd, const struct linein_c
     if (!li->buf || !li->kick)
         goto fail;
     struct stat st;
-    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    /* files and devices like /dev/null never block, and epoll refuses them */
+    int regular = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd)));
     if (!regular) {
         li->rd = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, li);
         if (!li->rd)

@@ -10,15 +10,15 @@
 
 #include <event2/event.h>
 
-#include "load.h"
-#include "opts.h"
+#include "loadgen.h"
+#include "phone_opts.h"
 #include "phone_ui.h"
 #include "smsc.h"
 
 struct app {
     struct event_base *base;
     struct phone_ui *ui;
-    struct load *load;
+    struct loadgen *load;
     int signals;
 };
 
@@ -28,7 +28,7 @@ static void on_bound(void *arg, int esme, const char *system_id)
     if (a->ui)
         phone_ui_on_bound(a->ui, esme, system_id);
     if (a->load)
-        load_on_bound(a->load, esme, system_id);
+        loadgen_on_bound(a->load, esme, system_id);
 }
 
 static void on_message(void *arg, int esme, const struct smpp_msg *m)
@@ -37,7 +37,7 @@ static void on_message(void *arg, int esme, const struct smpp_msg *m)
     if (a->ui)
         phone_ui_on_message(a->ui, esme, m);
     if (a->load)
-        load_on_message(a->load, esme, m);
+        loadgen_on_message(a->load, esme, m);
 }
 
 static void on_deliver_resp(void *arg, uint64_t tag, uint32_t status)
@@ -46,7 +46,7 @@ static void on_deliver_resp(void *arg, uint64_t tag, uint32_t status)
     if (a->ui)
         phone_ui_on_deliver_resp(a->ui, tag, status);
     if (a->load)
-        load_on_deliver_resp(a->load, tag, status);
+        loadgen_on_deliver_resp(a->load, tag, status);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -60,7 +60,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     if (a->ui)
         phone_ui_quit(a->ui);
     if (a->load)
-        load_stop(a->load);
+        loadgen_stop(a->load);
 }
 
 int main(int argc, char **argv)
@@ -103,7 +103,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.load_phones)
-        a.load = load_new(a.base, smsc, &o);
+        a.load = loadgen_new(a.base, smsc, &o);
     else
         a.ui = phone_ui_new(a.base, smsc, &o);
     struct event *sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
@@ -115,10 +115,10 @@ int main(int argc, char **argv)
 
     event_base_dispatch(a.base);
 
-    int code = a.load ? load_exit_code(a.load) : phone_ui_exit_code(a.ui);
+    int code = a.load ? loadgen_exit_code(a.load) : phone_ui_exit_code(a.ui);
     if (a.signals && a.ui)
         code = code ? code : 130;
-    load_free(a.load);
+    loadgen_free(a.load);
     phone_ui_free(a.ui);
     smsc_free(smsc);
     event_free(sigint);

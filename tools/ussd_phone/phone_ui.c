@@ -21,8 +21,8 @@
 #include <event2/event.h>
 
 #include "linein.h"
-#include "mo.h"
-#include "screen.h"
+#include "phone_mo.h"
+#include "phone_screen.h"
 #include "smsc.h"
 
 enum ui_state { UI_IDLE, UI_WAIT, UI_ANSWER, UI_QUIT };
@@ -34,7 +34,7 @@ struct phone_ui {
     struct linein *in;
     int tty;
     enum ui_state st;
-    struct mo_coding coding;
+    struct phone_mo_coding coding;
 
     char msisdn[21];
     char code[21];          /* service code of the dialog (destination_addr) */
@@ -46,6 +46,7 @@ struct phone_ui {
 
     struct event *step_timer;
     struct event *bind_timer;
+    struct event *linger_timer;
     char held[LINEIN_LINE_MAX + 1]; /* input waiting for an ESME to bind */
     int has_held;
 
@@ -95,10 +96,10 @@ static void show_prompt(struct phone_ui *ui)
 
 static void show_screen(struct phone_ui *ui, const struct smpp_msg *m)
 {
-    static struct screen_text t;           /* large: off the stack */
-    static char out[SCREEN_TEXT_MAX * 2];  /* wrapping adds at most a newline per line */
-    screen_decode(m, 0, &t);
-    screen_render(&t, SCREEN_WIDTH, out, sizeof(out));
+    static struct phone_screen_text t;           /* large: off the stack */
+    static char out[PHONE_SCREEN_TEXT_MAX * 2];  /* wrapping adds at most a newline per line */
+    phone_screen_decode(m, 0, &t);
+    phone_screen_render(&t, PHONE_SCREEN_WIDTH, out, sizeof(out));
     clear_prompt(ui);
     fputs(out, stdout);
     fflush(stdout);
@@ -128,6 +129,13 @@ static void on_shutdown_done(void *arg)
     event_base_loopbreak(ui->base);
 }
 
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct phone_ui *ui = arg;
+    smsc_shutdown(ui->smsc, on_shutdown_done, ui);
+}
+
 static void quit(struct phone_ui *ui)
 {
     if (ui->st == UI_QUIT)
@@ -138,11 +146,21 @@ static void quit(struct phone_ui *ui)
     event_del(ui->step_timer);
     event_del(ui->bind_timer);
     linein_pause(ui->in);
+    if (ui->eof && ui->o->linger_ms > 0) { /* messages still get shown meanwhile */
+        struct timeval tv = {ui->o->linger_ms / 1000, (ui->o->linger_ms % 1000) * 1000};
+        event_add(ui->linger_timer, &tv);
+        return;
+    }
     smsc_shutdown(ui->smsc, on_shutdown_done, ui);
 }
 
 void phone_ui_quit(struct phone_ui *ui)
 {
+    if (event_pending(ui->linger_timer, EV_TIMEOUT, NULL)) {
+        event_del(ui->linger_timer);
+        smsc_shutdown(ui->smsc, on_shutdown_done, ui);
+        return;
+    }
     quit(ui);
 }
 
@@ -195,7 +213,7 @@ static void send_step(struct phone_ui *ui, uint8_t op, const char *text, int end
 {
     struct smpp_msg m;
     char err[160];
-    if (mo_ussd(&m, ui->msisdn, ui->code, text, op, ui->session, ui->seq, end, &ui->coding, err, sizeof(err))) {
+    if (phone_mo_ussd(&m, ui->msisdn, ui->code, text, op, ui->session, ui->seq, end, &ui->coding, err, sizeof(err))) {
         say(ui, "[cannot send: %s]", err);
         settle_state(ui, ui->st == UI_ANSWER ? UI_ANSWER : UI_IDLE);
         return;
@@ -240,11 +258,11 @@ static void dial(struct phone_ui *ui, const char *line)
     if (ui->o->service_code)
         snprintf(ui->code, sizeof(ui->code), "%s", ui->o->service_code);
     else
-        mo_service_code(line, ui->code, sizeof(ui->code));
+        phone_mo_service_code(line, ui->code, sizeof(ui->code));
     ui->session = (ui->session + 1) & 0xFFu;
     ui->seq = 0;
     ui->esme = 0;
-    send_step(ui, MO_OP_BEGIN, line, 0);
+    send_step(ui, PHONE_MO_OP_BEGIN, line, 0);
 }
 
 static void answer(struct phone_ui *ui, const char *line)
@@ -254,7 +272,7 @@ static void answer(struct phone_ui *ui, const char *line)
         return;
     }
     ui->seq = (ui->seq + 1) & 0x7Fu;
-    send_step(ui, MO_OP_ANSWER, line, 0);
+    send_step(ui, PHONE_MO_OP_ANSWER, line, 0);
 }
 
 /* ---- commands ---- */
@@ -311,7 +329,7 @@ static void command(struct phone_ui *ui, char *line)
             say(ui, "[usage: /sms TEXT]");
         else if (esme < 0)
             say(ui, "[cannot send: no gateway bound]");
-        else if (mo_sms(&m, ui->msisdn, ui->o->sms_to, arg, &ui->coding, err, sizeof(err)) ||
+        else if (phone_mo_sms(&m, ui->msisdn, ui->o->sms_to, arg, &ui->coding, err, sizeof(err)) ||
                  smsc_deliver(ui->smsc, esme, &m, ++ui->next_tag, err, sizeof(err)))
             say(ui, "[cannot send: %s]", err);
         else
@@ -368,8 +386,8 @@ static void on_line(void *arg, const char *line, size_t len)
         /* a transcript: the prompt and what was typed (made printable) */
         char echo[LINEIN_LINE_MAX + 1];
         memcpy(echo, buf, len + 1);
-        screen_sanitize(echo);
-        screen_one_line(echo);
+        phone_screen_sanitize(echo);
+        phone_screen_one_line(echo);
         printf("%s %s\n", prompt_text(ui), echo);
         fflush(stdout);
     }
@@ -423,10 +441,10 @@ static void show_ussd(struct phone_ui *ui, const struct smpp_msg *m)
 
     if (ui->st == UI_WAIT && ours && same_session) {
         show_screen(ui, m);
-        if (op == MO_OP_END || end) {
+        if (op == PHONE_MO_OP_END || end) {
             say(ui, "[dialog ended]");
             settle_state(ui, UI_IDLE);
-        } else if (op == MO_OP_CONTINUE) {
+        } else if (op == PHONE_MO_OP_CONTINUE) {
             settle_state(ui, UI_ANSWER);
         } else {
             say(ui, "[ussd_service_op %u: not a continue or an end; dialog over]", op);
@@ -434,21 +452,21 @@ static void show_ussd(struct phone_ui *ui, const struct smpp_msg *m)
         }
         return;
     }
-    if (ui->st == UI_IDLE && ours && op == MO_OP_CONTINUE && !end && m->has_its_session_info) {
+    if (ui->st == UI_IDLE && ours && op == PHONE_MO_OP_CONTINUE && !end && m->has_its_session_info) {
         /* network-initiated: the gateway opens a dialog on this phone */
         say(ui, "[network-initiated USSD]");
         show_screen(ui, m);
         ui->session = SMPP_ITS_SESSION(m->its_session_info);
         ui->seq = SMPP_ITS_SEQ(m->its_session_info);
         snprintf(ui->code, sizeof(ui->code), "%.20s", m->source_addr);
-        screen_sanitize(ui->code);
+        phone_screen_sanitize(ui->code);
         settle_state(ui, UI_ANSWER);
         return;
     }
     char dest[80];
     snprintf(dest, sizeof(dest), "%s", m->destination_addr);
-    screen_sanitize(dest);
-    screen_one_line(dest);
+    phone_screen_sanitize(dest);
+    phone_screen_one_line(dest);
     if (m->has_its_session_info)
         say(ui, "[USSD to %s outside a dialog: op %u session %u seq %u%s]", dest, op,
             SMPP_ITS_SESSION(m->its_session_info), SMPP_ITS_SEQ(m->its_session_info), end ? " end" : "");
@@ -461,14 +479,14 @@ static void show_ussd(struct phone_ui *ui, const struct smpp_msg *m)
 void phone_ui_on_message(struct phone_ui *ui, int esme, const struct smpp_msg *m)
 {
     (void)esme;
-    if (ui->st == UI_QUIT)
+    if (ui->st == UI_QUIT && !event_pending(ui->linger_timer, EV_TIMEOUT, NULL))
         return;
     if (m->has_ussd_service_op) {
         show_ussd(ui, m);
         return;
     }
-    char line[SCREEN_TEXT_MAX + 128];
-    screen_sms_line(m, line, sizeof(line));
+    char line[PHONE_SCREEN_TEXT_MAX + 128];
+    phone_screen_sms_line(m, line, sizeof(line));
     say(ui, "%s", line);
     show_prompt(ui);
 }
@@ -505,9 +523,10 @@ struct phone_ui *phone_ui_new(struct event_base *base, struct smsc *smsc, const 
     ui->session = (unsigned)(time(NULL) ^ getpid()) & 0xFFu;
     ui->step_timer = evtimer_new(base, on_step_timeout, ui);
     ui->bind_timer = evtimer_new(base, on_bind_timeout, ui);
+    ui->linger_timer = evtimer_new(base, on_linger, ui);
     struct linein_callbacks cb = {on_line, on_eof, ui};
     ui->in = linein_new(base, STDIN_FILENO, &cb);
-    if (!ui->step_timer || !ui->bind_timer || !ui->in) {
+    if (!ui->step_timer || !ui->bind_timer || !ui->linger_timer || !ui->in) {
         phone_ui_free(ui);
         return NULL;
     }
@@ -526,6 +545,8 @@ void phone_ui_free(struct phone_ui *ui)
         event_free(ui->step_timer);
     if (ui->bind_timer)
         event_free(ui->bind_timer);
+    if (ui->linger_timer)
+        event_free(ui->linger_timer);
     linein_free(ui->in);
     free(ui);
 }

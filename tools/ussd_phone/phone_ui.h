@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "opts.h"
+#include "phone_opts.h"
 #include "smpp_pdu.h"
 
 struct event_base;

@@ -24,7 +24,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "latency.h"
+#include "steplat.h"
 
 #define SMSC_MAX_CONNS 64
 #define SMSC_OUT_MAX (8u * 1024u * 1024u) /* an ESME that stops reading is dropped */
@@ -264,7 +264,7 @@ static uint32_t ring_push(struct conn *c, enum pend_kind kind, uint64_t tag)
     struct pending *p = &c->ring[(c->ring_head + c->ring_n) % c->ring_cap];
     p->kind = (uint8_t)kind;
     p->tag = tag;
-    p->sent_us = latency_now_us();
+    p->sent_us = steplat_now_us();
     c->ring_n++;
     return seq;
 }
@@ -423,7 +423,7 @@ static void handle_bind(struct conn *c, const struct smpp_msg *m)
     send_resp(c, m->command_id, SMPP_ESME_ROK, m->sequence);
     if (c->dead)
         return;
-    c->next_enquire_us = latency_now_us() + (uint64_t)s->cfg.enquire_link_s * 1000000u;
+    c->next_enquire_us = steplat_now_us() + (uint64_t)s->cfg.enquire_link_s * 1000000u;
     fprintf(stderr, "bound system_id=%s type=%s esme=%d peer=%s\n", c->system_id, type, c->id, c->peer);
     fflush(stderr);
     if (s->cb.on_bound)
@@ -695,7 +695,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->fd = fd;
     c->id = ++s->next_id;
     c->next_seq = 1;
-    c->opened_us = latency_now_us();
+    c->opened_us = steplat_now_us();
     peer_name(sa, c->peer, sizeof(c->peer));
     c->in = evbuffer_new();
     c->out = evbuffer_new();
@@ -763,7 +763,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct smsc *s = arg;
-    uint64_t now = latency_now_us();
+    uint64_t now = steplat_now_us();
     for (struct conn *c = s->conns; c; c = c->next)
         if (!c->dead)
             tick_conn(c, now);

@@ -1,8 +1,8 @@
 /*
- * screen.c: decoding a gateway message's text by data_coding and laying it out as a
+ * phone_screen.c: decoding a gateway message's text by data_coding and laying it out as a
  * feature-phone screen. No I/O.
  */
-#include "screen.h"
+#include "phone_screen.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +63,7 @@ static int utf8_valid(const unsigned char *p, size_t n, size_t avail)
 /* Keep \n and printable characters; CR LF and lone CR become \n; other controls
  * (C0, DEL, C1) and the bidirectional overrides a terminal could be fooled by become
  * '?'. In place: the text never grows. */
-void screen_sanitize(char *s)
+void phone_screen_sanitize(char *s)
 {
     unsigned char *r = (unsigned char *)s, *w = (unsigned char *)s;
     size_t avail = strlen(s);
@@ -108,7 +108,7 @@ void screen_sanitize(char *s)
     *w = 0;
 }
 
-void screen_decode(const struct smpp_msg *m, size_t skip, struct screen_text *out)
+void phone_screen_decode(const struct smpp_msg *m, size_t skip, struct phone_screen_text *out)
 {
     const uint8_t *p = m->short_message;
     size_t n = m->sm_length;
@@ -153,8 +153,8 @@ void screen_decode(const struct smpp_msg *m, size_t skip, struct screen_text *ou
         break;
     }
     if (r < 0)
-        out->utf8[0] = 0; /* cannot happen with SCREEN_TEXT_MAX, but never show garbage */
-    screen_sanitize(out->utf8);
+        out->utf8[0] = 0; /* cannot happen with PHONE_SCREEN_TEXT_MAX, but never show garbage */
+    phone_screen_sanitize(out->utf8);
 }
 
 /* Bounded appending. */
@@ -226,7 +226,7 @@ static void wrap_line(struct sbuf *s, const char *line, size_t len, int width)
     }
 }
 
-size_t screen_render(const struct screen_text *t, int width, char *buf, size_t cap)
+size_t phone_screen_render(const struct phone_screen_text *t, int width, char *buf, size_t cap)
 {
     struct sbuf s = {buf, cap, 0};
     if (!cap)
@@ -252,7 +252,7 @@ size_t screen_render(const struct screen_text *t, int width, char *buf, size_t c
     return s.n;
 }
 
-void screen_one_line(char *utf8)
+void phone_screen_one_line(char *utf8)
 {
     for (char *p = utf8; *p; p++)
         if (*p == '\n')
@@ -284,20 +284,20 @@ static size_t parse_udh(const struct smpp_msg *m, unsigned *part, unsigned *tota
     return udhl + 1;
 }
 
-size_t screen_sms_line(const struct smpp_msg *m, char *buf, size_t cap)
+size_t phone_screen_sms_line(const struct smpp_msg *m, char *buf, size_t cap)
 {
-    static struct screen_text t; /* large: kept off the stack; one thread */
+    static struct phone_screen_text t; /* large: kept off the stack; one thread */
     unsigned part, total;
     size_t skip = parse_udh(m, &part, &total);
-    screen_decode(m, skip, &t);
-    screen_one_line(t.utf8);
+    phone_screen_decode(m, skip, &t);
+    phone_screen_one_line(t.utf8);
     char parts[32] = "";
     if (total)
         snprintf(parts, sizeof(parts), " (part %u/%u)", part, total);
     char dest[80];
     snprintf(dest, sizeof(dest), "%s", m->destination_addr);
-    screen_sanitize(dest);
-    screen_one_line(dest);
+    phone_screen_sanitize(dest);
+    phone_screen_one_line(dest);
     int k = snprintf(buf, cap, "SMS to %s%s: %s", dest, parts, t.utf8);
     if (k < 0)
         return 0;

@@ -1,12 +1,12 @@
 /*
- * load.c: simulated phones running a scripted USSD dialog, and the measurement.
+ * loadgen.c: simulated phones running a scripted USSD dialog, and the measurement.
  *
  * A phone is IDLE (no dialog), WAIT (a step sent, its timer running), READY (open loop
  * only: a screen came, its answer waits for the pacer) or SLEEP (a short pause after a
  * step could not be sent). Replies are matched to phones by arithmetic on the MSISDN,
  * then checked against the phone's session number: no lookup tables.
  */
-#include "load.h"
+#include "loadgen.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,8 +17,8 @@
 
 #include <event2/event.h>
 
-#include "latency.h"
-#include "mo.h"
+#include "steplat.h"
+#include "phone_mo.h"
 #include "smsc.h"
 
 #define LOAD_RETRY_MS 100 /* pause after a step that could not be sent */
@@ -26,7 +26,7 @@
 enum ph_state { PH_IDLE, PH_WAIT, PH_READY, PH_SLEEP };
 
 struct phone {
-    struct load *l;
+    struct loadgen *l;
     uint32_t idx;
     enum ph_state st;
     uint64_t k;            /* dialogs this phone started */
@@ -42,11 +42,11 @@ struct phone {
     struct event *timer;
 };
 
-struct load {
+struct loadgen {
     struct event_base *base;
     struct smsc *smsc;
     const struct phone_opts *o;
-    struct mo_coding coding;
+    struct phone_mo_coding coding;
     char service_code[21];
     uint64_t base_num;
     int num_width;         /* digits of the MSISDN, zero-padded */
@@ -63,7 +63,7 @@ struct load {
     struct event *bind_timer, *duration_timer, *pacer;
     uint64_t paced;        /* open loop: step slots handed out */
 
-    struct latency *lat;
+    struct steplat *lat;
     uint64_t started, in_dialog;
     uint64_t steps, dialogs, failed_dialogs;
     uint64_t timeouts, unexpected, rejected, send_failures, late, missed, sms;
@@ -73,9 +73,9 @@ struct load {
 };
 
 static void start_dialog(struct phone *p);
-static void finish(struct load *l);
+static void finish(struct loadgen *l);
 
-static int open_loop(const struct load *l)
+static int open_loop(const struct loadgen *l)
 {
     return l->o->rate > 0;
 }
@@ -88,7 +88,7 @@ static void timer_ms(struct event *ev, int ms)
     event_add(ev, &tv);
 }
 
-static void check_finish(struct load *l)
+static void check_finish(struct loadgen *l)
 {
     if (l->running && l->started >= (uint64_t)l->o->dialogs && l->in_dialog == 0)
         finish(l);
@@ -97,7 +97,7 @@ static void check_finish(struct load *l)
 /* The dialog is over (ok or not): count it; the phone has none now. */
 static void close_dialog(struct phone *p, int ok)
 {
-    struct load *l = p->l;
+    struct loadgen *l = p->l;
     event_del(p->timer);
     p->gen++;
     l->in_dialog--;
@@ -111,7 +111,7 @@ static void close_dialog(struct phone *p, int ok)
 /* An idle phone takes its next dialog (closed loop) or waits for the pacer. */
 static void next_dialog(struct phone *p)
 {
-    struct load *l = p->l;
+    struct loadgen *l = p->l;
     if (!l->running)
         return;
     if (open_loop(l))
@@ -131,7 +131,7 @@ static void end_dialog(struct phone *p, int ok)
  * it from here: with no ESME bound that would recurse). */
 static void step_failed(struct phone *p)
 {
-    struct load *l = p->l;
+    struct loadgen *l = p->l;
     close_dialog(p, 0);
     if (!l->running)
         return;
@@ -142,15 +142,15 @@ static void step_failed(struct phone *p)
 
 static void send_step(struct phone *p)
 {
-    struct load *l = p->l;
+    struct loadgen *l = p->l;
     const struct phone_opts *o = l->o;
     char msisdn[21], err[160];
     snprintf(msisdn, sizeof(msisdn), "%0*" PRIu64, l->num_width, p->num);
     const char *text = p->step == 0 ? o->dial : o->answers[p->step - 1];
-    uint8_t op = p->step == 0 ? MO_OP_BEGIN : MO_OP_ANSWER;
+    uint8_t op = p->step == 0 ? PHONE_MO_OP_BEGIN : PHONE_MO_OP_ANSWER;
     struct smpp_msg m;
-    if (mo_ussd(&m, msisdn, l->service_code, text, op, p->session, p->step & 0x7Fu, 0, &l->coding, err,
-                sizeof(err))) {
+    if (phone_mo_ussd(&m, msisdn, l->service_code, text, op, p->session, p->step & 0x7Fu, 0, &l->coding, err,
+                      sizeof(err))) {
         fprintf(stderr, "ussd-phone: load: %s\n", err);
         l->send_failures++;
         step_failed(p);
@@ -166,7 +166,7 @@ static void send_step(struct phone *p)
         step_failed(p);
         return;
     }
-    p->sent_us = latency_now_us();
+    p->sent_us = steplat_now_us();
     p->esme = esme;
     p->st = PH_WAIT;
     timer_ms(p->timer, o->timeout_ms);
@@ -174,7 +174,7 @@ static void send_step(struct phone *p)
 
 static void start_dialog(struct phone *p)
 {
-    struct load *l = p->l;
+    struct loadgen *l = p->l;
     uint64_t k = p->k++;
     l->started++;
     l->in_dialog++;
@@ -188,7 +188,7 @@ static void on_phone_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct phone *p = arg;
-    struct load *l = p->l;
+    struct loadgen *l = p->l;
     if (!l->running)
         return;
     if (p->st == PH_SLEEP) {
@@ -210,11 +210,11 @@ static void on_phone_timer(evutil_socket_t fd, short what, void *arg)
 static void on_pacer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    struct load *l = arg;
+    struct loadgen *l = arg;
     if (!l->running)
         return;
     double rate = l->o->rate;
-    uint64_t due = (uint64_t)((double)(latency_now_us() - l->t0_us) * rate / 1e6);
+    uint64_t due = (uint64_t)((double)(steplat_now_us() - l->t0_us) * rate / 1e6);
     if (due > l->paced + (uint64_t)ceil(rate)) { /* more than a second behind: let it go */
         uint64_t skip = due - l->paced - (uint64_t)ceil(rate);
         if (l->started < (uint64_t)l->o->dialogs)
@@ -244,13 +244,13 @@ static void on_duration(evutil_socket_t fd, short what, void *arg)
     finish(arg);
 }
 
-static void start(struct load *l)
+static void start(struct loadgen *l)
 {
     if (l->running || l->finished)
         return;
     event_del(l->bind_timer);
     l->running = 1;
-    l->t0_us = latency_now_us();
+    l->t0_us = steplat_now_us();
     timer_ms(l->duration_timer, (int)fmin(l->o->duration_s * 1000.0, 2e9));
     if (open_loop(l)) {
         for (uint32_t i = 0; i < l->n_phones; i++)
@@ -268,13 +268,13 @@ static void start(struct load *l)
 static void on_bind_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    struct load *l = arg;
+    struct loadgen *l = arg;
     if (l->running || l->finished)
         return;
     fprintf(stderr, "ussd-phone: %d of %d ESMEs bound within %d s\n", smsc_bound(l->smsc), l->o->min_esmes,
             l->o->wait_bind_s);
     l->bind_failed = 1;
-    l->t0_us = latency_now_us();
+    l->t0_us = steplat_now_us();
     finish(l);
 }
 
@@ -283,7 +283,7 @@ static double per_s(uint64_t n, double secs)
     return secs > 0 ? (double)n / secs : 0.0;
 }
 
-static void report(struct load *l)
+static void report(struct loadgen *l)
 {
     double secs = (double)(l->t_end_us - l->t0_us) / 1e6;
     uint64_t errors = l->timeouts + l->unexpected + l->rejected + l->send_failures + (uint64_t)l->bind_failed;
@@ -293,10 +293,10 @@ static void report(struct load *l)
     printf("elapsed_s=%.3f\n", secs);
     printf("steps_per_s=%.1f\n", per_s(l->steps, secs));
     printf("dialogs_per_s=%.1f\n", per_s(l->dialogs, secs));
-    printf("p50_ms=%.3f\n", (double)latency_percentile(l->lat, 50) / 1000.0);
-    printf("p95_ms=%.3f\n", (double)latency_percentile(l->lat, 95) / 1000.0);
-    printf("p99_ms=%.3f\n", (double)latency_percentile(l->lat, 99) / 1000.0);
-    printf("max_ms=%.3f\n", (double)latency_max(l->lat) / 1000.0);
+    printf("p50_ms=%.3f\n", (double)steplat_percentile(l->lat, 50) / 1000.0);
+    printf("p95_ms=%.3f\n", (double)steplat_percentile(l->lat, 95) / 1000.0);
+    printf("p99_ms=%.3f\n", (double)steplat_percentile(l->lat, 99) / 1000.0);
+    printf("max_ms=%.3f\n", (double)steplat_max(l->lat) / 1000.0);
     printf("timeouts=%" PRIu64 "\n", l->timeouts);
     printf("unexpected=%" PRIu64 "\n", l->unexpected);
     printf("rejected=%" PRIu64 "\n", l->rejected);
@@ -311,8 +311,8 @@ static void report(struct load *l)
         printf("rate=%.3f\n", l->o->rate);
         printf("missed=%" PRIu64 "\n", l->missed);
     }
-    if (latency_kept(l->lat) < latency_seen(l->lat))
-        printf("latency_samples=%zu\n", latency_kept(l->lat));
+    if (steplat_kept(l->lat) < steplat_seen(l->lat))
+        printf("latency_samples=%zu\n", steplat_kept(l->lat));
     if (l->bind_failed)
         printf("bind_timeout=1\n");
     fflush(stdout);
@@ -321,17 +321,17 @@ static void report(struct load *l)
 
 static void on_shutdown_done(void *arg)
 {
-    struct load *l = arg;
+    struct loadgen *l = arg;
     event_base_loopbreak(l->base);
 }
 
-static void finish(struct load *l)
+static void finish(struct loadgen *l)
 {
     if (l->finished)
         return;
     l->finished = 1;
     l->running = 0;
-    l->t_end_us = latency_now_us();
+    l->t_end_us = steplat_now_us();
     event_del(l->bind_timer);
     event_del(l->duration_timer);
     event_del(l->pacer);
@@ -341,16 +341,16 @@ static void finish(struct load *l)
     smsc_shutdown(l->smsc, on_shutdown_done, l);
 }
 
-void load_stop(struct load *l)
+void loadgen_stop(struct loadgen *l)
 {
     if (!l->running && !l->finished)
-        l->t0_us = latency_now_us();
+        l->t0_us = steplat_now_us();
     finish(l);
 }
 
 /* ---- events ---- */
 
-void load_on_bound(struct load *l, int esme, const char *system_id)
+void loadgen_on_bound(struct loadgen *l, int esme, const char *system_id)
 {
     (void)esme, (void)system_id;
     int n = smsc_bound(l->smsc);
@@ -361,7 +361,7 @@ void load_on_bound(struct load *l, int esme, const char *system_id)
 }
 
 /* The phone a reply is for, from its destination_addr; NULL when none. */
-static struct phone *phone_of(struct load *l, const char *addr, uint64_t *num)
+static struct phone *phone_of(struct loadgen *l, const char *addr, uint64_t *num)
 {
     size_t n = strlen(addr);
     if (n == 0 || n > 19 || strspn(addr, "0123456789") != n)
@@ -374,7 +374,7 @@ static struct phone *phone_of(struct load *l, const char *addr, uint64_t *num)
     return &l->phones[(v - l->base_num) % l->n_phones];
 }
 
-void load_on_message(struct load *l, int esme, const struct smpp_msg *m)
+void loadgen_on_message(struct loadgen *l, int esme, const struct smpp_msg *m)
 {
     (void)esme;
     if (!l->running)
@@ -383,7 +383,7 @@ void load_on_message(struct load *l, int esme, const struct smpp_msg *m)
         l->sms++; /* an SMS from the menus (e.g. a reference number): not a step */
         return;
     }
-    uint64_t now = latency_now_us();
+    uint64_t now = steplat_now_us();
     uint64_t num = 0;
     struct phone *p = phone_of(l, m->destination_addr, &num);
     unsigned session = m->has_its_session_info ? SMPP_ITS_SESSION(m->its_session_info) : 0;
@@ -394,7 +394,9 @@ void load_on_message(struct load *l, int esme, const struct smpp_msg *m)
         return;
     }
     if (p->st != PH_WAIT || p->num != num || (m->has_its_session_info && session != p->session)) {
-        if (p->has_timed_out && p->timed_out_num == num && (!m->has_its_session_info || session == p->timed_out_session))
+        int was_timed_out = p->has_timed_out && p->timed_out_num == num &&
+                            (!m->has_its_session_info || session == p->timed_out_session);
+        if (was_timed_out)
             l->late++;
         else {
             l->unexpected++;
@@ -404,16 +406,16 @@ void load_on_message(struct load *l, int esme, const struct smpp_msg *m)
         }
         return;
     }
-    latency_add(l->lat, now - p->sent_us);
+    steplat_add(l->lat, now - p->sent_us);
     l->steps++;
     event_del(p->timer);
     unsigned op = m->ussd_service_op;
     int end = m->has_its_session_info && SMPP_ITS_END(m->its_session_info);
-    if (op == MO_OP_END || end) {
+    if (op == PHONE_MO_OP_END || end) {
         end_dialog(p, 1);
         return;
     }
-    if (op != MO_OP_CONTINUE) {
+    if (op != PHONE_MO_OP_CONTINUE) {
         l->unexpected++;
         if (l->o->verbose)
             fprintf(stderr, "ussd-phone: load: ussd_service_op %u is not a continue or an end\n", op);
@@ -435,7 +437,7 @@ void load_on_message(struct load *l, int esme, const struct smpp_msg *m)
     send_step(p);
 }
 
-void load_on_deliver_resp(struct load *l, uint64_t tag, uint32_t status)
+void loadgen_on_deliver_resp(struct loadgen *l, uint64_t tag, uint32_t status)
 {
     if (!l->running || status == SMPP_ESME_ROK)
         return;
@@ -457,9 +459,9 @@ void load_on_deliver_resp(struct load *l, uint64_t tag, uint32_t status)
 
 /* ---- life ---- */
 
-struct load *load_new(struct event_base *base, struct smsc *smsc, const struct phone_opts *o)
+struct loadgen *loadgen_new(struct event_base *base, struct smsc *smsc, const struct phone_opts *o)
 {
-    struct load *l = calloc(1, sizeof(*l));
+    struct loadgen *l = calloc(1, sizeof(*l));
     if (!l)
         return NULL;
     l->base = base;
@@ -470,14 +472,14 @@ struct load *load_new(struct event_base *base, struct smsc *smsc, const struct p
     if (o->service_code)
         snprintf(l->service_code, sizeof(l->service_code), "%s", o->service_code);
     else
-        mo_service_code(o->dial, l->service_code, sizeof(l->service_code));
+        phone_mo_service_code(o->dial, l->service_code, sizeof(l->service_code));
     l->base_num = strtoull(o->msisdn, NULL, 10);
     l->num_width = (int)strlen(o->msisdn);
     l->n_phones = (uint32_t)o->load_phones;
     l->phones = calloc(l->n_phones, sizeof(*l->phones));
     l->idle = calloc(l->n_phones, sizeof(*l->idle));
     l->ready = calloc(l->n_phones, sizeof(*l->ready));
-    l->lat = latency_new(0);
+    l->lat = steplat_new(0);
     l->bind_timer = evtimer_new(base, on_bind_timeout, l);
     l->duration_timer = evtimer_new(base, on_duration, l);
     l->pacer = event_new(base, -1, EV_PERSIST, on_pacer, l);
@@ -499,11 +501,11 @@ struct load *load_new(struct event_base *base, struct smsc *smsc, const struct p
     }
     return l;
 fail:
-    load_free(l);
+    loadgen_free(l);
     return NULL;
 }
 
-void load_free(struct load *l)
+void loadgen_free(struct loadgen *l)
 {
     if (!l)
         return;
@@ -514,7 +516,7 @@ void load_free(struct load *l)
     free(l->phones);
     free(l->idle);
     free(l->ready);
-    latency_free(l->lat);
+    steplat_free(l->lat);
     if (l->bind_timer)
         event_free(l->bind_timer);
     if (l->duration_timer)
@@ -524,7 +526,7 @@ void load_free(struct load *l)
     free(l);
 }
 
-int load_exit_code(const struct load *l)
+int loadgen_exit_code(const struct loadgen *l)
 {
     return l->exit_code;
 }

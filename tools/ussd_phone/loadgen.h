@@ -1,5 +1,5 @@
 /*
- * load.h: the load generator. PHONES simulated phones run the scripted dialog (dial,
+ * loadgen.h: the load generator. PHONES simulated phones run the scripted dialog (dial,
  * then one answer per continue screen) over and over against the bound ESMEs, closed
  * loop (each phone sends its next step as soon as its screen arrives) or open loop
  * (--rate: steps offered at a fixed pace). Each step's latency is measured from the
@@ -11,32 +11,32 @@
  * Phone i's k-th dialog uses MSISDN base+i+PHONES*(k/256) and session number
  * (i+k) mod 256: no (MSISDN, session) pair is reused within a run.
  */
-#ifndef USSD_PHONE_LOAD_H
-#define USSD_PHONE_LOAD_H
+#ifndef USSD_PHONE_LOADGEN_H
+#define USSD_PHONE_LOADGEN_H
 
 #include <stdint.h>
 
-#include "opts.h"
+#include "phone_opts.h"
 #include "smpp_pdu.h"
 
 struct event_base;
 struct smsc;
-struct load;
+struct loadgen;
 
 /* Set up (and start once an ESME is bound, waiting up to --wait-bind). NULL on
  * failure. o must outlive the load. */
-struct load *load_new(struct event_base *base, struct smsc *smsc, const struct phone_opts *o);
-void load_free(struct load *l);
+struct loadgen *loadgen_new(struct event_base *base, struct smsc *smsc, const struct phone_opts *o);
+void loadgen_free(struct loadgen *l);
 
 /* Stop now (signals): report what was measured. */
-void load_stop(struct load *l);
+void loadgen_stop(struct loadgen *l);
 
 /* 0 when the run finished with errors == 0, else 1. */
-int load_exit_code(const struct load *l);
+int loadgen_exit_code(const struct loadgen *l);
 
 /* Events from the smsc (see smsc.h). */
-void load_on_bound(struct load *l, int esme, const char *system_id);
-void load_on_message(struct load *l, int esme, const struct smpp_msg *m);
-void load_on_deliver_resp(struct load *l, uint64_t tag, uint32_t status);
+void loadgen_on_bound(struct loadgen *l, int esme, const char *system_id);
+void loadgen_on_message(struct loadgen *l, int esme, const struct smpp_msg *m);
+void loadgen_on_deliver_resp(struct loadgen *l, uint64_t tag, uint32_t status);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * opts.h: the command line of ussd-phone, parsed into one struct with defaults.
+ * phone_opts.h: the command line of ussd-phone, parsed into one struct with defaults.
  */
-#ifndef USSD_PHONE_OPTS_H
-#define USSD_PHONE_OPTS_H
+#ifndef USSD_PHONE_PHONE_OPTS_H
+#define USSD_PHONE_PHONE_OPTS_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +35,7 @@ struct phone_opts {
     int wait_bind_s;            /* wait for a bound ESME */
     int min_esmes;              /* load: start once this many ESMEs are bound (1) */
     int sticky;                 /* keep a dialog on one ESME */
+    int linger_ms;              /* interactive: after EOF, wait this long for late SMS */
 
     /* load mode */
     int load_phones;            /* 0: interactive */

@@ -1,14 +1,15 @@
 /*
- * mo.c: builds the deliver_sm PDUs a phone's USSD centre sends to the gateway.
+ * phone_mo.c: builds the deliver_sm PDUs a phone's USSD centre sends to the gateway.
  */
-#include "mo.h"
+#include "phone_mo.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "gsm.h"
 
-int mo_set_text(struct smpp_msg *m, const char *utf8, const struct mo_coding *c, char *err, size_t errlen)
+int phone_mo_set_text(struct smpp_msg *m, const char *utf8, const struct phone_mo_coding *c, char *err,
+                      size_t errlen)
 {
     size_t len = strlen(utf8);
     long n = -1;
@@ -41,8 +42,8 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
-int mo_ussd(struct smpp_msg *m, const char *msisdn, const char *service_code, const char *text, uint8_t op,
-            unsigned session, unsigned seq, int end, const struct mo_coding *c, char *err, size_t errlen)
+int phone_mo_ussd(struct smpp_msg *m, const char *msisdn, const char *service_code, const char *text, uint8_t op,
+                  unsigned session, unsigned seq, int end, const struct phone_mo_coding *c, char *err, size_t errlen)
 {
     smpp_msg_init(m, SMPP_CMD_DELIVER_SM);
     copy(m->service_type, sizeof(m->service_type), "USSD");
@@ -56,24 +57,24 @@ int mo_ussd(struct smpp_msg *m, const char *msisdn, const char *service_code, co
     m->ussd_service_op = op;
     m->has_its_session_info = 1;
     m->its_session_info = SMPP_ITS_MAKE(session, seq, end);
-    return mo_set_text(m, text, c, err, errlen);
+    return phone_mo_set_text(m, text, c, err, errlen);
 }
 
-int mo_sms(struct smpp_msg *m, const char *msisdn, const char *dest, const char *text, const struct mo_coding *c,
-           char *err, size_t errlen)
+int phone_mo_sms(struct smpp_msg *m, const char *msisdn, const char *dest, const char *text,
+                 const struct phone_mo_coding *c, char *err, size_t errlen)
 {
     smpp_msg_init(m, SMPP_CMD_DELIVER_SM);
     m->source_addr_ton = 1;
     m->source_addr_npi = 1;
     copy(m->source_addr, sizeof(m->source_addr), msisdn);
     copy(m->destination_addr, 21, dest);
-    struct mo_coding sms = *c;
+    struct phone_mo_coding sms = *c;
     if (sms.encoding == PHONE_ENC_GSM)
         sms.gsm_dcs = 0x00; /* SMS: SMSC default alphabet */
-    return mo_set_text(m, text, &sms, err, errlen);
+    return phone_mo_set_text(m, text, &sms, err, errlen);
 }
 
-void mo_service_code(const char *dial, char *out, size_t cap)
+void phone_mo_service_code(const char *dial, char *out, size_t cap)
 {
     const char *p = dial;
     if (*p == '*' || *p == '#')

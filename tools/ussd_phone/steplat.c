@@ -1,16 +1,16 @@
 /*
- * latency.c: latency samples in a growable array (bounded), sorted on demand for
+ * steplat.c: latency samples in a growable array (bounded), sorted on demand for
  * nearest-rank percentiles.
  */
-#include "latency.h"
+#include "steplat.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
-#define LATENCY_DEFAULT_MAX (16u * 1024u * 1024u)
+#define STEPLAT_DEFAULT_MAX (16u * 1024u * 1024u)
 
-struct latency {
+struct steplat {
     uint64_t *v;
     size_t n, cap, max;
     uint64_t seen;
@@ -19,25 +19,25 @@ struct latency {
     uint64_t rng; /* reservoir sampling once n reached max */
 };
 
-uint64_t latency_now_us(void)
+uint64_t steplat_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-struct latency *latency_new(size_t max_samples)
+struct steplat *steplat_new(size_t max_samples)
 {
-    struct latency *l = calloc(1, sizeof(*l));
+    struct steplat *l = calloc(1, sizeof(*l));
     if (!l)
         return NULL;
-    l->max = max_samples ? max_samples : LATENCY_DEFAULT_MAX;
+    l->max = max_samples ? max_samples : STEPLAT_DEFAULT_MAX;
     l->rng = 0x9E3779B97F4A7C15ull;
     l->sorted = 1;
     return l;
 }
 
-void latency_free(struct latency *l)
+void steplat_free(struct steplat *l)
 {
     if (!l)
         return;
@@ -45,7 +45,7 @@ void latency_free(struct latency *l)
     free(l);
 }
 
-static uint64_t next_rand(struct latency *l)
+static uint64_t next_rand(struct steplat *l)
 {
     /* xorshift64*: plenty for picking reservoir slots */
     l->rng ^= l->rng >> 12;
@@ -54,7 +54,7 @@ static uint64_t next_rand(struct latency *l)
     return l->rng * 2685821657736338717ull;
 }
 
-void latency_add(struct latency *l, uint64_t us)
+void steplat_add(struct steplat *l, uint64_t us)
 {
     l->seen++;
     if (us > l->maxv)
@@ -81,12 +81,12 @@ void latency_add(struct latency *l, uint64_t us)
     }
 }
 
-uint64_t latency_seen(const struct latency *l)
+uint64_t steplat_seen(const struct steplat *l)
 {
     return l->seen;
 }
 
-size_t latency_kept(const struct latency *l)
+size_t steplat_kept(const struct steplat *l)
 {
     return l->n;
 }
@@ -97,7 +97,7 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-uint64_t latency_percentile(struct latency *l, double p)
+uint64_t steplat_percentile(struct steplat *l, double p)
 {
     if (!l->n)
         return 0;
@@ -121,7 +121,7 @@ uint64_t latency_percentile(struct latency *l, double p)
     return l->v[rank - 1];
 }
 
-uint64_t latency_max(const struct latency *l)
+uint64_t steplat_max(const struct steplat *l)
 {
     return l->maxv;
 }

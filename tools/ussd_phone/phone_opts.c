@@ -1,8 +1,8 @@
 /*
- * opts.c: parses ussd-phone's command line (getopt_long) into struct phone_opts,
+ * phone_opts.c: parses ussd-phone's command line (getopt_long) into struct phone_opts,
  * checking every value's range so the rest of the program can trust it.
  */
-#include "opts.h"
+#include "phone_opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +37,8 @@ void phone_opts_usage(FILE *f)
           "  --timeout S            wait for each screen (default 10)\n"
           "  --wait-bind S          wait for an ESME to bind (default 30)\n"
           "  --sticky               keep a dialog on one ESME (default: each step to the next)\n"
+          "  --linger S             piped: after EOF and the last step, wait S seconds more for\n"
+          "                         late messages such as an SMS (default 0)\n"
           "Load:\n"
           "  --load PHONES          run PHONES simulated phones instead of the prompt\n"
           "  --dial STRING          dial string (default *123#)\n"
@@ -55,7 +57,7 @@ enum {
     OPT_LISTEN = 256, OPT_SYSTEM_ID, OPT_PASSWORD, OPT_ENQUIRE, OPT_BIND_TIMEOUT, OPT_NO_RECEIPTS,
     OPT_MSISDN, OPT_SERVICE_CODE, OPT_SMS_TO, OPT_ENCODING, OPT_DATA_CODING, OPT_ABORT_OP,
     OPT_TIMEOUT, OPT_WAIT_BIND, OPT_STICKY, OPT_LOAD, OPT_DIAL, OPT_ANSWERS, OPT_DIALOGS,
-    OPT_DURATION, OPT_RATE, OPT_ESMES
+    OPT_DURATION, OPT_RATE, OPT_ESMES, OPT_LINGER
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +83,7 @@ static const struct option long_opts[] = {
     {"duration", required_argument, NULL, OPT_DURATION},
     {"rate", required_argument, NULL, OPT_RATE},
     {"esmes", required_argument, NULL, OPT_ESMES},
+    {"linger", required_argument, NULL, OPT_LINGER},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -320,6 +323,11 @@ int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
             if (parse_double(name, optarg, 0.001, 10000000, &d))
                 return -1;
             o->rate = d;
+            break;
+        case OPT_LINGER:
+            if (parse_double(name, optarg, 0, 3600, &d))
+                return -1;
+            o->linger_ms = (int)lround(d * 1000.0);
             break;
         case OPT_ESMES:
             if (parse_long(name, optarg, 1, 64, &l))

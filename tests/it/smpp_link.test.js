@@ -410,7 +410,8 @@ test('SIGTERM with a step in flight: the step is answered, then unbind, then exi
   assertEq(order.join(','), 'reply,unbind', 'the in-flight reply, then unbind');
   assertEq(sig, null, 'exit signal');
   assertEq(code, 0, 'exit code');
-  // and a fresh daemon serves again
+  // and a fresh daemon serves again (once the old connection is gone: startGateway counts sessions)
+  await closed(s);
   const redis = await redisAddr();
   await L.startGateway({ smscPort: smsc.port, redis: redis.addr, smsc, name: 'gw2' });
   await assertServes(smsc, 'a restarted daemon');

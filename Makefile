@@ -52,10 +52,11 @@ $(BUILD)/ussd-phone: $(PHONE_OBJ) $(BUILD)/libussdgw.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ./ussdgw and ./ussd-phone are copies of the binaries of the last build flavour.
+# (copy, then rename: a running ./ussdgw cannot be overwritten in place)
 ussdgw: $(BUILD)/ussdgw FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 ussd-phone: $(BUILD)/ussd-phone FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/tests/unit/harness.o $(BUILD)/libussdgw.a
 	@mkdir -p $(dir $@)

@@ -438,17 +438,23 @@ static void drop_timer_cb(evutil_socket_t fd, short what, void *arg)
     leave(l);
 }
 
+static void fill_bind(const struct smpp_link_config *c, struct smpp_msg *m)
+{
+    smpp_msg_init(m, SMPP_CMD_BIND_TRANSCEIVER);
+    m->sequence = 1;
+    snprintf(m->system_id, sizeof(m->system_id), "%s", c->system_id ? c->system_id : "");
+    snprintf(m->password, sizeof(m->password), "%s", c->password ? c->password : "");
+    snprintf(m->system_type, sizeof(m->system_type), "%s", c->system_type ? c->system_type : "");
+    m->addr_ton = c->addr_ton;
+    m->addr_npi = c->addr_npi;
+    snprintf(m->address_range, sizeof(m->address_range), "%s", c->address_range ? c->address_range : "");
+}
+
 static void send_bind(struct smpp_link *l)
 {
     struct smpp_msg m;
-    smpp_msg_init(&m, SMPP_CMD_BIND_TRANSCEIVER);
+    fill_bind(&l->cfg, &m);
     m.sequence = take_seq(l);
-    snprintf(m.system_id, sizeof(m.system_id), "%s", l->cfg.system_id);
-    snprintf(m.password, sizeof(m.password), "%s", l->cfg.password);
-    snprintf(m.system_type, sizeof(m.system_type), "%s", l->cfg.system_type);
-    m.addr_ton = l->cfg.addr_ton;
-    m.addr_npi = l->cfg.addr_npi;
-    snprintf(m.address_range, sizeof(m.address_range), "%s", l->cfg.address_range);
     set_state(l, SMPP_LINK_BINDING, "connected");
     l->bind_seq = m.sequence;
     arm(l->t_bind, l->cfg.response_timeout_ms);
@@ -704,19 +710,22 @@ static void on_req_resp(struct smpp_link *l, struct req *r, const struct smpp_ms
     r->in_window = 0;
     evtimer_del(r->timer);
     uint32_t st = resp->command_status;
-    if ((st == SMPP_ESME_RTHROTTLED || st == SMPP_ESME_RMSGQFUL) && !(r->flags & SMPP_FAIL_FAST) &&
-        r->resends < l->cfg.max_resends && l->unbind == UNB_NONE) {
-        r->resends++;
-        r->seq = 0;
-        list_push_head(&l->queue, r);
-        arm(r->timer, l->cfg.queue_timeout_ms);
+    if (st == SMPP_ESME_RTHROTTLED || st == SMPP_ESME_RMSGQFUL) {
+        /* the SMSC asks us to slow down: pause the whole link, whatever the request */
         if (!l->paused) {
             l->paused = 1;
             arm(l->t_pause, l->cfg.throttle_pause_ms);
         }
-        lg(l, SMPP_LOG_WARN, "event=throttled status=%s pause_ms=%d resend=%d", smpp_status_name(st),
-           l->cfg.throttle_pause_ms, r->resends);
-        return;
+        int resend = !(r->flags & SMPP_FAIL_FAST) && r->resends < l->cfg.max_resends && l->unbind == UNB_NONE;
+        lg(l, SMPP_LOG_WARN, "event=throttled status=%s pause_ms=%d resend=%s", smpp_status_name(st),
+           l->cfg.throttle_pause_ms, resend ? "yes" : "no");
+        if (resend) {
+            r->resends++;
+            r->seq = 0;
+            list_push_head(&l->queue, r);
+            arm(r->timer, l->cfg.queue_timeout_ms);
+            return;
+        }
     }
     if (st)
         lg(l, SMPP_LOG_INFO, "event=submit_failed seq=%u status=%s(0x%X)", (unsigned)resp->sequence,
@@ -773,7 +782,8 @@ static void on_bind_resp(struct smpp_link *l, const struct smpp_msg *m)
     lg(l, SMPP_LOG_INFO, "event=bound smsc=%s", m->system_id);
     struct timeval tv = ms_tv((long)l->cfg.enquire_link_s * 1000);
     event_add(l->t_enquire, &tv);
-    set_state(l, SMPP_LINK_BOUND, "bound");
+    /* an unbind requested while binding goes on from here */
+    set_state(l, l->unbind != UNB_NONE ? SMPP_LINK_UNBINDING : SMPP_LINK_BOUND, "bound");
     if (!l->free_pending)
         pump(l);
 }
@@ -1079,6 +1089,15 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
         why = "address_range: at most 40 characters";
     else if (cfg->tps < 0)
         why = "tps must be >= 0";
+    if (!why) {
+        /* what the bind will carry must encode (e.g. TON/NPI values) */
+        struct smpp_msg m;
+        uint8_t b[SMPP_ENCODE_CAP];
+        size_t n;
+        fill_bind(cfg, &m);
+        if (smpp_pdu_encode(&m, b, sizeof(b), &n, err, errlen) != 0)
+            return NULL;
+    }
     if (why) {
         if (err && errlen)
             snprintf(err, errlen, "%s", why);

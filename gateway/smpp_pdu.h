@@ -183,12 +183,17 @@ struct smpp_check {
  * answer with: 0 when the PDU may go to smpp_pdu_decode, else e.g.
  *   ESME_RINVCMDLEN      command_length not 16..65536, != len, or body too short
  *   ESME_RINVCMDID       command id we do not handle (answer generic_nack)
- *   ESME_RINVMSGLEN      sm_length runs past the body
+ *   ESME_RINVMSGLEN      sm_length above 254 or running past the body
  *   ESME_RINVOPTPARSTREAM TLV header cut, or a TLV length past the end of the body
  *   ESME_RINVPARLEN      a TLV we use has an impossible length (e.g. its_session_info != 2)
- *   field codes          unterminated C-string: RINVSYSID, RINVPASWD, RINVSYSTYP,
- *                        RINVSERTYP, RINVSRCADR, RINVDSTADR, RINVMSGID, RINVSCHED, ...
- * out may be NULL.
+ *   field codes          C-string not terminated within its SMPP size: RINVSYSID,
+ *                        RINVPASWD, RINVSYSTYP, RBINDFAIL (address_range), RINVSERTYP,
+ *                        RINVSRCADR, RINVDSTADR, RINVMSGID, RINVSCHED, RINVEXPIRY
+ *                        (a string cut by the end of the PDU is ESME_RINVCMDLEN)
+ * Lenient where peers differ: header-only PDUs may carry a body (ignored); responses
+ * may have an empty body whatever their status; ussd_service_op may be longer than one
+ * octet (the first counts); receipted_message_id may lack its NUL; any number of TLVs
+ * we do not use is skipped. out may be NULL.
  */
 int smpp_pdu_check(const uint8_t *buf, size_t len, struct smpp_check *out);
 
@@ -203,9 +208,14 @@ int smpp_pdu_decode(const uint8_t *buf, size_t len, struct smpp_msg *out, char *
 /*
  * Encode *m (command_id selects the PDU) into buf. Supported: bind_transceiver(+_resp),
  * submit_sm(+_resp), deliver_sm(+_resp), data_sm(+_resp), enquire_link(+_resp),
- * unbind(+_resp), generic_nack. Returns 0 and *outlen, or -1 with a message in err
- * (unsupported command, sm_length > SMPP_SM_ENCODE_MAX, sequence 0 or > 0x7FFFFFFF,
- * buffer too small). A cap of SMPP_ENCODE_CAP is always enough.
+ * unbind(+_resp), generic_nack. The TLVs with has_ set are written on submit_sm,
+ * deliver_sm and data_sm only. Responses with a non-zero status carry no body (a
+ * bind_transceiver_resp keeps its system_id; deliver_sm_resp always has its empty
+ * message_id). Returns 0 and *outlen, or -1 with a message in err (unsupported command,
+ * a string too long for its field, sm_length > SMPP_SM_ENCODE_MAX, a TON/NPI libsmpp34
+ * does not know, a request sequence outside 1..0x7FFFFFFF, buffer too small).
+ * Responses may carry any sequence (they echo the peer's). SMPP_ENCODE_CAP is always
+ * enough.
  */
 #define SMPP_ENCODE_CAP 2048
 int smpp_pdu_encode(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *outlen, char *err,

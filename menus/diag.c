@@ -36,6 +36,10 @@ void diag_add(struct diags *d, enum diag_severity sev, const char *file, int lin
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    /* one problem, one line: names quoted from a file may hold line breaks */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
 
     char *f = diag_strdup(file ? file : "");
     if (!f || (d->n == d->cap && d->cap > ((size_t)-1) / 2 / sizeof *d->v)) {

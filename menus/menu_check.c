@@ -63,6 +63,9 @@ const char *menu_closest(const char *word, const char *const *cands, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!cands[i])
             continue;
+        size_t cl = strlen(cands[i]);
+        if ((cl > len ? cl - len : len - cl) > maxd)
+            continue; /* too far apart in length alone */
         size_t d = levenshtein(word, cands[i]);
         if (d < bestd) {
             bestd = d;
@@ -288,7 +291,7 @@ static void find_unreachable(struct graph *g, struct diags *d)
         if (!g->on[i] && !g->skip[i]) {
             const struct menu_pos *p = &set->screens[i].pos;
             diag_add(d, DIAG_WARNING, p->file, p->line, p->col,
-                     "screen '%s' cannot be reached from any dial string", set->screens[i].name);
+                     "screen '%.100s' cannot be reached from any dial string", set->screens[i].name);
         }
 }
 
@@ -327,174 +330,167 @@ void menu_check_graph(const struct menu_set *set, const unsigned char *skip, int
 
 /* ---- screen lengths ---------------------------------------------------------------- */
 
-/* A growable string; on allocation failure it is marked bad and stays as it was. */
-struct sbuf {
-    char *p;
-    size_t n, cap;
-    int bad;
+/* What a piece of screen costs. Costs add up: a screen is the sum of its pieces, and it
+ * needs UCS2 when any piece does. So each text is measured once, whatever its size. */
+struct cost {
+    size_t septets, units;
+    int ucs2;
 };
 
-static void sb_add(struct sbuf *b, const char *s, size_t n)
+static void cost_add(struct cost *c, const char *s, size_t n)
 {
-    if (b->bad)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->bad = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
+    struct gsm_len l;
+    gsm_measure(s, n, &l);
+    c->septets += l.septets;
+    c->units += l.ucs2_units;
+    c->ucs2 |= l.ucs2;
 }
 
-static void sb_str(struct sbuf *b, const char *s)
+static void cost_str(struct cost *c, const char *s)
 {
-    sb_add(b, s, strlen(s));
+    cost_add(c, s, strlen(s));
+}
+
+static struct cost cost_sum(struct cost a, struct cost b)
+{
+    return (struct cost){a.septets + b.septets, a.units + b.units, a.ucs2 | b.ucs2};
 }
 
 /* The fixed part of a template: variables left out, "{{" and "}}" as single braces, a
  * "{" with no closing brace as is (like template_expand). */
-static void sb_fixed(struct sbuf *b, const char *t)
+static struct cost cost_fixed(const char *t)
 {
+    struct cost c = {0, 0, 0};
+    const char *last_close = strrchr(t, '}');
     while (*t) {
-        if ((t[0] == '{' && t[1] == '{') || (t[0] == '}' && t[1] == '}')) {
-            sb_add(b, t, 1);
+        size_t run = strcspn(t, "{}");
+        cost_add(&c, t, run);
+        t += run;
+        if (!*t)
+            break;
+        if (t[1] == t[0]) { /* "{{" or "}}" */
+            cost_add(&c, t, 1);
             t += 2;
-        } else if (t[0] == '{' && strchr(t, '}')) {
-            t = strchr(t, '}') + 1;
+        } else if (t[0] == '{' && last_close && t < last_close) {
+            t = strchr(t, '}') + 1; /* a variable: not fixed */
         } else {
-            sb_add(b, t, 1);
+            cost_add(&c, t, 1);
             t++;
         }
     }
+    return c;
 }
 
 struct fit {
     const struct menu_set *set;
     const struct menu_load_opts *o;
     struct diags *d;
-    struct sbuf b;
 };
 
-/* Measure f->b; report when it does not fit. 0 when it fits (or could not be built). */
-static int fit_check(struct fit *f, const struct menu_pos *p, const struct menu_screen *s, int lang,
-                     const char *what)
+/* Report when cost c does not fit a screen. Returns 1 when it does not. */
+static int fit_check(struct fit *f, struct cost c, const struct menu_pos *p,
+                     const struct menu_screen *s, int lang, const char *what)
 {
-    if (f->b.bad || gsm_fits(f->b.p ? f->b.p : "", f->b.n, f->o->screen_limit_gsm,
-                             f->o->screen_limit_ucs2))
+    if (c.ucs2 ? c.units <= (size_t)f->o->screen_limit_ucs2
+               : c.septets <= (size_t)f->o->screen_limit_gsm)
         return 0;
-    struct gsm_len l;
-    gsm_measure(f->b.p, f->b.n, &l);
-    if (l.ucs2)
+    if (c.ucs2)
         diag_add(f->d, DIAG_ERROR, p->file, p->line, p->col,
-                 "screen '%s' is too long in '%s': %s take %zu characters in UCS2 (needed for a "
-                 "character outside the GSM 7-bit alphabet); a screen then holds %d",
-                 s->name, f->set->langs[lang], what, l.ucs2_units, f->o->screen_limit_ucs2);
+                 "screen '%.100s' is too long in '%s': %s take %zu characters in UCS2 (needed "
+                 "for a character outside the GSM 7-bit alphabet); a screen then holds %d",
+                 s->name, f->set->langs[lang], what, c.units, f->o->screen_limit_ucs2);
     else
         diag_add(f->d, DIAG_ERROR, p->file, p->line, p->col,
-                 "screen '%s' is too long in '%s': %s take %zu characters; a screen holds %d",
-                 s->name, f->set->langs[lang], what, l.septets, f->o->screen_limit_gsm);
+                 "screen '%.100s' is too long in '%s': %s take %zu characters; a screen holds %d",
+                 s->name, f->set->langs[lang], what, c.septets, f->o->screen_limit_gsm);
     return 1;
 }
 
-static const char *txt(const struct fit *f, const struct menu_text *t, int lang)
+static int fits(const struct fit *f, struct cost c)
 {
-    return menu_text_get(f->set, t, lang);
+    return c.ucs2 ? c.units <= (size_t)f->o->screen_limit_ucs2
+                  : c.septets <= (size_t)f->o->screen_limit_gsm;
 }
 
-static void fit_nav(struct fit *f, int lang, int more)
+static size_t cost_of(struct cost c)
 {
-    sb_str(&f->b, "\n0 ");
-    sb_str(&f->b, menu_msg(f->set, MENU_MSG_BACK, lang));
-    sb_str(&f->b, "  00 ");
-    sb_str(&f->b, menu_msg(f->set, MENU_MSG_HOME, lang));
+    return c.ucs2 ? c.units : c.septets;
+}
+
+static struct cost text_cost(const struct fit *f, const struct menu_text *t, int lang)
+{
+    return cost_fixed(menu_text_get(f->set, t, lang));
+}
+
+/* "\n0 Back  00 Home" and, with more, "  98 More", in the language's words. */
+static struct cost nav_cost(const struct fit *f, int lang, int more)
+{
+    struct cost c = {0, 0, 0};
+    cost_str(&c, "\n0 ");
+    cost_str(&c, menu_msg(f->set, MENU_MSG_BACK, lang));
+    cost_str(&c, "  00 ");
+    cost_str(&c, menu_msg(f->set, MENU_MSG_HOME, lang));
     if (more) {
-        sb_str(&f->b, "  98 ");
-        sb_str(&f->b, menu_msg(f->set, MENU_MSG_MORE, lang));
+        cost_str(&c, "  98 ");
+        cost_str(&c, menu_msg(f->set, MENU_MSG_MORE, lang));
     }
+    return c;
 }
 
 static void fit_menu(struct fit *f, const struct menu_screen *s, int lang)
 {
+    struct cost base = cost_sum(text_cost(f, &s->text, lang), nav_cost(f, lang, 1));
     if (s->source || !s->n_options) {
-        f->b.n = 0;
-        sb_fixed(&f->b, txt(f, &s->text, lang));
-        fit_nav(f, lang, 1);
-        fit_check(f, &s->text.pos, s, lang, "its text and the navigation line");
+        fit_check(f, base, &s->text.pos, s, lang, "its text and the navigation line");
         return;
     }
-    /* the text with each option alone: report the longest that does not fit */
-    size_t worst = 0, worst_cost = 0;
+    /* the text with each option alone ("\nN. label"): report the longest */
+    struct cost worst = {0, 0, 0};
+    size_t worst_i = 0;
     int bad = 0;
     for (size_t i = 0; i < s->n_options; i++) {
-        char num[24];
-        f->b.n = 0;
-        sb_fixed(&f->b, txt(f, &s->text, lang));
+        char num[32];
+        struct cost c = base;
         snprintf(num, sizeof num, "\n%zu. ", i + 1);
-        sb_str(&f->b, num);
-        sb_fixed(&f->b, txt(f, &s->options[i].label, lang));
-        fit_nav(f, lang, 1);
-        if (f->b.bad)
-            return;
-        if (gsm_fits(f->b.p, f->b.n, f->o->screen_limit_gsm, f->o->screen_limit_ucs2))
+        cost_str(&c, num);
+        c = cost_sum(c, text_cost(f, &s->options[i].label, lang));
+        if (fits(f, c) || (bad && cost_of(c) <= cost_of(worst)))
             continue;
-        struct gsm_len l;
-        gsm_measure(f->b.p, f->b.n, &l);
-        if (!bad || gsm_cost(&l) > worst_cost) {
-            worst = i;
-            worst_cost = gsm_cost(&l);
-        }
+        worst = c;
+        worst_i = i;
         bad = 1;
     }
-    if (!bad)
-        return;
-    char num[24], what[96];
-    f->b.n = 0;
-    sb_fixed(&f->b, txt(f, &s->text, lang));
-    snprintf(num, sizeof num, "\n%zu. ", worst + 1);
-    sb_str(&f->b, num);
-    sb_fixed(&f->b, txt(f, &s->options[worst].label, lang));
-    fit_nav(f, lang, 1);
-    snprintf(what, sizeof what, "its text, option %zu and the navigation line", worst + 1);
-    fit_check(f, &s->text.pos, s, lang, what);
+    if (bad) {
+        char what[96];
+        snprintf(what, sizeof what, "its text, option %zu and the navigation line", worst_i + 1);
+        fit_check(f, worst, &s->text.pos, s, lang, what);
+    }
 }
 
 static void fit_input(struct fit *f, const struct menu_screen *s, int lang)
 {
-    f->b.n = 0;
-    sb_fixed(&f->b, txt(f, &s->text, lang));
-    fit_nav(f, lang, 0);
-    fit_check(f, &s->text.pos, s, lang, "its text and the navigation line");
+    struct cost text = text_cost(f, &s->text, lang);
+    fit_check(f, cost_sum(text, nav_cost(f, lang, 0)), &s->text.pos, s, lang,
+              "its text and the navigation line");
     for (size_t i = 0; i < s->n_validators; i++) {
         char what[64];
-        f->b.n = 0;
-        sb_fixed(&f->b, txt(f, &s->validators[i].error, lang));
-        sb_str(&f->b, "\n");
-        sb_fixed(&f->b, txt(f, &s->text, lang));
+        struct cost c = text_cost(f, &s->validators[i].error, lang);
+        cost_str(&c, "\n");
         snprintf(what, sizeof what, "the error of validator %zu and its text", i + 1);
-        fit_check(f, &s->validators[i].error.pos, s, lang, what);
+        fit_check(f, cost_sum(c, text), &s->validators[i].error.pos, s, lang, what);
     }
 }
 
 static void fit_language(struct fit *f, const struct menu_screen *s, int lang)
 {
-    f->b.n = 0;
-    sb_fixed(&f->b, txt(f, &s->text, lang));
+    struct cost c = text_cost(f, &s->text, lang);
     for (size_t i = 0; i < f->set->n_langs; i++) {
-        char num[24];
+        char num[32];
         snprintf(num, sizeof num, "\n%zu. ", i + 1);
-        sb_str(&f->b, num);
-        sb_str(&f->b, f->set->lang_names[i] ? f->set->lang_names[i] : f->set->langs[i]);
+        cost_str(&c, num);
+        cost_str(&c, f->set->lang_names[i] ? f->set->lang_names[i] : f->set->langs[i]);
     }
-    fit_check(f, &s->text.pos, s, lang, "its text and the list of languages");
+    fit_check(f, c, &s->text.pos, s, lang, "its text and the list of languages");
 }
 
 void menu_check_fit(const struct menu_set *set, const unsigned char *skip,
@@ -521,5 +517,4 @@ void menu_check_fit(const struct menu_set *set, const unsigned char *skip,
             }
         }
     }
-    free(f.b.p);
 }

@@ -258,16 +258,18 @@ static void oom(struct loader *L)
     L->oom = 1;
 }
 
-static const char *tname(const struct ynode *n)
-{
-    return n->type == Y_SCALAR ? "a string" : n->type == Y_SEQ ? "a list" : "a map";
-}
-
 static int is_null(const struct ynode *n)
 {
     return n->type == Y_SCALAR && n->plain &&
            (n->len == 0 || strcmp(n->s, "~") == 0 || strcmp(n->s, "null") == 0 ||
             strcmp(n->s, "Null") == 0 || strcmp(n->s, "NULL") == 0);
+}
+
+static const char *tname(const struct ynode *n)
+{
+    if (is_null(n))
+        return "an empty value";
+    return n->type == Y_SCALAR ? "a string" : n->type == Y_SEQ ? "a list" : "a map";
 }
 
 static struct menu_pos pos_of(struct loader *L, const struct ynode *n)
@@ -1899,19 +1901,21 @@ static void resolve(struct loader *L)
     }
     for (size_t i = 0; i < set->n_screens; i++)
         names[i] = set->screens[i].name;
+    size_t misses = 0;
     for (size_t i = 0; i < L->n_refs; i++) {
         const struct ref *r = &L->refs[i];
         int idx = menu_find_screen(set, r->name);
         *r->slot = idx;
         if (idx != MENU_NO_SCREEN)
             continue;
-        const char *c = menu_closest(r->name, names, set->n_screens);
+        /* suggestions cost a pass over every name: enough of them for a person to read */
+        const char *c = ++misses <= 500 ? menu_closest(r->name, names, set->n_screens) : NULL;
         if (c)
             diag_add(L->d, DIAG_ERROR, r->pos.file, r->pos.line, r->pos.col,
-                     "no screen named '%s' (did you mean '%s'?)", r->name, c);
+                     "no screen named '%.100s' (did you mean '%s'?)", r->name, c);
         else
             diag_add(L->d, DIAG_ERROR, r->pos.file, r->pos.line, r->pos.col,
-                     "no screen named '%s'", r->name);
+                     "no screen named '%.100s'", r->name);
     }
     free(names);
 }

@@ -54,9 +54,10 @@ function boundSession(smsc) {
   return smsc.sessions.find((s) => s.bound && !s.unbound);
 }
 
-// Resolves when the socket of this ESME session closes (at once when it already has).
+// Resolves when the socket of this ESME session has emitted 'close' (at once when it
+// already has; `destroyed` alone comes earlier, before lib's Smsc has forgotten it).
 function closed(session) {
-  if (session.socket.destroyed) return Promise.resolve(Date.now());
+  if (session.socket.closed) return Promise.resolve(Date.now());
   return new Promise((res) => session.socket.once('close', () => res(Date.now())));
 }
 
@@ -74,7 +75,7 @@ function waitPdu(session, pred, timeoutMs = 3000, what = 'a PDU') {
     }
     session.on('pdu', onPdu);
     session.socket.once('close', onClose);
-    if (session.socket.destroyed) { done(); resolve(null); }
+    if (session.socket.closed) { done(); resolve(null); }
   });
 }
 
@@ -412,6 +413,7 @@ test('SIGTERM with a step in flight: the step is answered, then unbind, then exi
   assertEq(code, 0, 'exit code');
   // and a fresh daemon serves again (once the old connection is gone: startGateway counts sessions)
   await closed(s);
+  await until(() => !smsc.sessions.includes(s), 2000, 'the old connection forgotten');
   const redis = await redisAddr();
   await L.startGateway({ smscPort: smsc.port, redis: redis.addr, smsc, name: 'gw2' });
   await assertServes(smsc, 'a restarted daemon');

@@ -908,7 +908,33 @@ static void test_free_with_pending(void)
     c.system_id = "a-system-id-that-is-too-long";
     CHECK(smpp_link_new(base, &c, NULL, err, sizeof(err)) == NULL);
     CHECK(strstr(err, "system_id") != NULL);
+    base_cfg(&c, f->port);
+    c.addr_ton = 9; /* not a TON the bind can carry */
+    CHECK(smpp_link_new(base, &c, NULL, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "TON") != NULL);
     fake_free(f);
+}
+
+/* unbind on a link that is not bound: it just stops, done comes from the loop */
+static void test_unbind_when_down(void)
+{
+    struct fake *f = fake_new();
+    int port = f->port;
+    fake_free(f);
+    struct smpp_link_config c;
+    base_cfg(&c, port);
+    struct smpp_link *l = mk_link(&c);
+    smpp_link_start(l);
+    unbind_done_calls = 0;
+    CHECK_INT(smpp_link_unbind(l, unbind_done, NULL), 0);
+    CHECK_INT(unbind_done_calls, 0);
+    WAIT_FOR(unbind_done_calls == 1, 1000);
+    CHECK_INT(unbind_done_calls, 1);
+    int n = O.nstates;
+    WAIT_FOR(O.nstates > n, 300);
+    CHECK_INT(O.nstates, n); /* no reconnect attempts any more */
+    CHECK_INT(smpp_link_state(l), SMPP_LINK_DOWN);
+    smpp_link_free(l);
 }
 
 static void tick(evutil_socket_t fd, short what, void *arg)
@@ -940,6 +966,7 @@ int main(void)
     RUN(test_connect_refused_backoff);
     RUN(test_two_links_and_free_in_callback);
     RUN(test_free_with_pending);
+    RUN(test_unbind_when_down);
     event_free(ticker);
     event_base_free(base);
     return harness_finish();

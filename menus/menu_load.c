@@ -1082,8 +1082,9 @@ static void load_top(struct loader *L)
         }
         check_dups(L, r);
         check_keys(L, r, top_keys, "a menu file", NULL);
+        /* an empty `settings:`, `dial:` or `screens:` is as good as none */
         const struct ynode *s = map_get(r, "settings");
-        if (s) {
+        if (s && !is_null(s)) {
             if (L->settings_file < 0) {
                 L->settings_file = (int)f;
             } else {
@@ -1094,11 +1095,11 @@ static void load_top(struct loader *L)
             }
         }
         const struct ynode *dial = map_get(r, "dial");
-        if (dial && dial->type != Y_MAP)
+        if (dial && dial->type != Y_MAP && !is_null(dial))
             err(L, dial, "dial must be a map of dial string to screen, like {\"*123#\": root}, "
                          "not %s", tname(dial));
         const struct ynode *scr = map_get(r, "screens");
-        if (scr && scr->type != Y_MAP)
+        if (scr && scr->type != Y_MAP && !is_null(scr))
             err(L, scr, "screens must be a map of screen name to screen, not %s", tname(scr));
     }
 }

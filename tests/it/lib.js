@@ -409,7 +409,8 @@ async function startGateway({ smscPort, redis, menus, config, args = [], name = 
     if (m) throw new Error(`sanitizer report from the gateway: ${m[0]}`);
   });
   if (waitBound && smsc) {
-    const n = smsc.sessions.length;
+    // sessions already bound and not unbinding; one that unbound may still be closing
+    const n = smsc.sessions.filter((x) => x.bound && !x.unbound).length;
     await smsc.bound(n + 1, 10000).catch((e) => { throw new Error(`${e.message}; gateway log:\n${gw.logs.slice(-1500)}`); });
   }
   return gw;

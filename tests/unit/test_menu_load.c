@@ -366,6 +366,68 @@ static void test_diag_sorted_and_stable(void)
     CHECK_INT(d.n, 0);
 }
 
+/* The diagnostics of loading `yaml` from memory, as printed. */
+static char *load_msgs(const char *yaml, size_t len, int *loaded)
+{
+    struct diags d = {0};
+    struct menu_load_opts o = test_opts();
+    struct menu_set *s = menu_load_buffer("y.yaml", yaml, len, &o, &d);
+    *loaded = s != NULL;
+    char *got = diag_text(&d);
+    menu_set_free(s);
+    diag_free(&d);
+    return got;
+}
+
+static void test_yaml_level(void)
+{
+    int ok;
+    /* anchors and aliases share a text; CRLF line ends; empty top-level keys */
+    const char *y = "settings:\r\n"
+                    "dial: {\"*1#\": a}\r\n"
+                    "screens:\r\n"
+                    "  a: {kind: menu, text: &t {en: Pick}, options: [{label: *t, next: b}]}\r\n"
+                    "  b: {kind: end, text: *t}\r\n";
+    char *got = load_msgs(y, strlen(y), &ok);
+    CHECK(ok);
+    CHECK_STR(got, "");
+    free(got);
+
+    got = load_msgs("screens:\n", 9, &ok);
+    CHECK(ok);
+    CHECK_STR(got, "");
+    free(got);
+
+    const char bad_utf8[] = "dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: \"h\xc3\xa9 \xff\"}\n";
+    got = load_msgs(bad_utf8, sizeof bad_utf8 - 1, &ok);
+    CHECK(!ok);
+    CHECK_STR(got, "y.yaml:3:28: error: the file is not valid UTF-8 text: invalid leading UTF-8 "
+                   "octet (byte 0xff)\n");
+    free(got);
+
+    y = "dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\n---\nscreens: {}\n";
+    got = load_msgs(y, strlen(y), &ok);
+    CHECK(!ok);
+    CHECK_STR(got, "y.yaml:4:1: error: a menu file holds one YAML document; this second one is "
+                   "ignored\n");
+    free(got);
+
+    y = "dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: *nothing}\n";
+    got = load_msgs(y, strlen(y), &ok);
+    CHECK(!ok);
+    CHECK_STR(got, "y.yaml:3:24: error: alias '*nothing' has no anchor '&nothing' before it (a "
+                   "value starting with '*' is an alias: quote it, e.g. \"*123#\")\n");
+    free(got);
+
+    /* a quoted key with a line break still gives one line per problem */
+    y = "dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi, \"te\\nxt\": 1}\n";
+    got = load_msgs(y, strlen(y), &ok);
+    CHECK(!ok);
+    CHECK_STR(got, "y.yaml:3:28: error: key 'te xt' is not allowed in an end screen (did you mean "
+                   "'text'?)\n");
+    free(got);
+}
+
 /* ---- broken sets, compared with their golden output ---------------------------------- */
 
 static void check_golden(const char *name, int want_set)
@@ -439,10 +501,10 @@ static void test_missing_folder(void)
     free(got);
     diag_free(&d);
     /* a folder with no *.yaml in it */
-    s = menu_load_dir("tests/unit", &o, &d);
+    s = menu_load_dir("tests/golden/check", &o, &d);
     CHECK(s == NULL);
     got = diag_text(&d);
-    CHECK_STR(got, "tests/unit:1:1: error: no *.yaml menu files in this folder\n");
+    CHECK_STR(got, "tests/golden/check:1:1: error: no *.yaml menu files in this folder\n");
     free(got);
     diag_free(&d);
 }
@@ -629,6 +691,7 @@ int main(void)
     RUN(test_free_null_and_lookups_on_null);
     RUN(test_empty_buffer);
     RUN(test_diag_sorted_and_stable);
+    RUN(test_yaml_level);
     RUN(test_check_syntax);
     RUN(test_check_toplevel);
     RUN(test_check_unknown_kind);

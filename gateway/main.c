@@ -37,22 +37,6 @@ static void usage(FILE *f)
             "  -V, --version           the version\n");
 }
 
-struct menu_set *app_load_menus(const char *dir, const struct config *cfg, int quiet)
-{
-    struct menu_load_opts mo;
-    struct diags d = {0};
-    (void)cfg;
-    menu_load_opts_default(&mo);
-    mo.handler_exists = handler_exists;
-    struct menu_set *set = menu_load_dir(dir, &mo, &d);
-    if (!set || !quiet)
-        diag_print(&d, stderr);
-    if (!set)
-        fprintf(stderr, "ussdgw: %s: %zu error(s); fix them and try again\n", dir, d.errors);
-    diag_free(&d);
-    return set;
-}
-
 /* `check [DIR]`: every problem, then a one-line verdict. */
 static int cmd_check(const char *dir, const struct config *cfg)
 {

@@ -1,0 +1,25 @@
+/*
+ * app_menus.c: loading the menu folder for the commands that run dialogs (the daemon,
+ * `try`), with the handler registry and every problem printed as FILE:LINE:COL.
+ */
+#include <stdio.h>
+
+#include "app.h"
+#include "handler.h"
+#include "menu_load.h"
+
+struct menu_set *app_load_menus(const char *dir, const struct config *cfg, int quiet)
+{
+    struct menu_load_opts mo;
+    struct diags d = {0};
+    (void)cfg;
+    menu_load_opts_default(&mo);
+    mo.handler_exists = handler_exists;
+    struct menu_set *set = menu_load_dir(dir, &mo, &d);
+    if (!set || !quiet)
+        diag_print(&d, stderr);
+    if (!set)
+        fprintf(stderr, "ussdgw: %s: %zu error(s); fix them and try again\n", dir, d.errors);
+    diag_free(&d);
+    return set;
+}

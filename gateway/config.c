@@ -38,6 +38,17 @@ static const struct key global_keys[] = {
     {"key_back", K_STR, G(key_back), S(struct config, key_back), 0, 0},
     {"key_home", K_STR, G(key_home), S(struct config, key_home), 0, 0},
     {"key_more", K_STR, G(key_more), S(struct config, key_more), 0, 0},
+    {"http", K_STR, G(http), S(struct config, http), 0, 0},
+    {"http_secret", K_STR, G(http_secret), S(struct config, http_secret), 0, 0},
+    {"http_allow", K_STR, G(http_allow), S(struct config, http_allow), 0, 0},
+    {"http_max_body", K_INT, G(http_max_body), 0, 256, 1048576},
+    {"sms_expiry", K_INT, G(sms_expiry_s), 0, 60, 7 * 86400},
+    {"sms_max_parts", K_INT, G(sms_max_parts), 0, 1, 16},
+    {"sms_receipts", K_INT, G(sms_receipts), 0, 0, 1},
+    {"sms_retry_min_ms", K_INT, G(sms_retry_min_ms), 0, 10, 3600000},
+    {"sms_retry_max_ms", K_INT, G(sms_retry_max_ms), 0, 10, 86400000},
+    {"sms_poll_ms", K_INT, G(sms_poll_ms), 0, 10, 60000},
+    {"sms_source", K_STR, G(sms_source), S(struct config, sms_source), 0, 0},
 };
 
 static const struct key link_keys[] = {
@@ -120,6 +131,14 @@ void config_default(struct config *c)
     snprintf(c->key_back, sizeof c->key_back, "0");
     snprintf(c->key_home, sizeof c->key_home, "00");
     snprintf(c->key_more, sizeof c->key_more, "98");
+    c->http_max_body = 8192;
+    c->sms_expiry_s = 86400;
+    c->sms_max_parts = 6;
+    c->sms_receipts = 1;
+    c->sms_retry_min_ms = 2000;
+    c->sms_retry_max_ms = 300000;
+    c->sms_poll_ms = 200;
+    snprintf(c->sms_source, sizeof c->sms_source, "123");
 }
 
 int config_split_hostport(const char *s, char *host, size_t hostsize, int *port)
@@ -360,6 +379,10 @@ int config_check(const struct config *c, struct diags *d, const char *origin)
     if (strncmp(c->redis, "unix:", 5) != 0 && config_split_hostport(c->redis, host, sizeof host, &port))
         diag_add(d, DIAG_ERROR, origin, 1, 1, "redis must be HOST:PORT or unix:PATH, not '%s'",
                  c->redis);
+    if (c->http[0] && config_split_hostport(c->http, host, sizeof host, &port))
+        diag_add(d, DIAG_ERROR, origin, 1, 1, "http must be HOST:PORT, not '%s'", c->http);
+    if (c->sms_retry_max_ms < c->sms_retry_min_ms)
+        diag_add(d, DIAG_ERROR, origin, 1, 1, "sms_retry_max_ms is below sms_retry_min_ms");
     if (c->step_timeout_ms <= c->redis_timeout_ms)
         diag_add(d, DIAG_WARNING, origin, 1, 1,
                  "step_timeout_ms (%d) should exceed redis_timeout_ms (%d)", c->step_timeout_ms,

@@ -57,6 +57,19 @@ struct config {
     int handler_timeout_ms;   /* 4000 */
     int max_dialogs;          /* 2000 steps in flight per process */
     char key_back[8], key_home[8], key_more[8]; /* "0", "00", "98" */
+    /* HTTP ingress for USSD aggregators (off unless http is set) */
+    char http[300];           /* "HOST:PORT" or "" (off) */
+    char http_secret[128];    /* required in header X-Ussdgw-Secret when set */
+    char http_allow[512];     /* comma-separated IPv4/IPv6 addresses or CIDRs; "" = any */
+    int http_max_body;        /* 8192 octets */
+    /* SMS */
+    int sms_expiry_s;         /* 86400: give up on a message this long after it was queued */
+    int sms_max_parts;        /* 6: longer texts are refused at queue time */
+    int sms_receipts;         /* 1: ask for delivery receipts (registered_delivery) */
+    int sms_retry_min_ms;     /* 2000: first retry after a temporary error, doubling */
+    int sms_retry_max_ms;     /* 300000 */
+    int sms_poll_ms;          /* 200: how often a process looks for messages due */
+    char sms_source[21];      /* source_addr of SMS sent, the short code: "123" */
     struct link_config links[CONFIG_MAX_LINKS];
     int n_links;
 };

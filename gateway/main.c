@@ -31,6 +31,7 @@ static void usage(FILE *f)
             "      --redis ADDR        HOST:PORT or unix:PATH (default 127.0.0.1:6379)\n"
             "      --menus DIR         menu folder (default menus.d)\n"
             "      --log-level LEVEL   debug, info, warn, error (default info)\n"
+            "      --http HOST:PORT    open the HTTP ingress for USSD aggregators (default off)\n"
             "      --msisdn N          try: the phone number (default 250788000001)\n"
             "      --lang L            try: the language to start in\n"
             "  -h, --help              this text\n"
@@ -68,7 +69,7 @@ static struct link_config *first_link(struct config *c)
     return &c->links[0];
 }
 
-enum { OPT_SMSC = 256, OPT_SYSID, OPT_PASSWORD, OPT_REDIS, OPT_MENUS, OPT_LOGLEVEL, OPT_MSISDN, OPT_LANG };
+enum { OPT_SMSC = 256, OPT_SYSID, OPT_PASSWORD, OPT_REDIS, OPT_MENUS, OPT_LOGLEVEL, OPT_MSISDN, OPT_LANG, OPT_HTTP };
 
 int main(int argc, char **argv)
 {
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LOGLEVEL},
         {"msisdn", required_argument, NULL, OPT_MSISDN},
         {"lang", required_argument, NULL, OPT_LANG},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
     }
     /* flags are applied after the config file, so keep them until it is read */
     const char *f_smsc = NULL, *f_sysid = NULL, *f_pw = NULL, *f_redis = NULL, *f_menus = NULL,
-               *f_level = NULL;
+               *f_level = NULL, *f_http = NULL;
     int ch;
     while ((ch = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
         switch (ch) {
@@ -112,6 +114,7 @@ int main(int argc, char **argv)
         case OPT_LOGLEVEL: f_level = optarg; break;
         case OPT_MSISDN: o.msisdn = optarg; break;
         case OPT_LANG: o.lang = optarg; break;
+        case OPT_HTTP: f_http = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("ussdgw %s\n", USSDGW_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -136,6 +139,8 @@ int main(int argc, char **argv)
         snprintf(o.cfg.menus, sizeof o.cfg.menus, "%s", f_menus);
     if (f_level)
         snprintf(o.cfg.log_level, sizeof o.cfg.log_level, "%s", f_level);
+    if (f_http)
+        snprintf(o.cfg.http, sizeof o.cfg.http, "%s", f_http);
     enum log_level lv;
     if (log_parse_level(o.cfg.log_level, &lv))
         diag_add(&d, DIAG_ERROR, origin, 1, 1, "log level must be debug, info, warn or error, not '%s'",

@@ -11,7 +11,10 @@
 
 #include "app.h"
 #include "dialog.h"
+#include "http_ingress.h"
 #include "log.h"
+#include "sms_in.h"
+#include "sms_queue.h"
 #include "store.h"
 #include "ussd_smpp.h"
 
@@ -25,7 +28,18 @@ struct daemon {
     int unbinding;
     struct event *drain_timer;
     int drain_waited_ms;
+    struct sms_queue *sms;
+    struct sms_in *sms_in;
+    struct http_ingress *http;
 };
+
+/* deliver_sm without USSD fields: a delivery receipt, or an SMS from a resident. */
+static void on_sms(void *arg, const char *link, const struct smpp_msg *m)
+{
+    struct daemon *d = arg;
+    if (!sms_queue_on_receipt(d->sms, m))
+        sms_in_deliver(d->sms_in, link, m);
+}
 
 static void store_log(void *arg, int level, const char *msg)
 {
@@ -40,6 +54,8 @@ static void link_unbound(void *arg)
         event_base_loopexit(d->base, NULL);
 }
 
+static void sms_stopped(void *arg);
+
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
@@ -51,6 +67,13 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
         evtimer_add(d->drain_timer, &tv);
         return;
     }
+    /* the SMS sender first: its messages in flight need the links */
+    sms_queue_stop(d->sms, sms_stopped, d);
+}
+
+static void sms_stopped(void *arg)
+{
+    struct daemon *d = arg;
     log_event(L_INFO, "gateway.unbinding", "in_flight=%d", d->env.inflight);
     d->unbinding = d->n_links;
     if (!d->n_links) {
@@ -72,6 +95,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
     log_event(L_INFO, "gateway.stopping", "signal=%d in_flight=%d", (int)sig, d->env.inflight);
     d->env.draining = 1;
+    http_ingress_stop(d->http); /* no new HTTP dialogs either */
     drain_tick(-1, 0, d);
 }
 
@@ -108,6 +132,16 @@ int app_daemon(struct app_opts *o)
         }
         d.links[d.n_links++] = u;
     }
+    d.sms = sms_queue_new(d.base, store, cfg);
+    d.sms_in = sms_in_new(&d.env, d.sms);
+    if (!d.sms || !d.sms_in)
+        return 1;
+    for (int i = 0; i < d.n_links; i++) {
+        sms_queue_add_link(d.sms, ussd_smpp_link(d.links[i]), ussd_smpp_config(d.links[i]));
+        ussd_smpp_set_sms_hook(d.links[i], on_sms, &d);
+    }
+    if (cfg->http[0] && !(d.http = http_ingress_new(d.base, &d.env, cfg)))
+        return 1;
     struct event *sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
     struct event *sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
     d.drain_timer = evtimer_new(d.base, drain_tick, &d);
@@ -118,8 +152,10 @@ int app_daemon(struct app_opts *o)
     signal(SIGPIPE, SIG_IGN);
     for (int i = 0; i < d.n_links; i++)
         ussd_smpp_start(d.links[i]);
-    log_event(L_INFO, "gateway.started", "menus=%s menu_version=%s screens=%zu links=%d redis=%s",
-              cfg->menus, set->version, set->n_screens, d.n_links, cfg->redis);
+    sms_queue_start(d.sms);
+    log_event(L_INFO, "gateway.started", "menus=%s menu_version=%s screens=%zu links=%d redis=%s http=%s",
+              cfg->menus, set->version, set->n_screens, d.n_links, cfg->redis,
+              cfg->http[0] ? cfg->http : "off");
 
     event_base_dispatch(d.base);
 
@@ -128,6 +164,9 @@ int app_daemon(struct app_opts *o)
               (unsigned long long)d.env.stats.unavailable, (unsigned long long)d.env.stats.busy);
     /* the store first: steps still waiting on it finish (and fail their replies) while
      * the links exist */
+    http_ingress_free(d.http);
+    sms_in_free(d.sms_in);
+    sms_queue_free(d.sms);
     store_free(store);
     for (int i = 0; i < d.n_links; i++)
         ussd_smpp_free(d.links[i]);

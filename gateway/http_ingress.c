@@ -14,6 +14,11 @@ struct http_ingress *http_ingress_new(struct event_base *base, struct dialog_env
     return NULL;
 }
 
+void http_ingress_stop(struct http_ingress *h)
+{
+    (void)h;
+}
+
 void http_ingress_free(struct http_ingress *h)
 {
     (void)h;

@@ -21,6 +21,9 @@ struct http_ingress;
 /* Listen on cfg->http. NULL (after logging why) when it cannot. */
 struct http_ingress *http_ingress_new(struct event_base *base, struct dialog_env *env,
                                       const struct config *cfg);
+/* Stop accepting connections (shutdown); requests in flight still get their replies. */
+void http_ingress_stop(struct http_ingress *h);
+/* Free; requests still in flight are answered 503 first. NULL is fine. */
 void http_ingress_free(struct http_ingress *h);
 
 #endif

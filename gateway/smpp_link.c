@@ -2,7 +2,11 @@
  * smpp_link.c: one ESME link on libevent (see smpp_link.h).
  *
  * Shape: raw non-blocking socket + two events (read, write) + evbuffers, and a handful
- * of timers owned by the link. Requests live in two lists: the window (sent, waiting
+ * of timers owned by the link. Output is coalesced: PDUs are appended to the output
+ * buffer and a deferred flush event (activated, never a syscall) writes them all with
+ * one sendmsg once the callbacks of this loop iteration have run; the write event is
+ * only armed when the socket does not take everything. Reads take what the socket has
+ * (up to a bound per wakeup) and handle every complete PDU in it. Requests live in two lists: the window (sent, waiting
  * for a response, each with a response timer) and the queue (waiting for a window slot,
  * the TPS bucket or the end of a throttling pause, each with a queue timer).
  *
@@ -31,6 +35,9 @@
 
 #define SEQ_MAX 0x7FFFFFFFu
 #define OUT_MAX (4u << 20) /* unsent output beyond this: the peer does not read, drop */
+#define IN_CAP (SMPP_PDU_MAX + 65536) /* input: one partial PDU (< SMPP_PDU_MAX) + a read */
+#define READ_MAX_PER_WAKEUP (256u << 10) /* then let the other events of the loop run */
+#define DELIVER_BATCH 256 /* deliver_sm answered with one write before on_deliver runs */
 
 struct req {
     struct req *prev, *next;
@@ -67,7 +74,15 @@ struct smpp_link {
     /* connection */
     int fd;
     struct event *ev_read, *ev_write, *ev_connect;
-    struct evbuffer *in, *out;
+    struct event *ev_flush; /* deferred flush of out, activated by send_bytes */
+    int flush_pending;
+    uint8_t *in; /* IN_CAP octets: the start of a PDU is always at in[0] */
+    size_t in_len;
+    /* deliver_sm / data_sm of this read, answered but not yet given to on_deliver: where
+     * they are in `in` (see take_input) */
+    struct { uint32_t off, len; } delivers[DELIVER_BATCH];
+    int n_delivers;
+    struct evbuffer *out;
     int dying;
     const char *dying_reason;
     enum retry_kind dying_retry;
@@ -88,6 +103,7 @@ struct smpp_link {
     void *unbind_arg;
 
     int depth, free_pending, destroying;
+    enum smpp_log_level log_level; /* lines above it are neither formatted nor passed on */
 };
 
 /* ---- small helpers ---- */
@@ -130,7 +146,7 @@ static void lg(struct smpp_link *l, enum smpp_log_level lvl, const char *fmt, ..
 {
     char buf[512];
     va_list ap;
-    if (!l->cb.on_log)
+    if (!l->cb.on_log || lvl > l->log_level)
         return;
     int n = snprintf(buf, sizeof(buf), "link=%s ", l->cfg.name);
     if (n < 0 || (size_t)n >= sizeof(buf))
@@ -304,6 +320,9 @@ static void kill_conn(struct smpp_link *l, const char *reason, enum retry_kind r
 {
     if (l->dying || l->fd < 0)
         return;
+    /* what was queued before (an unbind_resp, a nack) goes out as it would have unbatched */
+    if (evbuffer_get_length(l->out) > 0)
+        (void)flush_out(l);
     l->dying = 1;
     l->dying_reason = reason;
     l->dying_retry = retry;
@@ -323,13 +342,30 @@ static int send_bytes(struct smpp_link *l, const uint8_t *p, size_t n)
         kill_conn(l, "peer not reading", RETRY_NORMAL);
         return -1;
     }
-    evbuffer_add(l->out, p, n);
-    if (flush_out(l) < 0) {
-        lg(l, SMPP_LOG_WARN, "event=write_error error=\"%s\"", strerror(errno));
-        kill_conn(l, "write error", RETRY_NORMAL);
+    if (evbuffer_add(l->out, p, n) != 0) {
+        kill_conn(l, "out of memory", RETRY_NORMAL);
         return -1;
     }
+    /* written by flush_cb at the end of this loop iteration, with whatever else is
+     * sent until then; when the write event is armed, write_cb does it */
+    if (!l->flush_pending && (!l->ev_write || !event_pending(l->ev_write, EV_WRITE, NULL))) {
+        l->flush_pending = 1;
+        event_active(l->ev_flush, 0, 0);
+    }
     return 0;
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct smpp_link *l = arg;
+    (void)fd, (void)what;
+    ENTER(l);
+    l->flush_pending = 0;
+    if (!l->dying && l->fd >= 0 && flush_out(l) < 0) {
+        lg(l, SMPP_LOG_WARN, "event=write_error error=\"%s\"", strerror(errno));
+        kill_conn(l, "write error", RETRY_NORMAL);
+    }
+    leave(l);
 }
 
 static int send_msg(struct smpp_link *l, const struct smpp_msg *m)
@@ -366,11 +402,13 @@ static void free_conn_events(struct smpp_link *l)
     if (l->ev_write)
         event_free(l->ev_write);
     l->ev_connect = l->ev_read = l->ev_write = NULL;
+    if (l->ev_flush)
+        event_del(l->ev_flush);
+    l->flush_pending = 0;
     if (l->fd >= 0)
         close(l->fd);
     l->fd = -1;
-    if (l->in)
-        evbuffer_drain(l->in, evbuffer_get_length(l->in));
+    l->in_len = 0;
     if (l->out)
         evbuffer_drain(l->out, evbuffer_get_length(l->out));
 }
@@ -893,19 +931,54 @@ static void handle_bad_pdu(struct smpp_link *l, const struct smpp_check *c, int 
         send_simple(l, SMPP_CMD_GENERIC_NACK, (uint32_t)st, c->sequence);
 }
 
+static void dispatch_delivers(struct smpp_link *l);
+
+static void defer_deliver(struct smpp_link *l, const uint8_t *p, size_t len)
+{
+    if (l->n_delivers == DELIVER_BATCH)
+        dispatch_delivers(l);
+    l->delivers[l->n_delivers].off = (uint32_t)(p - l->in);
+    l->delivers[l->n_delivers].len = (uint32_t)len;
+    l->n_delivers++;
+}
+
+/* Write the responses queued so far, then hand the answered deliver_sm / data_sm to
+ * on_deliver, in their order (decoded again: the walk is cheap, a message is large).
+ * They were accepted, so they are delivered even when a later PDU of the same read
+ * killed the connection; not once the link is being freed. */
+static void dispatch_delivers(struct smpp_link *l)
+{
+    int n = l->n_delivers;
+    l->n_delivers = 0;
+    if (!n)
+        return;
+    if (!l->dying && l->fd >= 0 && flush_out(l) < 0) {
+        lg(l, SMPP_LOG_WARN, "event=write_error error=\"%s\"", strerror(errno));
+        kill_conn(l, "write error", RETRY_NORMAL);
+    }
+    for (int i = 0; i < n && !l->free_pending; i++) {
+        struct smpp_msg m;
+        char err[160];
+        if (smpp_pdu_decode(l->in + l->delivers[i].off, l->delivers[i].len, &m, err, sizeof(err)) == 0 &&
+            l->cb.on_deliver)
+            l->cb.on_deliver(l->cb.arg, &m);
+    }
+}
+
 static void handle_pdu(struct smpp_link *l, const uint8_t *p, size_t len)
 {
     struct smpp_check c;
     struct smpp_msg m;
     char err[160];
-    int st = smpp_pdu_check(p, len, &c);
+    /* The decoder runs the same walk as the check and fails with the same status; the
+     * check (for the header fields and reason of the answer) only runs when it failed. */
+    int st = smpp_pdu_decode(p, len, &m, err, sizeof(err));
     if (st) {
-        handle_bad_pdu(l, &c, st);
-        return;
-    }
-    st = smpp_pdu_decode(p, len, &m, err, sizeof(err));
-    if (st) {
-        c.reason = err;
+        int cst = smpp_pdu_check(p, len, &c);
+        if (!cst)
+            c.reason = err;
+        else
+            st = cst;
         handle_bad_pdu(l, &c, st);
         return;
     }
@@ -918,10 +991,11 @@ static void handle_pdu(struct smpp_link *l, const uint8_t *p, size_t len)
             answer(l, m.command_id, SMPP_ESME_RINVBNDSTS, m.sequence);
             return;
         }
-        /* the response goes out (flushed) before any work of ours */
+        /* The response goes out (flushed) before any work of ours: the responses of
+         * every deliver_sm in this read are written together, then on_deliver runs
+         * for each (dispatch_delivers). */
         answer(l, m.command_id, 0, m.sequence);
-        if (l->cb.on_deliver)
-            l->cb.on_deliver(l->cb.arg, &m);
+        defer_deliver(l, p, len);
         return;
     case SMPP_CMD_ENQUIRE_LINK:
         answer(l, m.command_id, 0, m.sequence);
@@ -1000,19 +1074,13 @@ static void handle_pdu(struct smpp_link *l, const uint8_t *p, size_t len)
        (unsigned)m.sequence, (unsigned)m.command_status);
 }
 
-static void read_cb(evutil_socket_t fd, short what, void *arg)
+/* Handle every complete PDU at the front of the input, then keep the rest at in[0]. */
+static void take_input(struct smpp_link *l)
 {
-    struct smpp_link *l = arg;
-    (void)what;
-    ENTER(l);
-    int n = evbuffer_read(l->in, fd, 65536);
-    int e = errno;
-    /* Complete PDUs at the front of the buffer, one by one. */
+    size_t off = 0;
     while (!l->dying && !l->free_pending && l->fd >= 0) {
-        size_t have = evbuffer_get_length(l->in), plen = 0;
-        if (have < 4)
-            break;
-        const uint8_t *p = evbuffer_pullup(l->in, 4);
+        size_t have = l->in_len - off, plen = 0;
+        const uint8_t *p = l->in + off;
         int fr = smpp_pdu_frame(p, have, &plen);
         if (fr == SMPP_FRAME_NEED_MORE)
             break;
@@ -1022,21 +1090,54 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
             kill_conn(l, "bad command_length", RETRY_NORMAL);
             break;
         }
-        p = evbuffer_pullup(l->in, (ev_ssize_t)plen);
-        if (!p) {
-            kill_conn(l, "out of memory", RETRY_NORMAL);
+        /* handle_pdu only marks the connection dying, so the buffer is still ours */
+        handle_pdu(l, p, plen);
+        off += plen;
+    }
+    dispatch_delivers(l);
+    if (l->dying || l->fd < 0)
+        l->in_len = 0;
+    else if (off) {
+        memmove(l->in, l->in + off, l->in_len - off);
+        l->in_len -= off;
+    }
+}
+
+static void read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct smpp_link *l = arg;
+    (void)what;
+    ENTER(l);
+    /* Take what the socket has: read again while a read filled the room it had. Complete
+     * PDUs never wait for the next wakeup; a partial one (< SMPP_PDU_MAX) stays at in[0],
+     * so there is always room. */
+    int eof = 0, e = 0;
+    size_t total = 0;
+    while (!l->dying && !l->free_pending && l->fd >= 0) {
+        size_t room = IN_CAP - l->in_len;
+        ssize_t n = recv(fd, l->in + l->in_len, room, 0);
+        if (n == 0) {
+            eof = 1;
             break;
         }
-        handle_pdu(l, p, plen);
-        /* handle_pdu only marks the connection dying, so the buffer is still ours */
-        if (l->fd >= 0)
-            evbuffer_drain(l->in, plen);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                e = errno;
+            break;
+        }
+        l->in_len += (size_t)n;
+        total += (size_t)n;
+        take_input(l);
+        if ((size_t)n < room || total >= READ_MAX_PER_WAKEUP)
+            break;
     }
     /* what arrived before an end of stream has been handled above */
-    if (n == 0) {
+    if (eof) {
         lg(l, SMPP_LOG_WARN, "event=peer_closed");
         kill_conn(l, "peer closed", RETRY_NORMAL);
-    } else if (n < 0 && e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
+    } else if (e) {
         lg(l, SMPP_LOG_WARN, "event=read_error error=\"%s\"", strerror(e));
         kill_conn(l, "read error", RETRY_NORMAL);
     }
@@ -1140,8 +1241,10 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
     l->cfg.password = l->s_password;
     l->cfg.system_type = l->s_system_type;
     l->cfg.address_range = l->s_address_range;
-    l->in = evbuffer_new();
+    l->in = malloc(IN_CAP);
     l->out = evbuffer_new();
+    l->ev_flush = event_new(base, -1, 0, flush_cb, l);
+    l->log_level = SMPP_LOG_DEBUG;
     l->t_reconnect = evtimer_new(base, reconnect_cb, l);
     l->t_enquire = event_new(base, -1, EV_PERSIST, enquire_cb, l);
     l->t_enq_resp = evtimer_new(base, enq_timeout_cb, l);
@@ -1152,7 +1255,7 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
     l->t_drop = evtimer_new(base, drop_timer_cb, l);
     l->t_done = evtimer_new(base, unbind_start_cb, l);
     if (!l->s_name || !l->s_host || !l->s_system_id || !l->s_password || !l->s_system_type || !l->s_address_range ||
-        !l->in || !l->out || !l->t_reconnect || !l->t_enquire || !l->t_enq_resp || !l->t_bind || !l->t_pause ||
+        !l->in || !l->out || !l->ev_flush || !l->t_reconnect || !l->t_enquire || !l->t_enq_resp || !l->t_bind || !l->t_pause ||
         !l->t_tps || !l->t_unbind || !l->t_drop || !l->t_done) {
         l->destroying = 1;
         destroy(l);
@@ -1210,8 +1313,8 @@ static void destroy(struct smpp_link *l)
     free_ev(l->t_unbind);
     free_ev(l->t_drop);
     free_ev(l->t_done);
-    if (l->in)
-        evbuffer_free(l->in);
+    free_ev(l->ev_flush);
+    free(l->in);
     if (l->out)
         evbuffer_free(l->out);
     free(l->s_name);
@@ -1247,6 +1350,12 @@ int smpp_link_outstanding(const struct smpp_link *l)
 int smpp_link_queued(const struct smpp_link *l)
 {
     return l ? l->queue.n : 0;
+}
+
+void smpp_link_set_log_level(struct smpp_link *l, enum smpp_log_level max)
+{
+    if (l)
+        l->log_level = max;
 }
 
 void smpp_link_set_next_sequence(struct smpp_link *l, uint32_t seq)

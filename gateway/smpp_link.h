@@ -125,6 +125,11 @@ const char *smpp_link_state_name(enum smpp_link_state s);
 int smpp_link_outstanding(const struct smpp_link *link); /* requests in the window */
 int smpp_link_queued(const struct smpp_link *link);      /* requests waiting for it */
 
+/* Lines above `max` are neither formatted nor given to on_log (the default passes all,
+ * SMPP_LOG_DEBUG included). Saves formatting the per-PDU debug lines when they are
+ * thrown away anyway. */
+void smpp_link_set_log_level(struct smpp_link *link, enum smpp_log_level max);
+
 /* Test hook: the next sequence number the link will use (1..0x7FFFFFFF). */
 void smpp_link_set_next_sequence(struct smpp_link *link, uint32_t seq);
 

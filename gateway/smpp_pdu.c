@@ -13,6 +13,14 @@
  * Its result must agree with our walk, otherwise decode fails with ESME_RSYSERR (the
  * fuzz target treats that as a bug). PDUs the library cannot express (header-only ones,
  * generic_nack, responses with a non-zero status or an empty body) are decoded by us.
+ *
+ * The fast path (see "fast path" below) covers the four PDUs of every USSD step:
+ * submit_sm, deliver_sm and their responses. libsmpp34 formats every field it packs or
+ * unpacks into its text log with snprintf, which cost about two thirds of the gateway's
+ * CPU per step. For these four the walk's result is final (no libsmpp34 re-parse of the
+ * copy) and the encoder writes the octets itself. smpp_pdu_decode_ref and
+ * smpp_pdu_encode_ref keep the libsmpp34 path for every PDU; the fuzz target and the
+ * unit tests check that both paths give the same status, message and octets.
  */
 #include "smpp_pdu.h"
 
@@ -61,6 +69,16 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+/* err = "ok", without a printf on the hot path. */
+static void set_ok(char *err, size_t errlen)
+{
+    if (!err || !errlen)
+        return;
+    size_t n = errlen > 3 ? 2 : errlen - 1;
+    memcpy(err, "ok", n);
+    err[n] = 0;
 }
 
 /* The last entry of libsmpp34's log, which names the field it gave up on. */
@@ -579,20 +597,38 @@ out:
     return st;
 }
 
-int smpp_pdu_decode(const uint8_t *buf, size_t len, struct smpp_msg *out, char *err, size_t errlen)
+/* ---- fast path: the PDUs of a USSD step, without libsmpp34 ----
+ *
+ * submit_sm, deliver_sm, submit_sm_resp and deliver_sm_resp. Decoding: the walk above
+ * already bounds and reads every field into struct smpp_msg; libsmpp34's unpack of the
+ * sanitized copy only re-parsed it to agree, so here the walk's result is final and no
+ * copy is built. Encoding: fast_pack below writes the octets smpp34_pack writes, after
+ * the same checks as lib_pack. The reference path (smpp_pdu_decode_ref,
+ * smpp_pdu_encode_ref) still runs libsmpp34 for these four; tests/fuzz/fuzz_pdu.c and
+ * tests/unit/test_smpp_pdu.c compare both paths (status, decoded message, encoded
+ * octets). Every other PDU takes the libsmpp34 path in both.
+ */
+static int fast_cmd(uint32_t cmd)
+{
+    return cmd == SMPP_CMD_SUBMIT_SM || cmd == SMPP_CMD_DELIVER_SM || cmd == SMPP_CMD_SUBMIT_SM_RESP ||
+           cmd == SMPP_CMD_DELIVER_SM_RESP;
+}
+
+static int decode_impl(const uint8_t *buf, size_t len, struct smpp_msg *out, char *err, size_t errlen, int ref)
 {
     uint8_t copy[COPY_CAP];
     struct smpp_check c;
     enum plan plan;
-    seterr(err, errlen, "ok");
+    set_ok(err, errlen);
     memset(out, 0, sizeof(*out));
-    struct walk w = {.buf = buf, .len = len, .m = out, .out = copy};
+    int fast = !ref && buf && len >= SMPP_HEADER_LEN && fast_cmd(rd32(buf + 4));
+    struct walk w = {.buf = buf, .len = len, .m = out, .out = fast ? NULL : copy};
     int st = walk_pdu(&w, &c, &plan);
     if (st) {
         seterr(err, errlen, "%s", c.reason);
         return st;
     }
-    if (plan == PLAN_OURS)
+    if (plan == PLAN_OURS || fast)
         return 0;
     if (plan == PLAN_LIB_TLVS)
         emit_tlvs(&w);
@@ -605,6 +641,16 @@ int smpp_pdu_decode(const uint8_t *buf, size_t len, struct smpp_msg *out, char *
     wr32(copy + 8, 0);
     wr32(copy + 12, 1);
     return lib_unpack(copy, w.olen, out, err, errlen);
+}
+
+int smpp_pdu_decode(const uint8_t *buf, size_t len, struct smpp_msg *out, char *err, size_t errlen)
+{
+    return decode_impl(buf, len, out, err, errlen, 0);
+}
+
+int smpp_pdu_decode_ref(const uint8_t *buf, size_t len, struct smpp_msg *out, char *err, size_t errlen)
+{
+    return decode_impl(buf, len, out, err, errlen, 1);
 }
 
 /* ---- encoding ---- */
@@ -767,6 +813,85 @@ static int lib_pack(const struct smpp_msg *m, uint8_t *tmp, size_t tmpcap, size_
     return 0;
 }
 
+/* Fast path (see above): submit_sm / deliver_sm / submit_sm_resp (status 0) as
+ * smpp34_pack writes them via lib_pack: header with status 0 and sequence 1 (patched by
+ * the caller), C-strings with their NUL, deliver_sm's and our submit_sm's empty
+ * schedule_delivery_time and validity_period, replace_if_present_flag and
+ * sm_default_msg_id 0, then the TLVs in build_tlvs's list order (it prepends):
+ * ussd_service_op, its_session_info, user_message_reference, receipted_message_id,
+ * message_state, message_payload. tmp holds COPY_CAP + 64 octets; the largest result
+ * is 16 + 315 + 1119 octets. */
+static size_t put_cstr(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    memcpy(p, s, n);
+    return n;
+}
+
+static size_t put_tlv(uint8_t *p, uint16_t tag, const void *v, uint16_t len)
+{
+    wr16(p, tag);
+    wr16(p + 2, len);
+    if (len)
+        memcpy(p + 4, v, len);
+    return 4 + (size_t)len;
+}
+
+static int fast_pack(const struct smpp_msg *m, uint8_t *b, size_t *plen, char *err, size_t errlen)
+{
+    size_t n = SMPP_HEADER_LEN;
+    if (m->command_id == SMPP_CMD_SUBMIT_SM_RESP) {
+        NEED(cstr_fits(m->message_id, sizeof(m->message_id)), "message_id longer than 64");
+        n += put_cstr(b + n, m->message_id);
+    } else {
+        if (check_sm_fields(m, 0, err, errlen))
+            return -1;
+        n += put_cstr(b + n, m->service_type);
+        b[n++] = m->source_addr_ton;
+        b[n++] = m->source_addr_npi;
+        n += put_cstr(b + n, m->source_addr);
+        b[n++] = m->dest_addr_ton;
+        b[n++] = m->dest_addr_npi;
+        n += put_cstr(b + n, m->destination_addr);
+        b[n++] = m->esm_class;
+        b[n++] = m->protocol_id;
+        b[n++] = m->priority_flag;
+        b[n++] = 0; /* schedule_delivery_time "" */
+        b[n++] = 0; /* validity_period "" */
+        b[n++] = m->registered_delivery;
+        b[n++] = 0; /* replace_if_present_flag */
+        b[n++] = m->data_coding;
+        b[n++] = 0; /* sm_default_msg_id */
+        b[n++] = m->sm_length;
+        memcpy(b + n, m->short_message, m->sm_length);
+        n += m->sm_length;
+        uint8_t v[2];
+        if (m->has_ussd_service_op)
+            n += put_tlv(b + n, SMPP_TLV_USSD_SERVICE_OP, &m->ussd_service_op, 1);
+        if (m->has_its_session_info) {
+            wr16(v, m->its_session_info);
+            n += put_tlv(b + n, SMPP_TLV_ITS_SESSION_INFO, v, 2);
+        }
+        if (m->has_user_message_reference) {
+            wr16(v, m->user_message_reference);
+            n += put_tlv(b + n, SMPP_TLV_USER_MESSAGE_REFERENCE, v, 2);
+        }
+        if (m->has_receipted_message_id)
+            n += put_tlv(b + n, SMPP_TLV_RECEIPTED_MESSAGE_ID, m->receipted_message_id,
+                         (uint16_t)(strlen(m->receipted_message_id) + 1));
+        if (m->has_message_state)
+            n += put_tlv(b + n, SMPP_TLV_MESSAGE_STATE, &m->message_state, 1);
+        if (m->has_message_payload)
+            n += put_tlv(b + n, SMPP_TLV_MESSAGE_PAYLOAD, m->message_payload, m->message_payload_len);
+    }
+    wr32(b, (uint32_t)n);
+    wr32(b + 4, m->command_id);
+    wr32(b + 8, 0);
+    wr32(b + 12, 1);
+    *plen = n;
+    return 0;
+}
+
 static size_t put_header(uint8_t *b, uint32_t len, const struct smpp_msg *m)
 {
     wr32(b, len);
@@ -776,13 +901,14 @@ static size_t put_header(uint8_t *b, uint32_t len, const struct smpp_msg *m)
     return SMPP_HEADER_LEN;
 }
 
-int smpp_pdu_encode(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *outlen, char *err, size_t errlen)
+static int encode_impl(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *outlen, char *err,
+                       size_t errlen, int ref)
 {
     uint8_t tmp[COPY_CAP + 64];
     size_t len = 0;
     uint32_t cmd = m->command_id;
     int resp = (cmd & SMPP_CMD_RESP_BIT) != 0;
-    seterr(err, errlen, "ok");
+    set_ok(err, errlen);
     NEED(resp || (m->sequence >= 1 && m->sequence <= 0x7FFFFFFFu), "sequence %u outside 1..0x7FFFFFFF",
          (unsigned)m->sequence);
     switch (cmd) {
@@ -816,7 +942,8 @@ int smpp_pdu_encode(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *
         }
         /* fall through */
     default:
-        if (lib_pack(m, tmp, sizeof(tmp), &len, err, errlen))
+        if (!ref && fast_cmd(cmd) ? fast_pack(m, tmp, &len, err, errlen)
+                                  : lib_pack(m, tmp, sizeof(tmp), &len, err, errlen))
             return -1;
         wr32(tmp + 8, m->command_status);
         wr32(tmp + 12, m->sequence);
@@ -827,6 +954,17 @@ int smpp_pdu_encode(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *
     if (outlen)
         *outlen = len;
     return 0;
+}
+
+int smpp_pdu_encode(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *outlen, char *err, size_t errlen)
+{
+    return encode_impl(m, buf, cap, outlen, err, errlen, 0);
+}
+
+int smpp_pdu_encode_ref(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *outlen, char *err,
+                        size_t errlen)
+{
+    return encode_impl(m, buf, cap, outlen, err, errlen, 1);
 }
 
 /* ---- names and descriptions ---- */

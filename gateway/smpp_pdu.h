@@ -221,6 +221,16 @@ int smpp_pdu_decode(const uint8_t *buf, size_t len, struct smpp_msg *out, char *
 int smpp_pdu_encode(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *outlen, char *err,
                     size_t errlen);
 
+/*
+ * Reference path, for cross-checks (fuzz target, unit tests): the same contract as
+ * smpp_pdu_decode / smpp_pdu_encode, but submit_sm, deliver_sm and their responses go
+ * through libsmpp34 too, instead of the hand-written fast path those two take for the
+ * PDUs of a USSD step. Both paths must give the same status and message, or octets.
+ */
+int smpp_pdu_decode_ref(const uint8_t *buf, size_t len, struct smpp_msg *out, char *err, size_t errlen);
+int smpp_pdu_encode_ref(const struct smpp_msg *m, uint8_t *buf, size_t cap, size_t *outlen, char *err,
+                        size_t errlen);
+
 /* Names for logs: "submit_sm", "ESME_RBINDFAIL". Unknown values give "unknown" (or
  * "vendor_specific" for statuses 0x400-0x4FF, "local_..." for SMPP_LOCAL_*). */
 const char *smpp_command_name(uint32_t command_id);

@@ -19,6 +19,8 @@ struct ussd_smpp {
     char ingress[48];
     void (*unbind_done)(void *arg);
     void *unbind_arg;
+    ussd_smpp_sms_fn sms_hook;
+    void *sms_arg;
 };
 
 /* What a reply needs from the PDU it answers. */
@@ -151,9 +153,12 @@ static void on_deliver(void *arg, const struct smpp_msg *m)
     const struct link_config *lc = &u->lc;
     char ms[32];
     if (!m->has_ussd_service_op) {
-        /* an SMS or a delivery receipt: the SMS module takes these (not yet here) */
-        log_event(L_INFO, "sms.ignored", "link=%s msisdn=%s esm_class=%u", lc->name,
-                  log_msisdn(m->source_addr, ms, sizeof ms), m->esm_class);
+        /* an SMS or a delivery receipt */
+        if (u->sms_hook)
+            u->sms_hook(u->sms_arg, lc->name, m);
+        else
+            log_event(L_INFO, "sms.ignored", "link=%s msisdn=%s esm_class=%u", lc->name,
+                      log_msisdn(m->source_addr, ms, sizeof ms), m->esm_class);
         return;
     }
     int op = m->ussd_service_op;
@@ -271,6 +276,12 @@ struct ussd_smpp *ussd_smpp_new(struct event_base *base, struct dialog_env *env,
         free(u);
         return NULL;
     }
+    /* the link need not format lines log_event would drop (the level is set at start) */
+    enum log_level lv = log_get_level();
+    smpp_link_set_log_level(u->link, lv <= L_DEBUG ? SMPP_LOG_DEBUG
+                                     : lv == L_INFO ? SMPP_LOG_INFO
+                                     : lv == L_WARN ? SMPP_LOG_WARN
+                                                    : SMPP_LOG_ERROR);
     return u;
 }
 
@@ -308,4 +319,20 @@ void ussd_smpp_free(struct ussd_smpp *u)
 int ussd_smpp_bound(const struct ussd_smpp *u)
 {
     return smpp_link_state(u->link) == SMPP_LINK_BOUND;
+}
+
+struct smpp_link *ussd_smpp_link(struct ussd_smpp *u)
+{
+    return u->link;
+}
+
+const struct link_config *ussd_smpp_config(const struct ussd_smpp *u)
+{
+    return &u->lc;
+}
+
+void ussd_smpp_set_sms_hook(struct ussd_smpp *u, ussd_smpp_sms_fn fn, void *arg)
+{
+    u->sms_hook = fn;
+    u->sms_arg = arg;
 }

@@ -581,10 +581,14 @@ static void render_text_page(const char *t, size_t end, size_t i, size_t page,
     if (best != RENDER_NONE) {
         pg->to = best;
     } else {
-        /* The first word alone is too long: split it where the page is full. */
+        /* The first word alone is too long: split it where the page is full. The rest
+         * did not fit as the last page, so leave at least a character for the next
+         * one: when lim->ucs2 > lim->gsm / 2, the page without a UCS2 More could be
+         * GSM and cost more. */
         acc = (struct render_cost){0, 0, 0, 1};
         render_add_line(&acc, &more);
-        j = render_cut(t + i, end - i, acc, "", max_bytes, lim);
+        j = render_cut(t + i, end - i, acc, "",
+                       end - i - 1 < max_bytes ? end - i - 1 : max_bytes, lim);
         if (j == RENDER_NONE || j == 0) {
             /* Not one character fits beside the nav line: move on anyway. */
             j = render_step(t, end, i) - i;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh (`make bench`): load against the real daemon and a real Redis on this machine,
 # with ussd-phone as SMSC and phones. Prints steps/s, latency percentiles, gateway CPU
-# microseconds per step, Redis commands per step and the gateway's RSS, then the same
-# with 100,000 sessions left open. Bounded in count and time; stops what it started.
+# microseconds per step (and the load generator's: all share 2 cores), Redis commands per
+# step (Redis counts a script's inner calls too) and Redis round trips per step (calls of
+# MGET + EVALSHA + EVAL, from INFO commandstats), the gateway's RSS, then the same with
+# 100,000 sessions left open. Bounded in count and time; stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/ussdgw-bench.XXXXXX")
@@ -29,6 +31,11 @@ wait_for() { # file, pattern, seconds
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 redis_cmds() { redis-cli -p "$REDIS_PORT" info stats | awk -F: '/total_commands_processed/ {print $2+0}'; }
+# calls of the commands a step sends: each is one round trip
+redis_trips() {
+    redis-cli -p "$REDIS_PORT" info commandstats |
+        awk -F'[:=,]' '/^cmdstat_(mget|evalsha|eval):/ {n += $3} END {print n + 0}'
+}
 HZ=$(getconf CLK_TCK)
 
 REDIS_PORT=$(free_port)
@@ -61,14 +68,24 @@ run_load() { # label, ussd-phone load args...
     GW=$!
     PIDS+=($GW)
     wait_for "$RUN/load.err" "bound" 20
-    local cpu0 cmd0 rss0
+    local cpu0 cmd0 rss0 trip0 pcpu0
     cpu0=$(cpu_ticks "$GW")
+    pcpu0=$(cpu_ticks "$phone")
     cmd0=$(redis_cmds)
+    trip0=$(redis_trips)
     rss0=$(rss_kb "$GW")
+    # the phone's CPU just before it exits (it prints its report, then unbinds)
+    local pcpu1=$pcpu0
+    while kill -0 "$phone" 2>/dev/null; do
+        pcpu1=$(cpu_ticks "$phone" 2>/dev/null || echo "$pcpu1")
+        grep -q '^steps=' "$RUN/load.out" 2>/dev/null && break
+        read -r -t 0.05 <> <(:) || true
+    done
     wait "$phone" || true
-    local cpu1 cmd1 rss1
+    local cpu1 cmd1 rss1 trip1
     cpu1=$(cpu_ticks "$GW")
     cmd1=$(redis_cmds)
+    trip1=$(redis_trips)
     rss1=$(rss_kb "$GW")
     kill "$GW" 2>/dev/null || true
     wait "$GW" 2>/dev/null || true
@@ -80,9 +97,11 @@ run_load() { # label, ussd-phone load args...
     echo
     if [ "$steps" -gt 0 ]; then
         awk -v c0="$cpu0" -v c1="$cpu1" -v hz="$HZ" -v s="$steps" -v r0="$cmd0" -v r1="$cmd1" \
+            -v t0="$trip0" -v t1="$trip1" -v p0="$pcpu0" -v p1="$pcpu1" \
             -v m0="$rss0" -v m1="$rss1" 'BEGIN {
-            printf "gateway_cpu_us_per_step=%.1f redis_cmds_per_step=%.2f gateway_rss_mb=%.1f (at start of load %.1f)\n",
-                (c1 - c0) * 1e6 / hz / s, (r1 - r0) / s, m1 / 1024, m0 / 1024 }'
+            printf "gateway_cpu_us_per_step=%.1f loadgen_cpu_us_per_step=%.1f redis_cmds_per_step=%.2f redis_round_trips_per_step=%.2f gateway_rss_mb=%.1f (at start of load %.1f)\n",
+                (c1 - c0) * 1e6 / hz / s, (p1 - p0) * 1e6 / hz / s, (r1 - r0) / s, (t1 - t0) / s,
+                m1 / 1024, m0 / 1024 }'
     fi
 }
 

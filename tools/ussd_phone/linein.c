@@ -21,6 +21,8 @@ struct linein {
     struct evbuffer *buf;
     struct event *rd;      /* fd readable (NULL for regular files) */
     struct event *kick;    /* deferred pump */
+    struct event *fg_check; /* a terminal we do not own yet (a background job): poll */
+    int tty;
     int rd_added;
     int paused;
     int eof;               /* no more input from fd */
@@ -31,11 +33,24 @@ struct linein {
 
 static void pump(struct linein *li);
 
+/* Reading a terminal from a background job would stop the whole process (SIGTTIN):
+ * read it only while we are its foreground process group. */
+static int may_read(struct linein *li)
+{
+    if (!li->tty || tcgetpgrp(li->fd) == getpgrp())
+        return 1;
+    if (li->fg_check && !evtimer_pending(li->fg_check, NULL)) {
+        struct timeval tv = {0, 500000};
+        evtimer_add(li->fg_check, &tv);
+    }
+    return 0;
+}
+
 static void update_read_interest(struct linein *li)
 {
     if (!li->rd)
         return;
-    int want = !li->eof && evbuffer_get_length(li->buf) < LINEIN_BUFFER_MAX;
+    int want = !li->eof && evbuffer_get_length(li->buf) < LINEIN_BUFFER_MAX && may_read(li);
     if (want && !li->rd_added) {
         if (event_add(li->rd, NULL) == 0)
             li->rd_added = 1;
@@ -62,6 +77,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     read_some(li);
     update_read_interest(li);
     pump(li);
+}
+
+static void on_fg_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    update_read_interest(arg);
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)
@@ -141,16 +162,21 @@ struct linein *linein_new(struct event_base *base, int fd, const struct linein_c
     struct stat st;
     /* files and devices like /dev/null never block, and epoll refuses them */
     int regular = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd)));
+    li->tty = isatty(fd);
+    li->fg_check = evtimer_new(base, on_fg_check, li);
+    if (!li->fg_check)
+        goto fail;
     if (!regular) {
         li->rd = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, li);
         if (!li->rd)
             goto fail;
         if (event_add(li->rd, NULL) != 0) {
-            /* e.g. /dev/null under epoll: read it like a file */
+            /* e.g. an unusual device under epoll: read it like a file */
             event_free(li->rd);
             li->rd = NULL;
         } else {
             li->rd_added = 1;
+            update_read_interest(li); /* not while we are a background job */
         }
     }
     if (!li->rd)
@@ -169,6 +195,8 @@ void linein_free(struct linein *li)
         event_free(li->rd);
     if (li->kick)
         event_free(li->kick);
+    if (li->fg_check)
+        event_free(li->fg_check);
     if (li->buf)
         evbuffer_free(li->buf);
     free(li);

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,8 +214,9 @@ static void on_pacer(evutil_socket_t fd, short what, void *arg)
         return;
     double rate = l->o->rate;
     uint64_t due = (uint64_t)((double)(steplat_now_us() - l->t0_us) * rate / 1e6);
-    if (due > l->paced + (uint64_t)ceil(rate)) { /* more than a second behind: let it go */
-        uint64_t skip = due - l->paced - (uint64_t)ceil(rate);
+    uint64_t second = (uint64_t)rate + 1; /* steps in a second, rounded up */
+    if (due > l->paced + second) { /* more than a second behind: let it go */
+        uint64_t skip = due - l->paced - second;
         if (l->started < (uint64_t)l->o->dialogs)
             l->missed += skip;
         l->paced += skip;
@@ -251,11 +251,13 @@ static void start(struct loadgen *l)
     event_del(l->bind_timer);
     l->running = 1;
     l->t0_us = steplat_now_us();
-    timer_ms(l->duration_timer, (int)fmin(l->o->duration_s * 1000.0, 2e9));
+    double dur_ms = l->o->duration_s * 1000.0;
+    timer_ms(l->duration_timer, dur_ms > 2e9 ? 2000000000 : (int)dur_ms);
     if (open_loop(l)) {
         for (uint32_t i = 0; i < l->n_phones; i++)
             l->idle[l->n_idle++] = l->n_phones - 1 - i; /* phone 0 on top */
-        double period_ms = fmax(1.0, fmin(100.0, 1000.0 / l->o->rate));
+        double period_ms = 1000.0 / l->o->rate; /* one tick per step, between 1 and 100 ms */
+        period_ms = period_ms < 1.0 ? 1.0 : period_ms > 100.0 ? 100.0 : period_ms;
         struct timeval tv = {0, (int)(period_ms * 1000)};
         event_add(l->pacer, &tv);
         return;
@@ -304,6 +306,7 @@ static void report(struct loadgen *l)
     printf("late=%" PRIu64 "\n", l->late);
     printf("failed_dialogs=%" PRIu64 "\n", l->failed_dialogs);
     printf("abandoned_dialogs=%" PRIu64 "\n", l->in_dialog);
+    printf("sms=%" PRIu64 "\n", l->sms);
     printf("phones=%" PRIu32 "\n", l->n_phones);
     printf("esmes=%d\n", l->max_esmes);
     printf("mode=%s\n", open_loop(l) ? "open" : "closed");

@@ -27,7 +27,7 @@ void phone_opts_usage(FILE *f)
           "  -v, --verbose          log every PDU on stderr\n"
           "Phone:\n"
           "  --msisdn NUMBER        the phone (default 250788123456; load: first phone,\n"
-          "                         default 250788000000)\n"
+          "                         default 250788000001)\n"
           "  --service-code CODE    destination_addr of a dial (default: from the dial\n"
           "                         string, *123*4# -> 123)\n"
           "  --sms-to NUMBER        destination of /sms (default 123)\n"
@@ -285,7 +285,7 @@ int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
         case OPT_TIMEOUT:
             if (parse_double(name, optarg, 0.001, 3600, &d))
                 return -1;
-            o->timeout_ms = (int)lround(d * 1000.0);
+            o->timeout_ms = (int)(d * 1000.0 + 0.5);
             break;
         case OPT_WAIT_BIND:
             if (parse_long(name, optarg, 0, 86400, &l))
@@ -327,7 +327,7 @@ int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
         case OPT_LINGER:
             if (parse_double(name, optarg, 0, 3600, &d))
                 return -1;
-            o->linger_ms = (int)lround(d * 1000.0);
+            o->linger_ms = (int)(d * 1000.0 + 0.5);
             break;
         case OPT_ESMES:
             if (parse_long(name, optarg, 1, 64, &l))
@@ -351,7 +351,7 @@ int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
     }
     if (o->load_phones) {
         if (!o->msisdn_given)
-            snprintf(o->msisdn, sizeof(o->msisdn), "250788000000");
+            snprintf(o->msisdn, sizeof(o->msisdn), "250788000001");
         if (strlen(o->msisdn) > 15)
             return bad("msisdn", o->msisdn, "load mode numbers phones from it: at most 15 digits");
     }

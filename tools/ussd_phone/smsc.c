@@ -396,6 +396,15 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 
 /* ---- reading ---- */
 
+/* A peer's string for our logs: anything but printable ASCII becomes '?'. */
+static void printable(char *out, size_t cap, const char *in)
+{
+    size_t n = 0;
+    for (; *in && n + 1 < cap; in++)
+        out[n++] = (*in > 0x20 && *in < 0x7F) ? *in : '?';
+    out[n] = 0;
+}
+
 static void handle_bind(struct conn *c, const struct smpp_msg *m)
 {
     struct smsc *s = c->s;
@@ -411,7 +420,9 @@ static void handle_bind(struct conn *c, const struct smpp_msg *m)
     else if (s->cfg.password && strcmp(m->password, s->cfg.password) != 0)
         st = SMPP_ESME_RINVPASWD;
     if (st) {
-        logf_("esme=%d bind_%s system_id=%.15s refused: %s", c->id, type, m->system_id, smpp_status_name(st));
+        char who[16];
+        printable(who, sizeof(who), m->system_id);
+        logf_("esme=%d bind_%s system_id=%s refused: %s", c->id, type, who, smpp_status_name(st));
         send_resp(c, m->command_id, st, m->sequence);
         return;
     }
@@ -419,7 +430,7 @@ static void handle_bind(struct conn *c, const struct smpp_msg *m)
     c->bind_type = type;
     c->can_rx = m->command_id != SMPP_CMD_BIND_TRANSMITTER;
     c->can_tx = m->command_id != SMPP_CMD_BIND_RECEIVER;
-    snprintf(c->system_id, sizeof(c->system_id), "%s", m->system_id);
+    printable(c->system_id, sizeof(c->system_id), m->system_id);
     send_resp(c, m->command_id, SMPP_ESME_ROK, m->sequence);
     if (c->dead)
         return;
@@ -607,6 +618,9 @@ static void handle_pdu(struct conn *c, const uint8_t *p, size_t len)
     if (c->s->cfg.verbose) {
         char d[512];
         smpp_msg_describe(&m, d, sizeof(d));
+        for (char *x = d; *x; x++) /* the peer's strings, made harmless for a terminal */
+            if ((unsigned char)*x < 0x20 || (unsigned char)*x >= 0x7F)
+                *x = '?';
         logf_("esme=%d <- %s", c->id, d);
     }
     dispatch(c, &m);

@@ -4,7 +4,6 @@
  */
 #include "steplat.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -112,7 +111,7 @@ uint64_t steplat_percentile(struct steplat *l, double p)
     /* nearest rank: the smallest value with at least p% of samples at or below it */
     /* In integers (p in thousandths of a percent) so 95% of 100 samples is rank 95,
      * not 96 through a rounding error. */
-    uint64_t milli = (uint64_t)llround(p * 1000.0);
+    uint64_t milli = (uint64_t)(p * 1000.0 + 0.5);
     uint64_t rank = (milli * (uint64_t)l->n + 99999u) / 100000u;
     if (rank < 1)
         rank = 1;

@@ -29,6 +29,8 @@ struct dialog {
     char text[SESSION_VAR_VAL_MAX];
     char step_id[SESSION_STEP_MAX];
     char lang[8];
+    char dial_if_new[SESSION_MSISDN_MAX];
+    int answers_all;
     char sess_key[256];
     char resume_key[64];
     char lang_key[64];
@@ -338,6 +340,19 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         drive(d);
         return;
     }
+    if (!have && d->kind == DIALOG_INPUT && d->dial_if_new[0]) {
+        /* an aggregator's first request: the dial plus any answers typed into it */
+        char dial[SESSION_VAR_VAL_MAX + SESSION_MSISDN_MAX + 2];
+        size_t dl = strlen(d->dial_if_new);
+        if (d->text[0] && dl > 1 && d->dial_if_new[dl - 1] == '#')
+            snprintf(dial, sizeof dial, "%.*s*%s#", (int)(dl - 1), d->dial_if_new, d->text);
+        else
+            snprintf(dial, sizeof dial, "%s", d->dial_if_new);
+        snprintf(d->text, sizeof d->text, "%s", dial);
+        d->kind = DIALOG_BEGIN;
+        on_loaded(d, status, sess, resume, lang);
+        return;
+    }
     if (!have) {
         if (d->kind == DIALOG_ABORT) {
             reply(d, DIALOG_DROP, NULL, 0);
@@ -360,6 +375,25 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         d->s.state = SESSION_ENDED;
         save(d);
         return;
+    }
+    if (d->answers_all) {
+        /* "1*Alice*2": the session has applied s.steps answers; what follows is new */
+        const char *p = d->text;
+        for (uint32_t i = 0; i < d->s.steps && p; i++) {
+            p = strchr(p, '*');
+            if (p)
+                p++;
+        }
+        if (!p || (!*p && d->s.steps > 0)) {
+            engine_show(d->set, &d->ecfg, &d->s, o); /* a retried request */
+            if (o->status == ENGINE_DROP)
+                reply(d, DIALOG_DROP, NULL, 0);
+            else
+                reply(d, DIALOG_SEND, o->text, o->end);
+            maybe_free(d);
+            return;
+        }
+        memmove(d->text, p, strlen(p) + 1);
     }
     engine_input(d->set, &d->ecfg, &d->s, d->text, d->step_id, o);
     drive(d);
@@ -397,6 +431,8 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     session_clean(d->text, sizeof d->text, req->text ? req->text : "");
     session_clean(d->step_id, sizeof d->step_id, req->step_id ? req->step_id : "");
     session_clean(d->lang, sizeof d->lang, req->lang ? req->lang : "");
+    session_clean(d->dial_if_new, sizeof d->dial_if_new, req->dial_if_new ? req->dial_if_new : "");
+    d->answers_all = req->answers_all;
     snprintf(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:%s:%s:%s", req->ingress,
              d->msisdn, req->sid ? req->sid : "");
     snprintf(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:%s", d->msisdn);

@@ -57,6 +57,12 @@ struct dialog_req {
     const char *step_id;  /* identifies this input for duplicate detection, or NULL */
     const char *lang;     /* force a language on BEGIN (try --lang), or NULL */
     const struct engine_cfg *ecfg; /* the ingress's screen limits and keys */
+    /* DIALOG_INPUT from aggregators: */
+    const char *dial_if_new; /* no session yet: BEGIN with this dial instead (answers
+                                typed into the dial reach us as the first input) */
+    int answers_all;         /* text holds every answer so far joined by '*' (Africa's
+                                Talking): apply only those the session has not seen;
+                                none new (a retried request): show the screen again */
 };
 
 /* reply: send `text` (end: as the final screen); drop: send nothing. */

@@ -632,6 +632,19 @@ void engine_resume(const struct menu_set *set, const struct engine_cfg *cfg, str
         finish_msg(&c, MENU_MSG_ERROR);
 }
 
+void engine_show(const struct menu_set *set, const struct engine_cfg *cfg, struct session *s,
+                 struct engine_out *out)
+{
+    struct ctx c;
+    out_reset(out);
+    ctx_init(&c, set, cfg, s, out);
+    if (s->state == SESSION_ENDED) {
+        out->status = ENGINE_DROP;
+        return;
+    }
+    show(&c);
+}
+
 void engine_fail(const struct menu_set *set, const struct engine_cfg *cfg, struct session *s,
                  enum menu_msg m, struct engine_out *out)
 {

@@ -84,6 +84,10 @@ void engine_input(const struct menu_set *set, const struct engine_cfg *cfg, stru
 void engine_resume(const struct menu_set *set, const struct engine_cfg *cfg, struct session *s,
                    const struct handler_result *res, struct engine_out *out);
 
+/* Render the screen the session waits on again, changing nothing (a retried request). */
+void engine_show(const struct menu_set *set, const struct engine_cfg *cfg, struct session *s,
+                 struct engine_out *out);
+
 /* End the dialog now with engine message `m` (e.g. when Redis is down). */
 void engine_fail(const struct menu_set *set, const struct engine_cfg *cfg, struct session *s,
                  enum menu_msg m, struct engine_out *out);

@@ -348,7 +348,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
             snprintf(dial, sizeof dial, "%.*s*%s#", (int)(dl - 1), d->dial_if_new, d->text);
         else
             snprintf(dial, sizeof dial, "%s", d->dial_if_new);
-        snprintf(d->text, sizeof d->text, "%s", dial);
+        session_clean(d->text, sizeof d->text, dial);
         d->kind = DIALOG_BEGIN;
         on_loaded(d, status, sess, resume, lang);
         return;

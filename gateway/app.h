@@ -1,6 +1,6 @@
 /*
  * app.h: the commands of the ussdgw binary, each a function taking the parsed options:
- * the daemon (daemon.c), `try` (try.c), `check` and `-t` (main.c).
+ * the daemon (daemon.c), `try` (try.c), `sms` (sms_cli.c), `check` and `-t` (main.c).
  */
 #ifndef USSDGW_APP_H
 #define USSDGW_APP_H
@@ -24,5 +24,9 @@ int app_daemon(struct app_opts *o);
 
 /* `try DIAL`: one dialog on the real engine and Redis, answers from stdin. */
 int app_try(struct app_opts *o, const char *dial);
+
+/* `sms send TO TEXT [--key K]` (prints the id) and `sms status ID`. argv[0] is "sms";
+ * takes -c, --redis and --log-level itself. Returns the exit status. */
+int app_sms(int argc, char **argv);
 
 #endif

@@ -98,6 +98,8 @@ int main(int argc, char **argv)
         argv++;
         argc--;
     }
+    if (cmd && strcmp(cmd, "sms") == 0)
+        return app_sms(argc, argv); /* its own flags (--key) */
     /* flags are applied after the config file, so keep them until it is read */
     const char *f_smsc = NULL, *f_sysid = NULL, *f_pw = NULL, *f_redis = NULL, *f_menus = NULL,
                *f_level = NULL, *f_http = NULL;

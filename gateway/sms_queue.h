@@ -12,11 +12,41 @@
  *
  * Each message's state (queued, sending, sent with its SMSC ids, delivered, failed) can
  * be looked up with sms_lookup. Delivery receipts update it (sms_queue_on_receipt).
+ *
+ * Redis keys (prefix SMS_KEY_PREFIX, "ussd:sms:"); every change that touches more than
+ * one key is one Lua script, so it is atomic:
+ *   ussd:sms:seq            INCR counter: message ids are 1, 2, 3, ...
+ *   ussd:sms:msg:ID         hash: to, text, lang, state (queued|sending|sent|delivered|
+ *                           failed), attempts, created_ms, next_ms, lease (token of the
+ *                           process sending it), parts, smsc_ids (one per part, comma
+ *                           separated, empty for a part not accepted yet), error, key,
+ *                           sent_ms, done_ms, dlvrd (parts delivered), r:SMSCID (receipt
+ *                           state of that part), rfail. No expiry while queued or
+ *                           sending; SMS_KEEP_S after it is sent or failed.
+ *   ussd:sms:due            zset of ID by next_ms: queued messages, and sending ones by
+ *                           the end of their lease (a process that dies mid-send lets
+ *                           another take them when the lease runs out)
+ *   ussd:sms:queue          list of JSON records {"to","text","lang","queued_at"} that
+ *                           `sms` steps RPUSH with the session save; taken in by the
+ *                           claim script
+ *   ussd:sms:idem:KEY       ID of the first message queued with idempotency key KEY
+ *                           (expires sms_expiry + SMS_KEEP_S after it was set)
+ *   ussd:sms:smsc:SMSCID    "ID|SMSCID" for receipts, SMSCID as submit_sm_resp gave it
+ *   ussd:sms:smscx:N        the same, N = that id read as hex, in decimal (a receipt
+ *                           may give the id in decimal) ...
+ *   ussd:sms:smscd:H        ... H = that id read as decimal, in hex; SMS_KEEP_S
+ *   ussd:sms:rcpt:SMSCID    a receipt whose message is not known (yet): "STAT|ERR",
+ *   ussd:sms:rcptx:N        applied if that id is recorded within SMS_PARK_S (a receipt
+ *   ussd:sms:rcptd:H        can overtake the recording of a multi-part message's ids)
  */
 #ifndef USSDGW_SMS_QUEUE_H
 #define USSDGW_SMS_QUEUE_H
 
 #include "config.h"
+
+#define SMS_KEY_PREFIX "ussd:sms:"
+#define SMS_KEEP_S (3 * 86400) /* how long finished messages and SMSC id maps stay */
+#define SMS_PARK_S 120         /* how long a receipt for an unknown id is kept */
 
 struct event_base;
 struct store;
@@ -26,6 +56,9 @@ struct sms_queue;
 
 struct sms_queue *sms_queue_new(struct event_base *base, struct store *store,
                                 const struct config *cfg);
+/* Free the queue (NULL is fine). Pending sms_enqueue / sms_lookup callbacks fire with
+ * -1 first. Submits still at a link keep their small records until the link answers
+ * them (on loss or free at the latest), so free the links after the queue. */
 void sms_queue_free(struct sms_queue *q);
 
 /* A link the sender may send on (round-robin over the bound ones). Call before start. */
@@ -45,7 +78,30 @@ typedef void (*sms_enqueue_cb)(void *arg, int status, const char *id);
 void sms_enqueue(struct sms_queue *q, const char *to, const char *text, const char *idem_key,
                  sms_enqueue_cb cb, void *arg);
 
-/* When m is a delivery receipt (esm_class 0x04), record it and return 1; else 0. */
+/* When m is a delivery receipt (esm_class 0x04, or 0x20: an intermediate notification),
+ * record it and return 1. Other SMSC / SME acknowledgements (0x08, 0x10) are logged and
+ * consumed too (1). Anything else (an SMS from a phone) returns 0. */
 int sms_queue_on_receipt(struct sms_queue *q, const struct smpp_msg *m);
+
+/* One message as sms_lookup found it; strings valid during the callback. */
+struct sms_info {
+    const char *id;
+    const char *state;    /* queued, sending, sent, delivered, failed */
+    const char *to;
+    const char *text;
+    const char *smsc_ids; /* comma separated, one per part; "" before it was sent */
+    const char *error;    /* last error or failure reason, "" when none */
+    const char *key;      /* idempotency key, "" when none */
+    int attempts;
+    int parts;
+    int parts_delivered;
+    long long created_ms, next_ms, sent_ms, done_ms; /* ms since the epoch, 0 when unset */
+};
+
+/* cb(arg, status, info): status 0 with info, 1 when there is no such message (info
+ * NULL), -1 when Redis could not be asked (info NULL). Fires exactly once, never inside
+ * this call. */
+typedef void (*sms_lookup_cb)(void *arg, int status, const struct sms_info *info);
+void sms_lookup(struct sms_queue *q, const char *id, sms_lookup_cb cb, void *arg);
 
 #endif

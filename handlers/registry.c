@@ -15,6 +15,7 @@ static const struct handler_def *const table[] = {
     &handler_fail,
     &handler_slow,
     &handler_districts,
+    &handler_app_status,
 };
 
 const struct handler_def *handler_find(const char *name)

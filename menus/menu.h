@@ -151,6 +151,30 @@ enum menu_msg {
     MENU_MSG_COUNT
 };
 
+/* SMS keyword rules (`sms:` in a menu file): an inbound SMS is matched against each
+ * rule in order (files in name order, rules in file order); the first whose keyword
+ * matches answers it. */
+
+/* One reply of an SMS rule's handler: outcome name -> reply text (a template). */
+struct menu_sms_reply {
+    const char *outcome;
+    struct menu_text text;
+    struct menu_pos pos;
+};
+
+struct menu_sms_rule {
+    const char *keyword;          /* the PCRE2 pattern as written */
+    struct pcre2_real_code_8 *re; /* compiled caseless, UTF, UCP; named groups -> variables */
+    int has_reply;                /* 1: a fixed reply in `reply` */
+    struct menu_text reply;
+    const char *handler;          /* or a handler (NULL when none) whose outcome picks... */
+    struct menu_arg *args;        /* ...with these arguments (templates) */
+    size_t n_args;
+    struct menu_sms_reply *on;    /* ...the reply in `on` */
+    size_t n_on;
+    struct menu_pos pos;
+};
+
 struct menu_set {
     char version[17]; /* 16 hex digits: a hash of every file's name and bytes */
 
@@ -165,6 +189,11 @@ struct menu_set {
     size_t n_dials;
 
     struct menu_text messages[MENU_MSG_COUNT]; /* built-in defaults unless overridden */
+
+    struct menu_sms_rule *sms_rules; /* in the order they are tried */
+    size_t n_sms_rules;
+    int has_sms_default;          /* 1: sms_default answers what no rule matches */
+    struct menu_text sms_default;
 
     void *arena; /* owns every string and array above */
 };

@@ -518,3 +518,53 @@ void menu_check_fit(const struct menu_set *set, const unsigned char *skip,
         }
     }
 }
+
+/* ---- SMS answers ------------------------------------------------------------------- */
+
+size_t menu_sms_parts(size_t cost, int ucs2)
+{
+    size_t one = ucs2 ? 70 : 160, each = ucs2 ? 67 : 153;
+    return cost <= one ? 1 : (cost + each - 1) / each;
+}
+
+/* Warn when a text's fixed part takes more than MENU_SMS_WARN_PARTS parts, in each
+ * language that has its own text. */
+static void sms_fit_text(const struct menu_set *set, const struct menu_text *t, const char *what,
+                         struct diags *d)
+{
+    for (size_t lang = 0; lang < set->n_langs && lang < MENU_MAX_LANGS; lang++) {
+        if (!t->s[lang])
+            continue;
+        struct cost c = cost_fixed(t->s[lang]);
+        size_t n = c.ucs2 ? c.units : c.septets;
+        size_t parts = menu_sms_parts(n, c.ucs2);
+        if (parts <= MENU_SMS_WARN_PARTS)
+            continue;
+        diag_add(d, DIAG_WARNING, t->pos.file, t->pos.line, t->pos.col,
+                 "%s takes %zu SMS parts in '%s' (%zu characters%s); keep an SMS answer to %d "
+                 "parts at most (%zu characters in GSM 7-bit, %zu when a character needs UCS2)",
+                 what, parts, set->langs[lang], n, c.ucs2 ? " in UCS2" : "", MENU_SMS_WARN_PARTS,
+                 (size_t)153 * MENU_SMS_WARN_PARTS, (size_t)67 * MENU_SMS_WARN_PARTS);
+    }
+}
+
+void menu_check_sms_fit(const struct menu_set *set, struct diags *d)
+{
+    char what[160];
+    size_t no = 0; /* rules are numbered per file, as the loader's messages do */
+    for (size_t i = 0; i < set->n_sms_rules; i++) {
+        const struct menu_sms_rule *r = &set->sms_rules[i];
+        no = i > 0 && r->pos.file == set->sms_rules[i - 1].pos.file ? no + 1 : 1;
+        if (r->has_reply) {
+            snprintf(what, sizeof what, "the reply of SMS rule %zu", no);
+            sms_fit_text(set, &r->reply, what, d);
+        }
+        for (size_t j = 0; j < r->n_on; j++) {
+            snprintf(what, sizeof what, "the reply for outcome '%.80s' of SMS rule %zu",
+                     r->on[j].outcome, no);
+            sms_fit_text(set, &r->on[j].text, what, d);
+        }
+    }
+    if (set->has_sms_default)
+        sms_fit_text(set, &set->sms_default, "sms_default", d);
+}

@@ -42,4 +42,13 @@ void menu_check_graph(const struct menu_set *set, const unsigned char *skip, int
 void menu_check_fit(const struct menu_set *set, const unsigned char *skip,
                     const struct menu_load_opts *o, struct diags *d);
 
+/* SMS answers (the keyword rules' replies and sms_default) whose fixed text takes more
+ * than MENU_SMS_WARN_PARTS SMS parts in some language: warnings. */
+#define MENU_SMS_WARN_PARTS 3
+void menu_check_sms_fit(const struct menu_set *set, struct diags *d);
+
+/* SMS parts a text of this cost takes: 160 GSM 7-bit septets (70 UCS2 units) in one
+ * part, 153 (67) per part when concatenated. 1 for an empty text. */
+size_t menu_sms_parts(size_t cost, int ucs2);
+
 #endif

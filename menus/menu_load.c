@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "menu_check.h"
+#include "menu_load_int.h"
 
 /* Bounds, so that a hostile file cannot blow memory or time. */
 #define LOAD_MAX_FILE (1024 * 1024) /* bytes per file */
@@ -134,21 +135,7 @@ void menu_load_opts_default(struct menu_load_opts *o)
     o->handler_exists = NULL;
 }
 
-/* ---- the YAML tree -------------------------------------------------------------- */
-
-enum { Y_SCALAR = 1, Y_SEQ, Y_MAP };
-
-struct ynode {
-    unsigned char type;
-    unsigned char plain;    /* a scalar written without quotes */
-    unsigned char complete; /* its end was read (a syntax error can cut a container) */
-    int line, col;          /* 1-based */
-    const char *s;          /* scalar value, NUL-terminated */
-    size_t len;
-    struct ynode **kids; /* list: the items; map: key, value, key, value, ... */
-    size_t n;
-    size_t weight; /* nodes in this subtree, aliases expanded */
-};
+/* ---- the YAML tree (struct ynode: menu_load_int.h) --------------------------------- */
 
 struct yfile {
     const char *name;   /* in the set's arena: positions point here */
@@ -1061,7 +1048,8 @@ static void load_settings(struct loader *L)
 
 /* ---- top level ------------------------------------------------------------------- */
 
-static const char *const top_keys[] = {"settings", "dial", "screens", NULL};
+static const char *const top_keys[] = {"settings", "dial", "screens", "sms", "sms_default",
+                                       NULL};
 
 /* Check each file's top level; find the one file with settings. */
 static void load_top(struct loader *L)
@@ -1287,8 +1275,9 @@ static void free_re(void *re)
     pcre2_code_free(re);
 }
 
-static struct pcre2_real_code_8 *compile_re(struct loader *L, const struct ynode *n,
-                                            const char *pat, const char *what)
+static struct pcre2_real_code_8 *compile_re_flags(struct loader *L, const struct ynode *n,
+                                                  const char *pat, const char *what,
+                                                  uint32_t extra_flags)
 {
     if (strlen(pat) > LOAD_MAX_PATTERN) {
         err(L, n, "%s is longer than %d bytes", what, LOAD_MAX_PATTERN);
@@ -1296,8 +1285,8 @@ static struct pcre2_real_code_8 *compile_re(struct loader *L, const struct ynode
     }
     int code;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
-                                   &code, &off, NULL);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP | extra_flags, &code, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[256];
         if (pcre2_get_error_message(code, msg, sizeof msg) < 0)
@@ -1311,6 +1300,12 @@ static struct pcre2_real_code_8 *compile_re(struct loader *L, const struct ynode
         return NULL;
     }
     return re;
+}
+
+static struct pcre2_real_code_8 *compile_re(struct loader *L, const struct ynode *n,
+                                            const char *pat, const char *what)
+{
+    return compile_re_flags(L, n, pat, what, 0);
 }
 
 static const char *const option_keys[] = {"label", "next", "value", NULL};
@@ -2023,6 +2018,8 @@ static struct menu_set *finish(struct loader *L)
         load_screens(L);
     if (!L->oom)
         load_dials(L);
+    if (!L->oom && !L->stop)
+        menu_load_sms(L);
     if (!L->oom)
         resolve(L);
     if (!L->oom) {
@@ -2038,6 +2035,7 @@ static struct menu_set *finish(struct loader *L)
         }
         menu_check_graph(set, L->skip, reach, L->d);
         menu_check_fit(set, L->skip, &L->opts, L->d);
+        menu_check_sms_fit(set, L->d);
     }
 
     free(L->files);
@@ -2168,4 +2166,125 @@ struct menu_set *menu_load_dir(const char *dir, const struct menu_load_opts *o, 
         L.stop = 1;
     }
     return finish(&L);
+}
+
+/* ---- for the other parts of the loader (menu_load_int.h) --------------------------- */
+
+struct menu_set *mload_set(struct loader *L)
+{
+    return L->set;
+}
+
+size_t mload_n_files(const struct loader *L)
+{
+    return L->n_files;
+}
+
+const struct ynode *mload_file(struct loader *L, size_t f)
+{
+    L->cur = &L->files[f];
+    return L->files[f].root;
+}
+
+const char *mload_file_name(const struct loader *L, size_t f)
+{
+    return L->files[f].name;
+}
+
+int mload_oom(const struct loader *L)
+{
+    return L->oom;
+}
+
+void *mload_alloc(struct loader *L, size_t n)
+{
+    void *p = menu_arena_alloc(L->a, n);
+    if (!p)
+        oom(L);
+    return p;
+}
+
+void mload_err(struct loader *L, const struct ynode *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(L, DIAG_ERROR, L->cur ? L->cur->name : "?", n, fmt, ap);
+    va_end(ap);
+}
+
+void mload_warn(struct loader *L, const struct ynode *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(L, DIAG_WARNING, L->cur ? L->cur->name : "?", n, fmt, ap);
+    va_end(ap);
+}
+
+const struct ynode *mload_map_get(const struct ynode *m, const char *key)
+{
+    return map_get(m, key);
+}
+
+const struct ynode *mload_key_of(const struct ynode *m, const struct ynode *v)
+{
+    return key_of(m, v);
+}
+
+int mload_is_null(const struct ynode *n)
+{
+    return is_null(n);
+}
+
+const char *mload_tname(const struct ynode *n)
+{
+    return tname(n);
+}
+
+struct menu_pos mload_pos(struct loader *L, const struct ynode *n)
+{
+    return pos_of(L, n);
+}
+
+const char *mload_get_str(struct loader *L, const struct ynode *n, const char *what)
+{
+    return get_str(L, n, what);
+}
+
+const char *mload_get_name(struct loader *L, const struct ynode *n, const char *what)
+{
+    return get_name(L, n, what);
+}
+
+int mload_get_text(struct loader *L, const struct ynode *n, struct menu_text *t,
+                   const char *what, int need_default)
+{
+    return get_text(L, n, t, what, need_default);
+}
+
+void mload_check_dups(struct loader *L, const struct ynode *m)
+{
+    check_dups(L, m);
+}
+
+void mload_check_keys(struct loader *L, const struct ynode *m, const char *const *allowed,
+                      const char *where)
+{
+    check_keys(L, m, allowed, where, NULL);
+}
+
+void mload_check_template(struct loader *L, const struct ynode *n, const char *s)
+{
+    check_template(L, n, s);
+}
+
+void mload_check_handler(struct loader *L, const struct ynode *n, const char *name)
+{
+    check_handler(L, n, name);
+}
+
+struct pcre2_real_code_8 *mload_compile_re(struct loader *L, const struct ynode *n,
+                                           const char *pat, const char *what,
+                                           unsigned extra_flags)
+{
+    return compile_re_flags(L, n, pat, what, (uint32_t)extra_flags);
 }

@@ -488,6 +488,16 @@ GOLDEN(multi, 0)
 GOLDEN(limits_depth, 0)
 GOLDEN(alias_bomb, 0)
 GOLDEN(templates, 1)
+GOLDEN(sms_pattern, 0)
+GOLDEN(sms_handler, 0)
+GOLDEN(sms_reply_or_handler, 0)
+GOLDEN(sms_unknown_key, 0)
+GOLDEN(sms_missing_lang, 0)
+GOLDEN(sms_wrong_type, 0)
+GOLDEN(sms_two_defaults, 0)
+GOLDEN(sms_too_long, 1)
+GOLDEN(sms_no_default, 1)
+GOLDEN(sms_vars, 1)
 
 static void test_missing_folder(void)
 {
@@ -682,6 +692,132 @@ static void test_garbage_is_safe(void)
     free(m);
 }
 
+/* ---- SMS keyword rules -------------------------------------------------------------- */
+
+static const char sms_set[] =
+    "settings:\n"
+    "  languages: {en: English, fr: Français}\n"
+    "dial: {\"*123#\": root}\n"
+    "screens:\n"
+    "  root: {kind: end, text: Hi}\n"
+    "sms:\n"
+    "  - keyword: '^\\s*STATUS\\s+(?<ref>[A-Z0-9-]{4,20})\\s*$'\n"
+    "    handler: echo\n"
+    "    args: {ref: '{ref}', empty: }\n"
+    "    on:\n"
+    "      ok: {en: \"Application {ref}: {status}.\", fr: \"Demande {ref} : {status}.\"}\n"
+    "      not_found: \"No application {ref}.\"\n"
+    "  - keyword: '^\\s*HELP\\s*$'\n"
+    "    reply: {en: \"Dial *123#.\", fr: \"Composez *123#.\"}\n"
+    "sms: []\n"
+    "sms_default: \"Text HELP.\"\n";
+
+static void test_sms_rules_load(void)
+{
+    struct diags d = {0};
+    /* `sms` is given twice above: the duplicate is reported, the first one counts */
+    struct menu_set *s = load_str(sms_set, &d);
+    CHECK(s == NULL);
+    CHECK(diags_have(&d, "t.yaml:15:1: error: key 'sms' is given twice (first at line 6); "
+                         "remove one\n"));
+    diag_free(&d);
+
+    size_t n = strlen(sms_set) - strlen("sms: []\nsms_default: \"Text HELP.\"\n");
+    char *y = malloc(n + 64);
+    if (!y)
+        return;
+    memcpy(y, sms_set, n);
+    strcpy(y + n, "sms_default: \"Text HELP.\"\n");
+    s = load_str(y, &d);
+    free(y);
+    CHECK(s != NULL);
+    CHECK_INT(d.errors, 0);
+    CHECK_INT(d.warnings, 0);
+    if (!s) {
+        diag_print(&d, stdout);
+        diag_free(&d);
+        return;
+    }
+    CHECK_INT(s->n_sms_rules, 2);
+    const struct menu_sms_rule *st = &s->sms_rules[0], *help = &s->sms_rules[1];
+    CHECK_STR(st->keyword, "^\\s*STATUS\\s+(?<ref>[A-Z0-9-]{4,20})\\s*$");
+    CHECK(st->re != NULL);
+    CHECK(match(st->re, "STATUS LND-26-004213-7"));
+    CHECK(match(st->re, "  status lnd-26-004213-7 ")); /* always caseless */
+    CHECK(!match(st->re, "STATUS"));
+    CHECK_STR(st->handler, "echo");
+    CHECK(!st->has_reply);
+    CHECK_INT(st->n_args, 2);
+    CHECK_STR(st->args[0].key, "ref");
+    CHECK_STR(st->args[0].value, "{ref}");
+    CHECK_STR(st->args[1].value, "");
+    CHECK_INT(st->n_on, 2);
+    CHECK_STR(st->on[0].outcome, "ok");
+    CHECK_STR(menu_text_get(s, &st->on[0].text, 1), "Demande {ref} : {status}.");
+    CHECK_STR(st->on[1].outcome, "not_found");
+    CHECK_STR(menu_text_get(s, &st->on[1].text, 1), "No application {ref}."); /* fallback */
+    CHECK_INT(st->pos.line, 7);
+    CHECK_INT(st->pos.col, 5);
+    CHECK_STR(st->pos.file, "t.yaml");
+    CHECK(help->has_reply);
+    CHECK(help->handler == NULL);
+    CHECK_INT(help->n_on, 0);
+    CHECK(match(help->re, "help"));
+    CHECK(match(help->re, "Help "));
+    CHECK_STR(menu_text_get(s, &help->reply, 1), "Composez *123#.");
+    CHECK(s->has_sms_default);
+    CHECK_STR(menu_text_get(s, &s->sms_default, 1), "Text HELP.");
+    menu_set_free(s);
+    diag_free(&d);
+
+    /* a set without SMS keys has no rules, no default and no warning about them */
+    s = load_str("dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\nsms:\n", &d);
+    CHECK(s != NULL);
+    CHECK_INT(d.warnings, 0);
+    CHECK_INT(s ? s->n_sms_rules : 9, 0);
+    CHECK(s && !s->has_sms_default);
+    menu_set_free(s);
+    diag_free(&d);
+
+    /* only an sms_default: every text gets it */
+    s = load_str("dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\n"
+                 "sms_default: Dial *1#\n", &d);
+    CHECK(s != NULL);
+    CHECK_INT(d.warnings, 0);
+    CHECK(s && s->has_sms_default && s->n_sms_rules == 0);
+    menu_set_free(s);
+    diag_free(&d);
+
+    /* an empty sms_default */
+    s = load_str("dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\nsms_default:\n", &d);
+    CHECK(s == NULL);
+    CHECK(diags_have(&d, "t.yaml:4:13: error: sms_default has no value\n"));
+    menu_set_free(s);
+    diag_free(&d);
+}
+
+static void test_sms_rules_limit(void)
+{
+    struct buf b = {0};
+    bprintf(&b, "dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\nsms_default: Hi\nsms:\n");
+    for (int i = 0; i < 501; i++)
+        bprintf(&b, "  - {keyword: '^K%d$', reply: R}\n", i);
+    struct diags d = {0};
+    struct menu_set *s = load_str(b.p, &d);
+    CHECK(s == NULL);
+    CHECK(diags_have(&d, "t.yaml:506:5: error: too many SMS rules: a set can have at most 500\n"));
+    CHECK_INT(d.errors, 1);
+    free(b.p);
+    diag_free(&d);
+
+    /* a catastrophic pattern still loads: matching is bounded (test_sms_rules.c) */
+    s = load_str("dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\nsms_default: Hi\n"
+                 "sms: [{keyword: '^(a+)+$', reply: R}]\n", &d);
+    CHECK(s != NULL);
+    menu_set_free(s);
+    diag_free(&d);
+}
+
 int main(void)
 {
     RUN(test_valid_set_loads);
@@ -725,6 +861,18 @@ int main(void)
     RUN(test_check_limits_depth);
     RUN(test_check_alias_bomb);
     RUN(test_check_templates);
+    RUN(test_check_sms_pattern);
+    RUN(test_check_sms_handler);
+    RUN(test_check_sms_reply_or_handler);
+    RUN(test_check_sms_unknown_key);
+    RUN(test_check_sms_missing_lang);
+    RUN(test_check_sms_wrong_type);
+    RUN(test_check_sms_two_defaults);
+    RUN(test_check_sms_too_long);
+    RUN(test_check_sms_no_default);
+    RUN(test_check_sms_vars);
+    RUN(test_sms_rules_load);
+    RUN(test_sms_rules_limit);
     RUN(test_missing_folder);
     RUN(test_limit_screens);
     RUN(test_limit_options_validators_args);

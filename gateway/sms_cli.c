@@ -1,0 +1,191 @@
+/*
+ * sms_cli.c: `ussdgw sms send TO TEXT [--key K]` queues one SMS in Redis and prints its
+ * id; `ussdgw sms status ID` prints what became of it. Both talk to Redis only: a
+ * running gateway (any of them) sends the message.
+ */
+#include <event2/event.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "log.h"
+#include "sms_codec.h"
+#include "sms_queue.h"
+#include "store.h"
+
+struct cli_state {
+    int done;
+    int status;
+    char id[24];
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ussdgw sms send [options] TO TEXT [--key K]   queue an SMS, print its id\n"
+            "       ussdgw sms status [options] ID                  what became of it\n"
+            "options:\n"
+            "  -c, --config FILE       configuration file (redis, sms_max_parts, ...)\n"
+            "      --redis ADDR        HOST:PORT or unix:PATH (default 127.0.0.1:6379)\n"
+            "      --key K             idempotency key: a second send with it returns the first id\n"
+            "      --log-level LEVEL   debug, info, warn, error (default warn)\n");
+}
+
+static void store_log(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_DEBUG, "redis", "%s", msg);
+}
+
+static void on_queued(void *arg, int status, const char *id)
+{
+    struct cli_state *s = arg;
+    s->done = 1;
+    s->status = status;
+    if (status == 0)
+        snprintf(s->id, sizeof s->id, "%s", id);
+}
+
+static void print_time(const char *name, long long ms)
+{
+    if (ms <= 0)
+        return;
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char b[32];
+    gmtime_r(&t, &tm);
+    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+    printf("%s: %s.%03lldZ\n", name, b, ms % 1000);
+}
+
+static void on_found(void *arg, int status, const struct sms_info *i)
+{
+    struct cli_state *s = arg;
+    s->done = 1;
+    s->status = status;
+    if (status != 0)
+        return;
+    printf("id: %s\nstate: %s\nto: %s\nattempts: %d\nparts: %d\nparts_delivered: %d\nsmsc_ids: %s\n"
+           "error: %s\nkey: %s\n",
+           i->id, i->state, i->to, i->attempts, i->parts, i->parts_delivered, i->smsc_ids, i->error, i->key);
+    print_time("created", i->created_ms);
+    if (strcmp(i->state, "queued") == 0 || strcmp(i->state, "sending") == 0)
+        print_time("next_attempt", i->next_ms);
+    print_time("sent", i->sent_ms);
+    print_time("done", i->done_ms);
+    printf("text: %s\n", i->text);
+}
+
+enum { OPT_REDIS = 256, OPT_KEY, OPT_LOGLEVEL };
+
+int app_sms(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"redis", required_argument, NULL, OPT_REDIS},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"log-level", required_argument, NULL, OPT_LOGLEVEL},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct config cfg;
+    const char *config_path = NULL, *redis = NULL, *key = NULL, *level = "warn";
+    int ch;
+
+    config_default(&cfg);
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config_path = optarg; break;
+        case OPT_REDIS: redis = optarg; break;
+        case OPT_KEY: key = optarg; break;
+        case OPT_LOGLEVEL: level = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    const char *sub = optind < argc ? argv[optind] : NULL;
+    int nargs = argc - optind - 1;
+    int is_send = sub && strcmp(sub, "send") == 0, is_status = sub && strcmp(sub, "status") == 0;
+    if ((!is_send && !is_status) || (is_send && nargs != 2) || (is_status && nargs != 1)) {
+        usage(stderr);
+        return 2;
+    }
+    enum log_level lv;
+    if (log_parse_level(level, &lv)) {
+        fprintf(stderr, "ussdgw sms: log level must be debug, info, warn or error, not '%s'\n", level);
+        return 2;
+    }
+    struct diags d = {0};
+    if (config_path)
+        config_load(&cfg, config_path, &d);
+    if (redis)
+        snprintf(cfg.redis, sizeof cfg.redis, "%s", redis);
+    config_check(&cfg, &d, config_path ? config_path : "command line");
+    diag_print(&d, stderr);
+    int bad_config = d.errors > 0;
+    diag_free(&d);
+    if (bad_config)
+        return 1;
+    log_set_level(lv);
+
+    const char *to = NULL, *text = NULL;
+    if (is_send) {
+        to = argv[optind + 1];
+        text = argv[optind + 2];
+        int parts = sms_count_parts(text, strlen(text));
+        if (!sms_msisdn_ok(to)) {
+            fprintf(stderr, "ussdgw sms send: '%s' is not a phone number (3 to 20 digits, optionally after a '+')\n", to);
+            return 1;
+        }
+        if (parts == 0) {
+            fprintf(stderr, "ussdgw sms send: the text is empty\n");
+            return 1;
+        }
+        if (parts > cfg.sms_max_parts) {
+            fprintf(stderr, "ussdgw sms send: the text needs %s%d parts; sms_max_parts is %d\n",
+                    parts > SMS_MAX_PARTS ? "more than " : "", parts > SMS_MAX_PARTS ? SMS_MAX_PARTS : parts,
+                    cfg.sms_max_parts);
+            return 1;
+        }
+    }
+
+    struct event_base *base = event_base_new();
+    struct store_opts so = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
+    struct store *store = base ? store_new(base, cfg.redis, &so) : NULL;
+    struct sms_queue *q = store ? sms_queue_new(base, store, &cfg) : NULL;
+    if (!q) {
+        fprintf(stderr, "ussdgw sms: cannot use Redis at %s\n", cfg.redis);
+        store_free(store);
+        if (base)
+            event_base_free(base);
+        return 1;
+    }
+    struct cli_state s = {0};
+    if (is_send)
+        sms_enqueue(q, to, text, key, on_queued, &s);
+    else
+        sms_lookup(q, argv[optind + 1], on_found, &s);
+    while (!s.done)
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            break;
+    int rc = 0;
+    if (!s.done || s.status < 0) {
+        fprintf(stderr, "ussdgw sms %s: Redis at %s did not answer\n", sub, cfg.redis);
+        rc = 1;
+    } else if (is_send)
+        printf("%s\n", s.id);
+    else if (s.status == 1) {
+        fprintf(stderr, "ussdgw sms status: no message %s\n", argv[optind + 1]);
+        rc = 1;
+    }
+    fflush(stdout);
+    sms_queue_free(q);
+    store_free(store);
+    event_base_loop(base, EVLOOP_NONBLOCK); /* the store's deferred callbacks */
+    event_base_free(base);
+    return rc;
+}

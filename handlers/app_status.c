@@ -1,0 +1,205 @@
+/*
+ * app_status.c: the `app_status` handler: the status of an application (land, business
+ * or building permit) from its record in Redis, the hash ussd:app:REF. See builtin.h.
+ *
+ * One HMGET with the request's own timer (the store's); a cancelled call (handler_run's
+ * timer fired first) waits for that reply, which always comes, and is freed then.
+ */
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "log.h"
+#include "store.h"
+
+#define APP_KEY_PREFIX "ussd:app:"
+#define APP_REF_MIN 4
+#define APP_REF_MAX 20
+#define APP_FIELD_MAX 64 /* bytes of a field's value kept */
+
+/* Human words for the status and service codes, per language; an unknown code is shown
+ * as is (underscores as spaces), an unknown language gets English. */
+struct words {
+    const char *code;
+    const char *en, *rw, *fr;
+};
+
+static const struct words statuses[] = {
+    {"submitted", "submitted", "bwakiriwe", "déposée"},
+    {"in_review", "under review", "burimo gusuzumwa", "en cours d'examen"},
+    {"approved", "approved", "bwemejwe", "approuvée"},
+    {"rejected", "rejected", "bwanzwe", "refusée"},
+    {"paid", "paid", "bwishyuwe", "payée"},
+    {"completed", "completed", "bwarangiye", "terminée"},
+};
+
+static const struct words services[] = {
+    {"land", "land", "ubutaka", "foncier"},
+    {"business", "business", "ubucuruzi", "entreprise"},
+    {"permit", "building permit", "uruhushya rwo kubaka", "permis de construire"},
+};
+
+static void word(const struct words *w, size_t n, const char *code, const char *lang, char *out,
+                 size_t cap)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(w[i].code, code) != 0)
+            continue;
+        const char *s = strcmp(lang, "rw") == 0 ? w[i].rw : strcmp(lang, "fr") == 0 ? w[i].fr
+                                                                                   : w[i].en;
+        snprintf(out, cap, "%s", s);
+        return;
+    }
+    snprintf(out, cap, "%s", code);
+    for (char *p = out; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+}
+
+/* "  lnd-26-004213-7 " -> "LND-26-004213-7". 0 when it has the shape of a reference:
+ * 4 to 20 letters, digits and dashes. (Check digits are verified by the services.) */
+static int app_ref(const char *in, char *out, size_t cap)
+{
+    while (*in == ' ')
+        in++;
+    size_t n = strlen(in);
+    while (n > 0 && in[n - 1] == ' ')
+        n--;
+    if (n < APP_REF_MIN || n > APP_REF_MAX || n >= cap)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char c = in[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+            return -1;
+        out[i] = c;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+struct app_call {
+    handler_done_fn done;
+    void *arg;
+    int cancelled;
+    int starting; /* inside store_cmd, which may fail at once (no memory) */
+    int answered; /* the reply came while starting */
+    char ref[APP_REF_MAX + 1];
+    char lang[8];
+};
+
+static void finish(handler_done_fn done, void *arg, const char *outcome, const char *ref)
+{
+    struct handler_kv set[] = {{"ref", ref}};
+    struct handler_result r = {.outcome = outcome, .set = set, .n_set = ref ? 1 : 0};
+    done(arg, &r);
+}
+
+/* A field of an HMGET reply as a C string ("" when absent). */
+static void field(const redisReply *rep, size_t i, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (rep->elements > i && rep->element[i] && rep->element[i]->type == REDIS_REPLY_STRING) {
+        size_t n = rep->element[i]->len < cap ? rep->element[i]->len : cap - 1;
+        memcpy(out, rep->element[i]->str, n);
+        out[n] = 0;
+    }
+}
+
+static void on_reply(void *p, int status, const struct redisReply *rep)
+{
+    struct app_call *c = p;
+    if (c->cancelled) {
+        free(c);
+        return;
+    }
+    if (c->starting)
+        c->answered = 1; /* app_status_start frees it */
+    handler_done_fn done = c->done;
+    void *arg = c->arg;
+    char ref[sizeof c->ref];
+    memcpy(ref, c->ref, sizeof ref);
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+        char q[160];
+        log_event(L_WARN, "app_status.redis_failed", "ref=%s error=%s", ref,
+                  log_q(rep && rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str : "no reply",
+                        q, sizeof q));
+        if (!c->answered)
+            free(c);
+        finish(done, arg, "error", ref);
+        return;
+    }
+    char st[APP_FIELD_MAX], sv[APP_FIELD_MAX], up[APP_FIELD_MAX], st_t[APP_FIELD_MAX],
+        sv_t[APP_FIELD_MAX];
+    field(rep, 0, st, sizeof st);
+    field(rep, 1, sv, sizeof sv);
+    field(rep, 2, up, sizeof up);
+    if (!st[0]) {
+        /* no record (or one without a status: not an application yet) */
+        if (!c->answered)
+            free(c);
+        finish(done, arg, "not_found", ref);
+        return;
+    }
+    word(statuses, sizeof statuses / sizeof statuses[0], st, c->lang, st_t, sizeof st_t);
+    word(services, sizeof services / sizeof services[0], sv, c->lang, sv_t, sizeof sv_t);
+    if (!c->answered)
+        free(c);
+    struct handler_kv set[] = {
+        {"ref", ref},      {"status", st},          {"status_text", st_t},
+        {"service", sv},   {"service_text", sv_t},  {"updated", up},
+    };
+    struct handler_result r = {.outcome = "ok", .set = set, .n_set = sizeof set / sizeof set[0]};
+    done(arg, &r);
+}
+
+static struct handler_call *app_status_start(const struct handler_env *env,
+                                             const struct handler_req *req, handler_done_fn done,
+                                             void *arg)
+{
+    const char *given = handler_arg(req, "ref");
+    char ref[APP_REF_MAX + 1];
+    if (!given) {
+        log_event(L_ERROR, "app_status.no_ref", "hint=%s", "give the handler args: {ref: '{ref}'}");
+        finish(done, arg, "error", NULL);
+        return NULL;
+    }
+    if (app_ref(given, ref, sizeof ref) != 0) {
+        char shown[APP_REF_MAX + 1];
+        snprintf(shown, sizeof shown, "%s", given);
+        finish(done, arg, "not_found", shown);
+        return NULL;
+    }
+    struct app_call *c = env->store ? calloc(1, sizeof *c) : NULL;
+    if (!c) {
+        finish(done, arg, "error", ref);
+        return NULL;
+    }
+    c->done = done;
+    c->arg = arg;
+    memcpy(c->ref, ref, sizeof c->ref);
+    snprintf(c->lang, sizeof c->lang, "%s", req->lang ? req->lang : "");
+    char key[sizeof APP_KEY_PREFIX + APP_REF_MAX];
+    snprintf(key, sizeof key, APP_KEY_PREFIX "%s", ref);
+    const char *argv[] = {"HMGET", key, "status", "service", "updated"};
+    c->starting = 1;
+    store_cmd(env->store, on_reply, c, 5, argv, NULL);
+    c->starting = 0;
+    if (c->answered) {
+        free(c);
+        return NULL;
+    }
+    return (struct handler_call *)c;
+}
+
+static void app_status_cancel(struct handler_call *call)
+{
+    /* the store's callback always comes: it frees the call */
+    ((struct app_call *)call)->cancelled = 1;
+}
+
+const struct handler_def handler_app_status = {"app_status", 0, app_status_start,
+                                               app_status_cancel};

@@ -29,4 +29,9 @@ int app_try(struct app_opts *o, const char *dial);
  * takes -c, --redis and --log-level itself. Returns the exit status. */
 int app_sms(int argc, char **argv);
 
+/* `seed [--scale N] [--today DATE]` (the demo data set) and `app show REF`, `app status
+ * REF NEW_STATUS [--note TEXT]`, `app create ...` (records_cli.c). argv[0] is cmd; takes
+ * -c, --redis and --log-level itself. Returns the exit status. */
+int app_records_cli(const char *cmd, int argc, char **argv);
+
 #endif

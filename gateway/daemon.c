@@ -132,21 +132,29 @@ int app_daemon(struct app_opts *o)
         }
         d.links[d.n_links++] = u;
     }
+    int rc = 0;
+    struct event *sigterm = NULL, *sigint = NULL;
     d.sms = sms_queue_new(d.base, store, cfg);
     d.sms_in = sms_in_new(&d.env, d.sms);
-    if (!d.sms || !d.sms_in)
-        return 1;
+    if (!d.sms || !d.sms_in) {
+        rc = 1;
+        goto out;
+    }
     for (int i = 0; i < d.n_links; i++) {
         sms_queue_add_link(d.sms, ussd_smpp_link(d.links[i]), ussd_smpp_config(d.links[i]));
         ussd_smpp_set_sms_hook(d.links[i], on_sms, &d);
     }
-    if (cfg->http[0] && !(d.http = http_ingress_new(d.base, &d.env, cfg)))
-        return 1;
-    struct event *sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
-    struct event *sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+    if (cfg->http[0] && !(d.http = http_ingress_new(d.base, &d.env, cfg))) {
+        rc = 1;
+        goto out;
+    }
+    sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+    sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
     d.drain_timer = evtimer_new(d.base, drain_tick, &d);
-    if (!sigterm || !sigint || !d.drain_timer)
-        return 1;
+    if (!sigterm || !sigint || !d.drain_timer) {
+        rc = 1;
+        goto out;
+    }
     evsignal_add(sigterm, NULL);
     evsignal_add(sigint, NULL);
     signal(SIGPIPE, SIG_IGN);
@@ -162,6 +170,7 @@ int app_daemon(struct app_opts *o)
     log_event(L_INFO, "gateway.stopped", "steps=%llu sent=%llu unavailable=%llu busy=%llu",
               (unsigned long long)d.env.stats.steps, (unsigned long long)d.env.stats.sent,
               (unsigned long long)d.env.stats.unavailable, (unsigned long long)d.env.stats.busy);
+out:
     /* the store first: steps still waiting on it finish (and fail their replies) while
      * the links exist */
     http_ingress_free(d.http);
@@ -170,10 +179,13 @@ int app_daemon(struct app_opts *o)
     store_free(store);
     for (int i = 0; i < d.n_links; i++)
         ussd_smpp_free(d.links[i]);
-    event_free(sigterm);
-    event_free(sigint);
-    event_free(d.drain_timer);
+    if (sigterm)
+        event_free(sigterm);
+    if (sigint)
+        event_free(sigint);
+    if (d.drain_timer)
+        event_free(d.drain_timer);
     event_base_free(d.base);
     menu_set_free(set);
-    return 0;
+    return rc;
 }

@@ -26,11 +26,12 @@ struct dialog {
     enum dialog_kind kind;
     struct engine_cfg ecfg;
     char msisdn[SESSION_MSISDN_MAX];
-    char text[SESSION_VAR_VAL_MAX];
+    char text[1024]; /* cumulative aggregator answers can be long; one answer is cut later */
     char step_id[SESSION_STEP_MAX];
     char lang[8];
     char dial_if_new[SESSION_MSISDN_MAX];
     int answers_all;
+    int reshow_duplicates;
     char sess_key[256];
     char resume_key[64];
     char lang_key[64];
@@ -342,7 +343,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
     }
     if (!have && d->kind == DIALOG_INPUT && d->dial_if_new[0]) {
         /* an aggregator's first request: the dial plus any answers typed into it */
-        char dial[SESSION_VAR_VAL_MAX + SESSION_MSISDN_MAX + 2];
+        char dial[sizeof d->text + SESSION_MSISDN_MAX + 2];
         size_t dl = strlen(d->dial_if_new);
         if (d->text[0] && dl > 1 && d->dial_if_new[dl - 1] == '#')
             snprintf(dial, sizeof dial, "%.*s*%s#", (int)(dl - 1), d->dial_if_new, d->text);
@@ -396,6 +397,12 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         memmove(d->text, p, strlen(p) + 1);
     }
     engine_input(d->set, &d->ecfg, &d->s, d->text, d->step_id, o);
+    if (o->status == ENGINE_DROP && d->reshow_duplicates && d->s.state != SESSION_ENDED) {
+        engine_show(d->set, &d->ecfg, &d->s, o); /* nothing changed: nothing to save */
+        reply(d, DIALOG_SEND, o->text, o->end);
+        maybe_free(d);
+        return;
+    }
     drive(d);
 }
 
@@ -433,6 +440,7 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     session_clean(d->lang, sizeof d->lang, req->lang ? req->lang : "");
     session_clean(d->dial_if_new, sizeof d->dial_if_new, req->dial_if_new ? req->dial_if_new : "");
     d->answers_all = req->answers_all;
+    d->reshow_duplicates = req->reshow_duplicates;
     snprintf(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:%s:%s:%s", req->ingress,
              d->msisdn, req->sid ? req->sid : "");
     snprintf(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:%s", d->msisdn);

@@ -63,6 +63,8 @@ struct dialog_req {
     int answers_all;         /* text holds every answer so far joined by '*' (Africa's
                                 Talking): apply only those the session has not seen;
                                 none new (a retried request): show the screen again */
+    int reshow_duplicates;   /* a duplicate input shows the screen again instead of
+                                sending nothing (HTTP must answer every request) */
 };
 
 /* reply: send `text` (end: as the final screen); drop: send nothing. */

@@ -404,7 +404,8 @@ static char *hubtel_json(const struct http_pending *p, const char *text, int end
     clean_text(msg, sizeof msg, text ? text : "", 1);
     /* the first line titles the screen on Hubtel's app channels */
     snprintf(label, sizeof label, "%.*s", (int)strcspn(msg, "\n"), msg);
-    const char *type = end ? (p->lower ? "release" : "Release") : (p->lower ? "response" : "Response");
+    const char *type = end ? (p->lower ? "release" : "Release")
+                           : (p->lower ? "response" : "Response");
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "SessionId", p->sid, "Type",
                           type, "Message", msg, "Label", label, "ClientState", "", "DataType",
                           end ? "display" : "input", "FieldType", "text");
@@ -428,7 +429,7 @@ static void answer(struct evhttp_request *req, const struct http_pending *p, int
             send_body(req, 200, "application/json", j, stopped);
             free(j);
         } else {
-            send_body(req, 500, "text/plain; charset=utf-8", "out of memory\n", 1);
+            send_body(req, 500, "text/plain; charset=utf-8", "cannot build the reply\n", 1);
         }
         return;
     }
@@ -466,9 +467,11 @@ static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
         return;
     }
     unlink_pending(h, p);
-    if (LOG_DEBUG_ON())
-        log_event(L_DEBUG, "http.out", "sid=%s result=%s end=%d", p->sid,
+    if (LOG_DEBUG_ON()) {
+        char q[HTTP_SID_MAX + 8];
+        log_event(L_DEBUG, "http.out", "sid=%s result=%s end=%d", log_q(p->sid, q, sizeof q),
                   r == DIALOG_DROP ? "drop" : "send", end);
+    }
     answer(p->req, p, h->stopped, r, text, end);
     free(p);
 }
@@ -518,7 +521,7 @@ static const char *const at_names[AT_N] = {"sessionId", "serviceCode", "phoneNum
  * reason. */
 static int parse_at(char *body, struct http_step *st, char *why, size_t wn)
 {
-    const char *v[AT_N] = {0};
+    char *v[AT_N] = {0};
     char *p = body;
     while (p && *p) {
         char *amp = strchr(p, '&');
@@ -571,12 +574,13 @@ static int parse_at(char *body, struct http_step *st, char *why, size_t wn)
         return -1;
     }
     if (!v[AT_SERVICE][0] || clean_dial(v[AT_SERVICE], st->dial, sizeof st->dial) != 0) {
-        snprintf(why, wn, "serviceCode must be 1 to %d characters", SESSION_MSISDN_MAX - 3);
+        snprintf(why, wn, "serviceCode must be a dial string of 1 to %d characters",
+                 SESSION_MSISDN_MAX - 1);
         return -1;
     }
     /* an absent text is the first request, as an empty one */
-    char *text = (char *)(v[AT_TEXT] ? v[AT_TEXT] : "");
-    if (!text[0]) {
+    char *text = v[AT_TEXT];
+    if (!text || !text[0]) {
         st->kind = DIALOG_BEGIN;
         st->text = st->dial;
     } else {
@@ -811,9 +815,14 @@ static void on_request(struct evhttp_request *req, void *arg)
         h->pending->prev = p;
     h->pending = p;
 
-    if (LOG_DEBUG_ON())
-        log_event(L_DEBUG, "http.in", "dialect=%s peer=%s msisdn=%s sid=%s kind=%d",
-                  dialect == HTTP_AT ? "at" : "hubtel", peer, st.msisdn, p->sid, (int)st.kind);
+    if (LOG_DEBUG_ON()) {
+        char m[32], q[HTTP_SID_MAX + 8];
+        static const char *const kinds[] = {"begin", "input", "abort"};
+        log_event(L_DEBUG, "http.in", "dialect=%s peer=%s msisdn=%s sid=%s kind=%s",
+                  dialect == HTTP_AT ? "at" : "hubtel", peer,
+                  log_msisdn(st.msisdn, m, sizeof m), log_q(p->sid, q, sizeof q),
+                  kinds[st.kind]);
+    }
     struct dialog_req dr = {
         .ingress = dialect == HTTP_AT ? "http.at" : "http.hubtel",
         .msisdn = st.msisdn,
@@ -824,6 +833,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         .ecfg = &h->ecfg,
         .dial_if_new = dialect == HTTP_AT && st.kind == DIALOG_INPUT ? st.dial : NULL,
         .answers_all = st.answers_all,
+        .reshow_duplicates = 1, /* every HTTP request needs an answer */
     };
     dialog_step(h->env, &dr, on_reply, p); /* copies the strings: the body can go */
     free(body);

@@ -8,6 +8,8 @@
  * uses only the newest answer. POST /ussd/hubtel: Hubtel's JSON dialect, which sends
  * only the latest input. Bad requests get a 4xx with a one-line reason; an optional
  * shared secret (header X-Ussdgw-Secret) and source allowlist guard the door.
+ * Sessions are keyed on the ingress "http.at" or "http.hubtel", the phone number and the
+ * aggregator's session id, so they never meet an SMPP dialog of the same phone.
  */
 #ifndef USSDGW_HTTP_INGRESS_H
 #define USSDGW_HTTP_INGRESS_H

@@ -23,6 +23,8 @@ static void usage(FILE *f)
             "       ussdgw -t [options]           check the configuration and menus, then exit\n"
             "       ussdgw check [DIR]            check a menu folder (default menus.d)\n"
             "       ussdgw try [options] DIAL     walk a dialog on this terminal, e.g. '*123#'\n"
+            "       ussdgw seed [--scale N]       load the demo records (parcels, businesses, applications)\n"
+            "       ussdgw app show|status REF    an application; `ussdgw app -h` for more\n"
             "options:\n"
             "  -c, --config FILE       configuration file (see deploy/ussdgw.conf)\n"
             "      --smsc HOST:PORT    the SMSC of the first link (default 127.0.0.1:2775)\n"
@@ -100,6 +102,8 @@ int main(int argc, char **argv)
     }
     if (cmd && strcmp(cmd, "sms") == 0)
         return app_sms(argc, argv); /* its own flags (--key) */
+    if (cmd && (strcmp(cmd, "seed") == 0 || strcmp(cmd, "app") == 0))
+        return app_records_cli(cmd, argc, argv); /* its own flags (--scale, --note, ...) */
     /* flags are applied after the config file, so keep them until it is read */
     const char *f_smsc = NULL, *f_sysid = NULL, *f_pw = NULL, *f_redis = NULL, *f_menus = NULL,
                *f_level = NULL, *f_http = NULL;

@@ -160,6 +160,15 @@ static void decode_sms(const struct smpp_msg *m, char *out, size_t cap, int *par
         out[0] = 0;
 }
 
+/* Characters (code points) of a UTF-8 text. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 static uint64_t fnv64(const char *s)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -313,7 +322,7 @@ static void on_lang(void *arg, int status, const struct redisReply *reply)
     }
     sms_rules_match(set, j->text, &j->match);
     log_event(L_INFO, "sms.in", "link=%s msisdn=%s part=%d/%d chars=%zu lang=%s rule=%s",
-              j->link, log_msisdn(j->msisdn, m, sizeof m), j->part, j->parts, strlen(j->text),
+              j->link, log_msisdn(j->msisdn, m, sizeof m), j->part, j->parts, utf8_chars(j->text),
               set->langs[j->lang], rule_name(j, rn, sizeof rn));
     if (LOG_DEBUG_ON()) {
         char q[400];

@@ -67,7 +67,8 @@ static const char enqueue_lua[] =
 
 /* ARGV: prefix, now_ms, limit, lease_ms, token, expiry_ms, scan, intake max, keep s,
  * the dialogs' list key. Returns {taken in, {bad records}, {id, to, attempts}...
- * expired, {id, to, text, attempts, smsc_ids}... claimed}. */
+ * expired, {id, to, text, attempts, smsc_ids}... claimed, the list key's type when it
+ * is not a list}. */
 static const char tick_lua[] =
     "local p=ARGV[1]\n"
     "local now=tonumber(ARGV[2])\n"
@@ -99,9 +100,9 @@ static const char tick_lua[] =
     "   bad[#bad+1]=string.sub(r,1,200)\n"
     "  end\n"
     " end\n"
-    "elseif t~='none' then\n"
-    " bad[#bad+1]='(the key '..list..' is a '..t..', not a list)'\n"
     "end\n"
+    "local wrong=''\n"
+    "if t~='list' and t~='none' then wrong=t end\n"
     "local nc=0\n"
     "local ids=redis.call('ZRANGEBYSCORE',p..'due','-inf',ARGV[2],'LIMIT',0,tonumber(ARGV[7]))\n"
     "for _,id in ipairs(ids) do\n"
@@ -123,7 +124,7 @@ static const char tick_lua[] =
     "  nc=nc+1\n"
     " end\n"
     "end\n"
-    "return {n_in,bad,exp,cl}\n";
+    "return {n_in,bad,exp,cl,wrong}\n";
 
 /* Shared by the result and receipt scripts: record the receipt of one part, and settle
  * the message's state once every part is delivered or one has failed. */
@@ -325,6 +326,7 @@ struct sms_queue {
     int started, stopping, stop_fired;
     int tick_pending, again, more;
     int redis_down;         /* the last tick failed (log the change only) */
+    int list_wrong;         /* the dialogs' list key has another type (likewise) */
     void (*stop_cb)(void *arg);
     void *stop_arg;
     struct sreq *reqs;
@@ -551,14 +553,22 @@ static int link_bound(const struct qlink *l)
     return smpp_link_state(l->link) == SMPP_LINK_BOUND;
 }
 
-/* Requests the sender may add to this link now: its window less what is outstanding
- * or queued, keeping a quarter of it for USSD replies. */
-static int link_free(const struct qlink *l)
+/* Submits the sender may add to this link now: its window less what is outstanding or
+ * queued, keeping a quarter of it for USSD replies; with a TPS cap, no more than one
+ * poll period's worth (plus one) waiting at the link, so that a USSD reply never queues
+ * behind seconds of SMS. */
+static int link_free(const struct sms_queue *q, const struct qlink *l)
 {
     if (!link_bound(l))
         return 0;
     int w = l->lc->window > 0 ? l->lc->window : 10;
-    int f = w - w / 4 - smpp_link_outstanding(l->link) - smpp_link_queued(l->link);
+    int queued = smpp_link_queued(l->link);
+    int f = w - w / 4 - smpp_link_outstanding(l->link) - queued;
+    if (l->lc->tps > 0) {
+        long per_poll = ((long)l->lc->tps * q->cfg->sms_poll_ms + 999) / 1000 + 1;
+        if (per_poll - queued < f)
+            f = (int)(per_poll - queued);
+    }
     return f > 0 ? f : 0;
 }
 
@@ -821,7 +831,7 @@ static void job_record(struct job *j)
     const struct config *cfg = q->cfg;
     enum { FIXED = 12 };
     const char *args[FIXED + 3 * SMS_MAX_PARTS];
-    char now[24], rmin[16], rmax[16], exp[24], keep[16], parts[8];
+    char now[24], rmin[16], rmax[16], exp[24], keep[16], parts[16];
     char ids[SMS_MAX_PARTS * (SMS_ID_MAX + 1) + 1];
     char err[96];
     struct sms_id_forms forms[SMS_MAX_PARTS];
@@ -936,9 +946,9 @@ static void tick(struct sms_queue *q)
     }
     int free_slots = 0;
     for (int i = 0; i < q->n_links; i++)
-        free_slots += link_free(&q->links[i]);
+        free_slots += link_free(q, &q->links[i]);
     int limit = free_slots < SMS_BATCH ? free_slots : SMS_BATCH;
-    char now[24], lim[8], lease[24], token[64], exp[24], scan[8], intake[8], keep[16];
+    char now[24], lim[16], lease[24], token[64], exp[24], scan[16], intake[16], keep[16];
     snprintf(now, sizeof now, "%lld", now_ms());
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(lease, sizeof lease, "%ld", q->lease_ms);
@@ -977,6 +987,11 @@ static void on_tick(struct sms_queue *q, const struct sreq *rq, int status, cons
     if (q->redis_down)
         log_event(L_INFO, "sms.redis_back", "ok=1");
     q->redis_down = 0;
+    char wrong[32];
+    rstr(elem(r, 4), wrong, sizeof wrong);
+    if (wrong[0] && !q->list_wrong)
+        log_event(L_ERROR, "sms.list_unusable", "key=%s type=%s", DIALOG_SMS_QUEUE, wrong);
+    q->list_wrong = wrong[0] != '\0';
     long long n_in = rnum(elem(r, 0), 0);
     if (n_in > 0)
         log_event(L_INFO, "sms.intake", "records=%lld", n_in);
@@ -1004,9 +1019,11 @@ static void on_tick(struct sms_queue *q, const struct sreq *rq, int status, cons
             old->attempts = (int)rnum(f[3], old->attempts);
             continue;
         }
-        struct job *j = job_new(q, f, token);
+        struct job *j = id[0] ? job_new(q, f, token) : NULL;
         if (!j) {
-            log_event(L_ERROR, "sms.no_memory", "id=%s", id);
+            /* stays leased: retried when the lease runs out */
+            log_event(L_ERROR, "sms.claim_unusable", "id=%s reason=%s", id[0] ? id : "-",
+                      id[0] ? "no_memory" : "unreadable_reply");
             continue;
         }
         if (q->stopping) {
@@ -1357,7 +1374,7 @@ static void fail_later(struct sms_queue *q, sms_enqueue_cb enq, sms_lookup_cb lo
 void sms_enqueue(struct sms_queue *q, const char *to, const char *text, const char *idem_key,
                  sms_enqueue_cb cb, void *arg)
 {
-    char m[32], nowb[24], ttl[24], parts[8];
+    char m[32], nowb[24], ttl[24], parts[16];
     const char *why = NULL;
     size_t tlen = text ? strlen(text) : 0;
     int n = sms_count_parts(text, tlen);

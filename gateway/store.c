@@ -16,6 +16,12 @@
  * Connection end is seen in one place: the adapter's cleanup hook, which hiredis calls
  * exactly once for every attached context it frees (error, our redisAsyncFree, failed
  * connect), after the pending callbacks and before freeing the context.
+ *
+ * The event adapter is ours (not hiredis/adapters/libevent.h), to spare syscalls: the
+ * read event is persistent (the stock one is re-added, two epoll_ctl, after every read),
+ * and once connected the commands of a loop iteration are written by one deferred flush
+ * (an activated event: no epoll_ctl) at its end; the write event is armed only while
+ * connecting and when the socket did not take everything.
  */
 #include "store.h"
 
@@ -33,11 +39,6 @@
 #include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <hiredis/adapters/libevent.h>
-#pragma GCC diagnostic pop
 
 /* The compare-and-set of store_session_save.
  * KEYS: sess [resume] [lang] [sms queue], those present in mode order.
@@ -371,19 +372,145 @@ static void conn_drop(struct store *s)
     redisAsyncFree(ac);
 }
 
-/* Wraps the adapter's cleanup: the one place every end of a connection passes. */
+/* ---- the event adapter ---- */
+
+struct rl_events {
+    redisAsyncContext *ac;
+    struct event *rev;   /* EV_READ | EV_PERSIST */
+    struct event *wev;   /* EV_WRITE | EV_PERSIST: connecting, or a write that did not finish */
+    struct event *flush; /* deferred redisAsyncHandleWrite, activated by rl_add_write */
+    unsigned reading : 1, writing : 1, flush_queued : 1, in_flush : 1, cleaned : 1;
+};
+
+static void rl_free(struct rl_events *e)
+{
+    event_free(e->rev);
+    event_free(e->wev);
+    event_free(e->flush);
+    free(e);
+}
+
+static void rl_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct rl_events *e = arg;
+    (void)fd, (void)what;
+    redisAsyncHandleRead(e->ac); /* may free the context and e: nothing after */
+}
+
+static void rl_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct rl_events *e = arg;
+    (void)fd, (void)what;
+    redisAsyncHandleWrite(e->ac); /* may free the context and e: nothing after */
+}
+
+static void rl_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct rl_events *e = arg;
+    (void)fd, (void)what;
+    e->flush_queued = 0;
+    e->in_flush = 1;
+    redisAsyncHandleWrite(e->ac);
+    e->in_flush = 0;
+    if (e->cleaned) /* the context went away inside: its cleanup left e to us */
+        rl_free(e);
+}
+
+static void rl_add_read(void *priv)
+{
+    struct rl_events *e = priv;
+    if (!e->reading) {
+        e->reading = 1;
+        event_add(e->rev, NULL);
+    }
+}
+
+static void rl_del_read(void *priv)
+{
+    struct rl_events *e = priv;
+    if (e->reading) {
+        e->reading = 0;
+        event_del(e->rev);
+    }
+}
+
+static void rl_add_write(void *priv)
+{
+    struct rl_events *e = priv;
+    if ((e->ac->c.flags & REDIS_CONNECTED) && !e->in_flush) {
+        /* commands of this loop iteration go out together at its end */
+        if (!e->flush_queued && !e->writing) {
+            e->flush_queued = 1;
+            event_active(e->flush, 0, 0);
+        }
+        return;
+    }
+    /* connecting (hiredis learns the outcome from writability), or the socket is full */
+    if (!e->writing) {
+        e->writing = 1;
+        event_add(e->wev, NULL);
+    }
+}
+
+static void rl_del_write(void *priv)
+{
+    struct rl_events *e = priv;
+    if (e->writing) {
+        e->writing = 0;
+        event_del(e->wev);
+    }
+}
+
+/* The one place every end of a connection passes (hiredis calls it exactly once for
+ * every context it frees, after the pending callbacks). */
 static void conn_cleanup(void *priv)
 {
-    redisLibeventEvents *e = priv;
-    redisAsyncContext *ac = e->context;
+    struct rl_events *e = priv;
+    redisAsyncContext *ac = e->ac;
     struct store *s = ac->data;
-    redisLibeventCleanup(priv);
+    event_del(e->rev);
+    event_del(e->wev);
+    event_del(e->flush);
+    if (e->in_flush)
+        e->cleaned = 1;
+    else
+        rl_free(e);
     ac->data = NULL;
     if (!s)
         return;
     conn_lost(s, ac);
     if (s->dying == ac)
         s->dying = NULL;
+}
+
+static int rl_attach(redisAsyncContext *ac, struct event_base *base)
+{
+    struct rl_events *e;
+    if (ac->ev.data != NULL || !(e = calloc(1, sizeof *e)))
+        return REDIS_ERR;
+    e->ac = ac;
+    e->rev = event_new(base, ac->c.fd, EV_READ | EV_PERSIST, rl_read_cb, e);
+    e->wev = event_new(base, ac->c.fd, EV_WRITE | EV_PERSIST, rl_write_cb, e);
+    e->flush = event_new(base, -1, 0, rl_flush_cb, e);
+    if (!e->rev || !e->wev || !e->flush) {
+        if (e->rev)
+            event_free(e->rev);
+        if (e->wev)
+            event_free(e->wev);
+        if (e->flush)
+            event_free(e->flush);
+        free(e);
+        return REDIS_ERR;
+    }
+    ac->ev.addRead = rl_add_read;
+    ac->ev.delRead = rl_del_read;
+    ac->ev.addWrite = rl_add_write;
+    ac->ev.delWrite = rl_del_write;
+    ac->ev.cleanup = conn_cleanup;
+    ac->ev.data = e;
+    rl_add_read(e);
+    rl_add_write(e); /* not connected yet: the write event tells when it is */
+    return REDIS_OK;
 }
 
 static void on_connect(const redisAsyncContext *cac, int status)
@@ -434,13 +561,12 @@ static void conn_start(struct store *s)
         return;
     }
     ac->data = s;
-    if (redisLibeventAttach(ac, s->base) != REDIS_OK) {
+    if (rl_attach(ac, s->base) != REDIS_OK) {
         ac->data = NULL;
         redisAsyncFree(ac);
         schedule_reconnect(s);
         return;
     }
-    ac->ev.cleanup = conn_cleanup;
     redisAsyncSetConnectCallback(ac, on_connect);
     s->ac = ac;
     s->state = ST_CONNECTING;

@@ -89,14 +89,14 @@ int records_status_known(const char *s);
 
 /* NULL when an application may go from `from` to `to`, else the reason: "unknown"
  * (to is not a state), "same", "final" (from is rejected or completed), "transition".
- * has_unpaid_bill: the application has a bill still unpaid; has_bill: any bill.
+ * has_unpaid_bill: the application has a bill still unpaid.
  *   submitted -> in_review | rejected
  *   in_review -> approved | rejected
- *   approved  -> paid (needs a bill) | completed (needs no bill, or a paid one)
+ *   approved  -> paid (needs an unpaid bill) | completed (needs no unpaid bill)
  *   paid      -> completed
  * `allowed` (may be NULL) gets the states `from` may go to, comma separated. */
-const char *records_transition(const char *from, const char *to, int has_bill,
-                               int has_unpaid_bill, char *allowed, size_t n);
+const char *records_transition(const char *from, const char *to, int has_unpaid_bill,
+                               char *allowed, size_t n);
 
 /* Fee in RWF of a service and kind (0: no bill; -1: unknown kind). Illustrative
  * amounts: land transfer 20000, subdivision 10000, title_copy 5000, land_use_change
@@ -288,7 +288,7 @@ void records_bill_get(const struct handler_env *env, const char *number, rec_bil
 struct rec_slot {
     const char *id;    /* YYYYMMDDHHMM-N */
     time_t at;         /* start */
-    const char *label; /* "Tue 03/02 09:00" */
+    const char *label; /* "03/02 09:00" (DD/MM HH:MM, Kigali time) */
 };
 
 typedef void (*rec_slots_cb)(void *arg, int status, const char *why, const struct rec_slot *s,
@@ -299,7 +299,7 @@ typedef void (*rec_slots_cb)(void *arg, int status, const char *why, const struc
 void records_slots_free(const struct handler_env *env, const char *district, size_t max,
                         rec_slots_cb cb, void *arg);
 
-/* "Tue 03/02 09:00" for a slot id; returns buf ("" when the id is malformed). */
+/* "03/02 09:00" for slot id 202602030900-1; returns buf ("" when the id is malformed). */
 char *records_slot_label(const char *id, char *buf, size_t n);
 
 struct rec_booking {

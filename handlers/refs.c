@@ -319,6 +319,7 @@ char *refs_name_norm(const char *name, char *out, size_t n)
 {
     size_t j = 0;
     int space = 0;
+    size_t seg = 0; /* letters since the last separator or dropped dot */
     const unsigned char *p = (const unsigned char *)(name ? name : "");
     if (!n)
         return out;
@@ -329,6 +330,11 @@ char *refs_name_norm(const char *name, char *out, size_t n)
         if (c == '\'' || c == '`') {
             p++;
             continue; /* "Mama's" -> "mamas" */
+        }
+        if (c == '.' && seg == 1 && ((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z')) {
+            p++;
+            seg = 0;
+            continue; /* "S.A.R.L." -> "sarl" */
         }
         if (c == 0xE2 && p[1] == 0x80 && (p[2] == 0x98 || p[2] == 0x99)) {
             p += 3; /* ‘ ’ */
@@ -355,13 +361,16 @@ char *refs_name_norm(const char *name, char *out, size_t n)
             memcpy(out + j, p, k);
             j += k;
             p += k;
+            seg++;
             continue;
         }
         p += adv;
         if (!letter) {
             space = 1;
+            seg = 0;
             continue;
         }
+        seg++;
         if (space && j > 0) {
             if (j + 2 >= n)
                 break;
@@ -475,6 +484,16 @@ static int edit_distance(const char *a, const char *b, int limit)
     return prev[lb];
 }
 
+/* Two words with a common beginning of 5 letters or more, at least 70% of the shorter. */
+static int same_stem(const char *a, const char *b)
+{
+    size_t k = 0, la = strlen(a), lb = strlen(b);
+    while (a[k] && a[k] == b[k])
+        k++;
+    size_t shorter = la < lb ? la : lb;
+    return k >= 5 && k * 10 >= shorter * 7;
+}
+
 int refs_name_similarity(const char *a, const char *b)
 {
     char ka[REFS_NAME_MAX], kb[REFS_NAME_MAX];
@@ -489,14 +508,24 @@ int refs_name_similarity(const char *a, const char *b)
     size_t na = refs_name_tokens(a, ta, REFS_TOKENS_MAX);
     size_t nb = refs_name_tokens(b, tb, REFS_TOKENS_MAX);
     if (na && nb) {
-        size_t common = 0;
-        for (size_t i = 0; i < na; i++)
-            for (size_t j = 0; j < nb; j++)
-                if (strcmp(ta[i], tb[j]) == 0) {
-                    common++;
-                    break;
-                }
-        score = (int)(100 * common / (na + nb - common));
+        /* words in common; a word that shares its first 5+ letters with one of the other
+         * name (bakery, bakeries) counts for 0.8 */
+        size_t common = 0, fuzzy = 0;
+        for (size_t i = 0; i < na; i++) {
+            int best = 0;
+            for (size_t j = 0; j < nb && best < 2; j++) {
+                if (strcmp(ta[i], tb[j]) == 0)
+                    best = 2;
+                else if (same_stem(ta[i], tb[j]))
+                    best = 1;
+            }
+            common += best == 2;
+            fuzzy += best == 1;
+        }
+        size_t uni = na + nb - common - fuzzy;
+        score = (int)((100 * common + 80 * fuzzy) / uni);
+        if (score > 95)
+            score = 95; /* only the same key is 100 */
     }
     size_t la = strlen(ka), lb = strlen(kb);
     const char *shorter = la <= lb ? ka : kb, *longer = la <= lb ? kb : ka;

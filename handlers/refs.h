@@ -103,9 +103,10 @@ char *refs_mask_phone(const char *msisdn, char *buf, size_t n);
 
 /* ---- business names ---- */
 
-/* Lower case, Latin accents folded (é -> e), apostrophes dropped, every other
- * punctuation mark a space, spaces collapsed and trimmed: "Kigali Fresh-Foods Ltd." ->
- * "kigali fresh foods ltd". Two names are the same name when their norms are equal. */
+/* Lower case, Latin accents folded (é -> e), apostrophes dropped, dotted initials
+ * joined ("S.A.R.L." -> "sarl"), every other punctuation mark a space, spaces collapsed
+ * and trimmed: "Kigali Fresh-Foods Ltd." -> "kigali fresh foods ltd". Two names are the
+ * same name when their norms are equal. */
 char *refs_name_norm(const char *name, char *out, size_t n);
 
 /* The name's key: its norm without legal-form words (ltd, limited, co, company,
@@ -119,9 +120,10 @@ char *refs_name_key(const char *name, char *out, size_t n);
  * Returns how many. */
 size_t refs_name_tokens(const char *name, char tok[][REFS_TOKEN_MAX], size_t max);
 
-/* How alike two names are, 0..100: 100 for the same key; else the largest of the
- * token overlap (Jaccard), a key that begins the other, and an edit distance of one
- * or two on the keys (a typing slip). Names scoring 60 or more are "similar". */
+/* How alike two names are, 0..100: 100 for the same key; else (at most 95) the largest
+ * of the word overlap (Jaccard; words sharing a 5-letter stem, such as bakery and
+ * bakeries, count 0.8), a key that begins the other, and an edit distance of one or two
+ * on the keys (a typing slip). Names scoring 60 or more are "similar". */
 int refs_name_similarity(const char *a, const char *b);
 
 #define REFS_SIMILAR 60

@@ -294,13 +294,15 @@ void menu_load_sms(struct loader *L)
                         over = 1;
                         break;
                     }
+                    if (!sms->kids[i]->complete)
+                        continue; /* cut by a syntax error, reported */
                     struct menu_sms_rule *r = &set->sms_rules[set->n_sms_rules++];
                     load_rule(L, r, i + 1, sms->kids[i]);
                 }
             }
         }
         const struct ynode *def = mload_map_get(root, "sms_default");
-        if (!def)
+        if (!def || !def->complete)
             continue;
         const struct ynode *key = mload_key_of(root, def);
         if (def_key) {

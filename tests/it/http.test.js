@@ -208,11 +208,11 @@ test('Hubtel: a whole dialog in JSON, duplicates and releases', async () => {
   assert(r.json.Message.startsWith(ROOT), r.json.Message);
   r = await hubtel(port, { ...base, Type: 'Response', Message: '1', Sequence: 2 });
   assertEq(r.json.Message, 'Your name?\n0 Back', 'prompt');
-  // the same request twice (same Sequence): dropped, answered with an empty Release
+  // the same request twice (same Sequence): not applied again, the same screen is shown
   const dup = await hubtel(port, { ...base, Type: 'Response', Message: '1', Sequence: 2 });
   assertEq(dup.status, 200, 'a duplicate is answered');
-  assertEq(dup.json.Type, 'Release', 'duplicate: Release');
-  assertEq(dup.json.Message, '', 'duplicate: empty');
+  assertEq(dup.json.Type, 'Response', 'duplicate: the dialog goes on');
+  assertEq(dup.json.Message, 'Your name?\n0 Back', 'duplicate: the same screen');
   r = await hubtel(port, { ...base, Type: 'Response', Message: 'Alice', Sequence: 3 });
   assert(r.json.Message.startsWith('Hello Alice. Confirm?'), `not advanced by the duplicate: ${r.json.Message}`);
   assertEq(r.json.Type, 'Response', 'continue');

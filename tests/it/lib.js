@@ -420,3 +420,46 @@ module.exports = {
   ROOT, TMP, USSDGW, test, run, defer, postCheck, assert, assertEq, until, freePort, sharedRedis, startRedis,
   redisCmd, Smsc, startGateway, decodeText, gsmEncode, smpp,
 };
+
+// ---- records tests: many Redis commands on one connection ------------------------------
+// Sends every command of `cmds` (arrays of arguments) pipelined on one connection and
+// resolves with their replies in order (an error reply is an Error value, not a throw).
+function redisPipeline(port, cmds, timeoutMs = 10000) {
+  return new Promise((resolve, reject) => {
+    if (cmds.length === 0) { resolve([]); return; }
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let pos = 0;
+    const out = [];
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('redis pipeline timeout')); }, timeoutMs);
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('connect', () => {
+      const parts = [];
+      for (const args of cmds) {
+        parts.push(Buffer.from(`*${args.length}\r\n`));
+        for (const a of args) {
+          const b = Buffer.from(String(a));
+          parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
+        }
+      }
+      sock.write(Buffer.concat(parts));
+    });
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const r = parseResp(buf, pos);
+        if (!r) break;
+        out.push(r.value);
+        pos = r.next;
+        if (out.length === cmds.length) {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve(out);
+          return;
+        }
+      }
+    });
+  });
+}
+
+module.exports.redisPipeline = redisPipeline;

@@ -3,7 +3,10 @@
  * ESME connections, each with raw read/write events over bounded evbuffers, a ring of
  * outstanding requests indexed by sequence number, and one periodic tick for response
  * timers, enquire_link and bind timeouts. Connections are closed in a deferred "reaper"
- * event, so nothing is freed under a caller's feet.
+ * event, so nothing is freed under a caller's feet. Output is coalesced: PDUs are
+ * appended to the output buffer and a deferred flush event (activated: no syscall)
+ * writes them with one write once the callbacks of this loop iteration have run; input
+ * is read into a linear buffer until the socket is empty (bounded per wakeup).
  */
 #include "smsc.h"
 
@@ -28,7 +31,8 @@
 
 #define SMSC_MAX_CONNS 64
 #define SMSC_OUT_MAX (8u * 1024u * 1024u) /* an ESME that stops reading is dropped */
-#define SMSC_READ_CHUNK 65536
+#define SMSC_IN_CAP (SMPP_PDU_MAX + 65536) /* a partial PDU (< SMPP_PDU_MAX) + one read */
+#define SMSC_READ_MAX (256u << 10)          /* per wakeup, then the other events run */
 #define SMSC_WINDOW_MAX 131072            /* outstanding requests per connection */
 #define SMSC_TICK_MS 100
 #define SMSC_ENQUIRE_MISSES 3
@@ -50,8 +54,11 @@ struct conn {
     evutil_socket_t fd;
     char peer[80];
     struct event *rd, *wr;
-    int wr_added;
-    struct evbuffer *in, *out;
+    struct event *fl;         /* deferred flush, activated by conn_write */
+    int wr_added, fl_queued;
+    uint8_t *in;              /* SMSC_IN_CAP octets; a PDU always starts at in[0] */
+    size_t in_len;
+    struct evbuffer *out;
 
     int bound;                /* bind accepted */
     int can_rx, can_tx;       /* we may deliver to it / it may submit */
@@ -136,9 +143,21 @@ static int conn_write(struct conn *c, const uint8_t *b, size_t n)
         conn_fail(c, "out of memory");
         return -1;
     }
-    if (!c->wr_added)
-        flush(c); /* write now: the step latency starts when the PDU is on the socket */
+    /* written at the end of this loop iteration with everything else sent until then
+     * (on_flush), or by on_writable when the socket was full */
+    if (!c->wr_added && !c->fl_queued) {
+        c->fl_queued = 1;
+        event_active(c->fl, 0, 0);
+    }
     return c->dead ? -1 : 0;
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct conn *c = arg;
+    c->fl_queued = 0;
+    flush(c);
 }
 
 static void flush(struct conn *c)
@@ -334,7 +353,9 @@ static void conn_fail(struct conn *c, const char *fmt, ...)
     va_end(ap);
     event_del(c->rd);
     event_del(c->wr);
+    event_del(c->fl);
     c->wr_added = 0;
+    c->fl_queued = 0;
     event_active(c->s->reaper, 0, 0);
 }
 
@@ -344,8 +365,9 @@ static void conn_free(struct conn *c)
         event_free(c->rd);
     if (c->wr)
         event_free(c->wr);
-    if (c->in)
-        evbuffer_free(c->in);
+    if (c->fl)
+        event_free(c->fl);
+    free(c->in);
     if (c->out)
         evbuffer_free(c->out);
     if (c->fd >= 0)
@@ -603,16 +625,17 @@ static void bad_pdu(struct conn *c, const struct smpp_check *chk, uint32_t st, c
 static void handle_pdu(struct conn *c, const uint8_t *p, size_t len)
 {
     struct smpp_check chk;
-    int st = smpp_pdu_check(p, len, &chk);
-    if (st) {
-        bad_pdu(c, &chk, (uint32_t)st, chk.reason ? chk.reason : "check failed");
-        return;
-    }
     struct smpp_msg m;
     char err[160] = "";
-    st = smpp_pdu_decode(p, len, &m, err, sizeof(err));
+    /* The decoder runs the check's walk and fails with the same status: the check (for
+     * the header fields and reason of the answer) only runs when it failed. */
+    int st = smpp_pdu_decode(p, len, &m, err, sizeof(err));
     if (st) {
-        bad_pdu(c, &chk, (uint32_t)st, err);
+        int cst = smpp_pdu_check(p, len, &chk);
+        if (cst)
+            bad_pdu(c, &chk, (uint32_t)cst, chk.reason ? chk.reason : "check failed");
+        else
+            bad_pdu(c, &chk, (uint32_t)st, err);
         return;
     }
     if (c->s->cfg.verbose) {
@@ -626,49 +649,66 @@ static void handle_pdu(struct conn *c, const uint8_t *p, size_t len)
     dispatch(c, &m);
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+/* Every complete PDU at the front of the input; the rest stays at in[0]. */
+static void take_input(struct conn *c)
 {
-    (void)what;
-    struct conn *c = arg;
-    int n = evbuffer_read(c->in, fd, SMSC_READ_CHUNK);
-    if (n == 0) {
-        conn_fail(c, "peer closed the connection");
-        return;
-    }
-    if (n < 0) {
-        int e = EVUTIL_SOCKET_ERROR();
-        if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR)
-            conn_fail(c, "read: %s", evutil_socket_error_to_string(e));
-        return;
-    }
+    size_t off = 0;
     while (!c->dead) {
-        size_t have = evbuffer_get_length(c->in);
-        if (have < 4)
-            break;
-        size_t want = have > SMPP_PDU_MAX ? SMPP_PDU_MAX : have;
-        const uint8_t *p = evbuffer_pullup(c->in, (ev_ssize_t)want);
-        if (!p) {
-            conn_fail(c, "out of memory");
-            break;
-        }
-        size_t pdu_len = 0;
-        int r = smpp_pdu_frame(p, want, &pdu_len);
+        size_t have = c->in_len - off, pdu_len = 0;
+        const uint8_t *p = c->in + off;
+        int r = smpp_pdu_frame(p, have, &pdu_len);
         if (r == SMPP_FRAME_NEED_MORE)
             break;
         if (r == SMPP_FRAME_BAD) {
-            uint32_t seq = want >= SMPP_HEADER_LEN ? rd32(p + 12) : 0;
+            uint32_t seq = have >= SMPP_HEADER_LEN ? rd32(p + 12) : 0;
             logf_("esme=%d command_length %u outside 16..%u: framing lost", c->id, (unsigned)rd32(p),
                   (unsigned)SMPP_PDU_MAX);
             send_header_only(c, SMPP_CMD_GENERIC_NACK, SMPP_ESME_RINVCMDLEN, seq);
             c->can_rx = c->can_tx = 0;
             c->close_after_flush = 1;
             c->close_reason = "framing lost";
-            evbuffer_drain(c->in, have);
+            off = c->in_len;
             flush(c);
             break;
         }
         handle_pdu(c, p, pdu_len);
-        evbuffer_drain(c->in, pdu_len);
+        off += pdu_len;
+    }
+    if (c->dead)
+        c->in_len = 0;
+    else if (off) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct conn *c = arg;
+    /* read again while a read filled the room it had; a partial PDU (< SMPP_PDU_MAX) is
+     * all that stays in the buffer, so there is always room */
+    size_t total = 0;
+    while (!c->dead) {
+        size_t room = SMSC_IN_CAP - c->in_len;
+        ssize_t n = recv(fd, c->in + c->in_len, room, 0);
+        if (n == 0) {
+            conn_fail(c, "peer closed the connection");
+            return;
+        }
+        if (n < 0) {
+            int e = EVUTIL_SOCKET_ERROR();
+            if (e == EINTR)
+                continue;
+            if (e != EAGAIN && e != EWOULDBLOCK)
+                conn_fail(c, "read: %s", evutil_socket_error_to_string(e));
+            return;
+        }
+        c->in_len += (size_t)n;
+        total += (size_t)n;
+        take_input(c);
+        if ((size_t)n < room || total >= SMSC_READ_MAX)
+            return;
     }
 }
 
@@ -711,11 +751,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->next_seq = 1;
     c->opened_us = steplat_now_us();
     peer_name(sa, c->peer, sizeof(c->peer));
-    c->in = evbuffer_new();
+    c->in = malloc(SMSC_IN_CAP);
     c->out = evbuffer_new();
     c->rd = event_new(s->base, fd, EV_READ | EV_PERSIST, on_readable, c);
     c->wr = event_new(s->base, fd, EV_WRITE | EV_PERSIST, on_writable, c);
-    if (!c->in || !c->out || !c->rd || !c->wr || event_add(c->rd, NULL) != 0) {
+    c->fl = event_new(s->base, -1, 0, on_flush, c);
+    if (!c->in || !c->out || !c->rd || !c->wr || !c->fl || event_add(c->rd, NULL) != 0) {
         conn_free(c);
         return;
     }

@@ -75,8 +75,8 @@ static int cli_open(struct cli *c, const struct config *cfg)
 {
     memset(c, 0, sizeof *c);
     c->base = event_base_new();
-    struct store_opts so = {.timeout_ms = cfg->redis_timeout_ms, .log = store_log,
-                            .max_inflight = SEED_INFLIGHT * 2};
+    struct store_opts so = {
+        .timeout_ms = cfg->redis_timeout_ms, .log = store_log, .max_inflight = SEED_INFLIGHT * 2};
     c->store = c->base ? store_new(c->base, cfg->redis, &so) : NULL;
     if (c->store) {
         const char *argv[] = {"PING"};
@@ -137,68 +137,93 @@ static void rng_init(struct rng *r, uint64_t stream)
 /* ---- names ---- */
 
 static const char *const first_f[] = {
-    "Alice", "Aline", "Ange", "Annonciata", "Beatrice", "Chantal", "Christine", "Claudine",
-    "Clementine", "Diane", "Divine", "Esperance", "Esther", "Francine", "Gaudence", "Grace",
-    "Immaculee", "Jeanne", "Josiane", "Joselyne", "Liliane", "Louise", "Marie", "Odette",
-    "Sandrine", "Solange", "Vestine", "Yvonne", "Claire", "Sarah", "Denise", "Agnes",
-    "Jacqueline", "Consolata", "Epiphanie", "Marie Claire", "Alphonsine", "Donatille",
+    "Alice",        "Aline",      "Ange",      "Annonciata", "Beatrice",   "Chantal",   "Christine",
+    "Claudine",     "Clementine", "Diane",     "Divine",     "Esperance",  "Esther",    "Francine",
+    "Gaudence",     "Grace",      "Immaculee", "Jeanne",     "Josiane",    "Joselyne",  "Liliane",
+    "Louise",       "Marie",      "Odette",    "Sandrine",   "Solange",    "Vestine",   "Yvonne",
+    "Claire",       "Sarah",      "Denise",    "Agnes",      "Jacqueline", "Consolata", "Epiphanie",
+    "Marie Claire", "Alphonsine", "Donatille",
 };
 static const char *const first_m[] = {
-    "Jean", "Jean Paul", "Jean Claude", "Jean de Dieu", "Emmanuel", "Eric", "Patrick", "Claude",
-    "Theogene", "Olivier", "Innocent", "Yves", "Fabrice", "Gilbert", "Eugene", "Samuel", "Didier",
-    "Janvier", "Felix", "Faustin", "Alphonse", "Celestin", "Damascene", "Egide", "Thierry",
-    "Pascal", "Vincent", "Aimable", "Augustin", "Boniface", "Cyprien", "Etienne", "Jean Bosco",
-    "Jean Baptiste", "Emile", "Fidele",
+    "Jean",    "Jean Paul", "Jean Claude", "Jean de Dieu",  "Emmanuel",  "Eric",
+    "Patrick", "Claude",    "Theogene",    "Olivier",       "Innocent",  "Yves",
+    "Fabrice", "Gilbert",   "Eugene",      "Samuel",        "Didier",    "Janvier",
+    "Felix",   "Faustin",   "Alphonse",    "Celestin",      "Damascene", "Egide",
+    "Thierry", "Pascal",    "Vincent",     "Aimable",       "Augustin",  "Boniface",
+    "Cyprien", "Etienne",   "Jean Bosco",  "Jean Baptiste", "Emile",     "Fidele",
 };
 static const char *const last_f[] = {
-    "Mukamana", "Uwimana", "Uwase", "Mukeshimana", "Nyirahabimana", "Uwamahoro", "Mutesi", "Uwera",
-    "Ingabire", "Umutoni", "Mukarugwiza", "Kayitesi", "Mukandayisenga", "Uwineza", "Mbabazi",
-    "Nyiraneza", "Mukamurenzi", "Uwizeye", "Mukashema", "Umuhoza", "Uwamariya", "Mukankusi",
-    "Murekatete", "Nishimwe", "Uwingabire", "Iradukunda", "Ishimwe", "Irakoze", "Tuyishime",
+    "Mukamana",       "Uwimana",    "Uwase",     "Mukeshimana", "Nyirahabimana", "Uwamahoro",
+    "Mutesi",         "Uwera",      "Ingabire",  "Umutoni",     "Mukarugwiza",   "Kayitesi",
+    "Mukandayisenga", "Uwineza",    "Mbabazi",   "Nyiraneza",   "Mukamurenzi",   "Uwizeye",
+    "Mukashema",      "Umuhoza",    "Uwamariya", "Mukankusi",   "Murekatete",    "Nishimwe",
+    "Uwingabire",     "Iradukunda", "Ishimwe",   "Irakoze",     "Tuyishime",
 };
 static const char *const last_m[] = {
-    "Niyonzima", "Habimana", "Mugisha", "Nshimiyimana", "Hakizimana", "Ndayisaba", "Bizimana",
-    "Kamanzi", "Nsengiyumva", "Twagirayezu", "Munyaneza", "Hategekimana", "Ntakirutimana",
-    "Niyitegeka", "Gatete", "Nkurunziza", "Rukundo", "Nzeyimana", "Ngabo", "Mugabo", "Niyomugabo",
-    "Manzi", "Ndahiro", "Kalisa", "Karangwa", "Mutabazi", "Nsabimana", "Ntwari", "Gasana",
-    "Mugenzi", "Habineza", "Twizeyimana", "Nsanzimana", "Ndagijimana", "Musoni", "Kabera",
-    "Sibomana", "Munyakazi", "Nshuti", "Iradukunda", "Ishimwe", "Tuyishime", "Uwimana",
+    "Niyonzima",     "Habimana",    "Mugisha",     "Nshimiyimana", "Hakizimana", "Ndayisaba",
+    "Bizimana",      "Kamanzi",     "Nsengiyumva", "Twagirayezu",  "Munyaneza",  "Hategekimana",
+    "Ntakirutimana", "Niyitegeka",  "Gatete",      "Nkurunziza",   "Rukundo",    "Nzeyimana",
+    "Ngabo",         "Mugabo",      "Niyomugabo",  "Manzi",        "Ndahiro",    "Kalisa",
+    "Karangwa",      "Mutabazi",    "Nsabimana",   "Ntwari",       "Gasana",     "Mugenzi",
+    "Habineza",      "Twizeyimana", "Nsanzimana",  "Ndagijimana",  "Musoni",     "Kabera",
+    "Sibomana",      "Munyakazi",   "Nshuti",      "Iradukunda",   "Ishimwe",    "Tuyishime",
+    "Uwimana",
 };
 
 static const char *const kin_words[] = {
-    "Ubumwe", "Urumuri", "Inyange", "Imena", "Agaciro", "Umucyo", "Iterambere", "Amahoro", "Ineza",
-    "Imbaraga", "Isoko", "Ikaze", "Intwari", "Ubwiza", "Umurage", "Inzozi", "Ejo Heza", "Akeza",
-    "Twiyubake", "Abahizi", "Dufatanye", "Tuzamurane", "Imanzi", "Impano", "Umutima", "Urukundo",
-    "Ubukire", "Isange", "Indatwa", "Inkingi", "Intego", "Umuhigo", "Ubudasa", "Ingoga", "Inganzo",
-    "Umurava", "Ishema", "Icyerekezo", "Ihirwe", "Ituze", "Umwezi", "Inyenyeri", "Imboni",
-    "Ubuntu", "Ikirezi", "Intore", "Amizero", "Umunezero",
+    "Ubumwe",     "Urumuri", "Inyange",    "Imena",   "Agaciro",   "Umucyo",    "Iterambere",
+    "Amahoro",    "Ineza",   "Imbaraga",   "Isoko",   "Ikaze",     "Intwari",   "Ubwiza",
+    "Umurage",    "Inzozi",  "Ejo Heza",   "Akeza",   "Twiyubake", "Abahizi",   "Dufatanye",
+    "Tuzamurane", "Imanzi",  "Impano",     "Umutima", "Urukundo",  "Ubukire",   "Isange",
+    "Indatwa",    "Inkingi", "Intego",     "Umuhigo", "Ubudasa",   "Ingoga",    "Inganzo",
+    "Umurava",    "Ishema",  "Icyerekezo", "Ihirwe",  "Ituze",     "Umwezi",    "Inyenyeri",
+    "Imboni",     "Ubuntu",  "Ikirezi",    "Intore",  "Amizero",   "Umunezero",
 };
 static const char *const places[] = {
-    "Kigali", "Rwanda", "Nyabugogo", "Kimironko", "Remera", "Nyamirambo", "Musanze", "Huye",
-    "Rubavu", "Muhanga", "Virunga", "Akagera", "Nyungwe", "Kivu", "Great Lakes", "Gisenyi",
-    "Kibungo", "Rusizi", "Nyagatare", "Rwamagana", "Karongi", "Gicumbi", "Butare", "Kacyiru",
-    "Gisozi", "Kicukiro", "Nyanza", "Muhazi", "Bugesera", "Kinigi", "Kayonza", "Ngoma",
+    "Kigali",      "Rwanda",  "Nyabugogo", "Kimironko", "Remera",    "Nyamirambo", "Musanze",
+    "Huye",        "Rubavu",  "Muhanga",   "Virunga",   "Akagera",   "Nyungwe",    "Kivu",
+    "Great Lakes", "Gisenyi", "Kibungo",   "Rusizi",    "Nyagatare", "Rwamagana",  "Karongi",
+    "Gicumbi",     "Butare",  "Kacyiru",   "Gisozi",    "Kicukiro",  "Nyanza",     "Muhazi",
+    "Bugesera",    "Kinigi",  "Kayonza",   "Ngoma",
 };
 static const char *const trades[] = {
-    "Fresh Foods", "Hardware", "Construction", "Logistics", "Pharmacy", "Tech Solutions", "Motors",
-    "Beauty Salon", "Coffee", "Dairy", "Agro Dealers", "Printing", "Tailoring", "Bakery",
-    "Electronics", "Real Estate", "Transport", "Supermarket", "Guest House", "Restaurant",
-    "Butchery", "Stationery", "Furniture", "Tours", "Consultants", "Builders", "Water Services",
-    "Solar Energy", "Poultry Farm", "Grain Millers", "Cosmetics", "Fashion House",
-    "Auto Spare Parts", "Clinic", "School Supplies", "Events", "Car Wash", "Media",
-    "Security Services", "Trading", "Investments", "Engineering", "Garage", "Phone Repair",
+    "Fresh Foods",  "Hardware",        "Construction",
+    "Logistics",    "Pharmacy",        "Tech Solutions",
+    "Motors",       "Beauty Salon",    "Coffee",
+    "Dairy",        "Agro Dealers",    "Printing",
+    "Tailoring",    "Bakery",          "Electronics",
+    "Real Estate",  "Transport",       "Supermarket",
+    "Guest House",  "Restaurant",      "Butchery",
+    "Stationery",   "Furniture",       "Tours",
+    "Consultants",  "Builders",        "Water Services",
+    "Solar Energy", "Poultry Farm",    "Grain Millers",
+    "Cosmetics",    "Fashion House",   "Auto Spare Parts",
+    "Clinic",       "School Supplies", "Events",
+    "Car Wash",     "Media",           "Security Services",
+    "Trading",      "Investments",     "Engineering",
+    "Garage",       "Phone Repair",
 };
 static const char *const fr_trades[] = {
-    "Boulangerie", "Quincaillerie", "Pharmacie", "Alimentation", "Garage", "Salon de Coiffure",
-    "Librairie", "Boutique", "Atelier de Couture", "Menuiserie", "Restaurant", "Cabinet",
-    "Papeterie", "Boucherie", "Cafeteria",
+    "Boulangerie",       "Quincaillerie", "Pharmacie", "Alimentation",       "Garage",
+    "Salon de Coiffure", "Librairie",     "Boutique",  "Atelier de Couture", "Menuiserie",
+    "Restaurant",        "Cabinet",       "Papeterie", "Boucherie",          "Cafeteria",
 };
 static const char *const coops[] = {
-    "Koperative Abahuzamugambi ba Kawa", "Koperative Twisungane", "Koperative Dukorere Hamwe",
-    "Koperative Abakundakawa", "Koperative Abanyamurava", "Koperative Duteraninkunga",
-    "Koperative Abahinzi b'Umuceri", "Koperative Tuzamurane", "Koperative Abworozi",
-    "Koperative Dufatanye", "Cooperative des Eleveurs de", "Cooperative des Cultivateurs de",
-    "Koperative Abahinzi b'Ibirayi", "Koperative Abadahigwa", "Koperative Icyerekezo",
+    "Koperative Abahuzamugambi ba Kawa",
+    "Koperative Twisungane",
+    "Koperative Dukorere Hamwe",
+    "Koperative Abakundakawa",
+    "Koperative Abanyamurava",
+    "Koperative Duteraninkunga",
+    "Koperative Abahinzi b'Umuceri",
+    "Koperative Tuzamurane",
+    "Koperative Abworozi",
+    "Koperative Dufatanye",
+    "Cooperative des Eleveurs de",
+    "Cooperative des Cultivateurs de",
+    "Koperative Abahinzi b'Ibirayi",
+    "Koperative Abadahigwa",
+    "Koperative Icyerekezo",
 };
 
 /* ---- the data set ---- */
@@ -225,13 +250,13 @@ struct biz {
     char name[REFS_NAME_MAX];
 };
 
-static const char *const land_uses[] = {"residential", "agricultural", "commercial", "industrial",
-                                        "mixed", "forest"};
+static const char *const land_uses[] = {"residential", "agricultural", "commercial",
+                                        "industrial",  "mixed",        "forest"};
 static const char *const lang_codes[] = {"en", "rw", "fr"};
 
 enum { ST_SUBMITTED, ST_IN_REVIEW, ST_APPROVED, ST_REJECTED, ST_PAID, ST_COMPLETED, N_ST };
-static const char *const st_names[N_ST] = {"submitted", "in_review", "approved", "rejected", "paid",
-                                           "completed"};
+static const char *const st_names[N_ST] = {"submitted", "in_review", "approved",
+                                           "rejected",  "paid",      "completed"};
 
 #define SLOT_DAYS 28
 #define SLOT_TIMES 4
@@ -240,7 +265,15 @@ static const char *const st_names[N_ST] = {"submitted", "in_review", "approved",
 static const int slot_hours[SLOT_TIMES] = {9, 11, 14, 16};
 
 enum phase {
-    PH_GEO, PH_PARCELS, PH_OWNERS, PH_BIZ, PH_BIZ_OWNERS, PH_APPS, PH_SLOTS, PH_META, PH_DONE,
+    PH_GEO,
+    PH_PARCELS,
+    PH_OWNERS,
+    PH_BIZ,
+    PH_BIZ_OWNERS,
+    PH_APPS,
+    PH_SLOTS,
+    PH_META,
+    PH_DONE,
 };
 
 struct seed {
@@ -248,17 +281,17 @@ struct seed {
     /* sizes */
     double scale;
     size_t n_persons, n_parcels, n_biz, n_apps;
-    time_t week;      /* Monday 00:00 Kigali of the week seeded, as Unix time */
+    time_t week; /* Monday 00:00 Kigali of the week seeded, as Unix time */
     char week_s[12];
     /* data */
     struct person *persons;
     struct parcel *parcels;
     struct biz *biz;
-    uint32_t *order;   /* parcel or business indices sorted by owner */
-    uint32_t *start;   /* per person: first index into order */
+    uint32_t *order; /* parcel or business indices sorted by owner */
+    uint32_t *start; /* per person: first index into order */
     uint8_t *phone_cleared;
-    uint8_t *booked;   /* per district: SLOTS_PER_DISTRICT flags */
-    uint64_t *names;   /* hash set of business name keys */
+    uint8_t *booked; /* per district: SLOTS_PER_DISTRICT flags */
+    uint64_t *names; /* hash set of business name keys */
     size_t names_cap, names_n;
     uint32_t next_regno;
     /* progress */
@@ -289,7 +322,9 @@ static void on_seed_reply(void *arg, int status, const redisReply *r)
     if (status != STORE_OK) {
         if (s->errors++ == 0)
             snprintf(s->first_error, sizeof s->first_error, "%s",
-                     r && r->type == REDIS_REPLY_ERROR && r->str ? r->str : "no reply (timeout or disconnected)");
+                     r && r->type == REDIS_REPLY_ERROR && r->str
+                         ? r->str
+                         : "no reply (timeout or disconnected)");
     }
     if (s->phase != PH_DONE && !s->errors)
         seed_pump(s);
@@ -305,10 +340,10 @@ static void put(struct seed *s, int argc, const char *const *argv)
     store_cmd(s->store, on_seed_reply, s, argc, argv, NULL);
 }
 
-#define PUT(s, ...)                                                                            \
-    do {                                                                                       \
-        const char *const a_[] = {__VA_ARGS__};                                                \
-        put(s, (int)(sizeof a_ / sizeof a_[0]), a_);                                           \
+#define PUT(s, ...)                                                                                \
+    do {                                                                                           \
+        const char *const a_[] = {__VA_ARGS__};                                                    \
+        put(s, (int)(sizeof a_ / sizeof a_[0]), a_);                                               \
     } while (0)
 
 static const struct geo_district *district_at(size_t i)
@@ -398,12 +433,14 @@ static void biz_name(struct seed *s, struct rng *r, char *out, size_t n, const c
             snprintf(out, n, "%s %s", surname, PICK(r, trades));
             *type = "enterprise";
         } else if (k < 86)
-            snprintf(out, n, "%s %s %s Ltd", PICK(r, kin_words), PICK(r, kin_words), PICK(r, trades));
+            snprintf(out, n, "%s %s %s Ltd", PICK(r, kin_words), PICK(r, kin_words),
+                     PICK(r, trades));
         else if (k < 91)
             snprintf(out, n, "%s %s Group Ltd", PICK(r, places), PICK(r, kin_words));
         else if (k < 94) {
             const struct person *q = &s->persons[rn(r, (uint32_t)s->n_persons)];
-            snprintf(out, n, "%s & %s Partners", surname, q->female ? last_f[q->last] : last_m[q->last]);
+            snprintf(out, n, "%s & %s Partners", surname,
+                     q->female ? last_f[q->last] : last_m[q->last]);
             *type = "partnership";
         } else
             snprintf(out, n, "%s %s Company Ltd", PICK(r, kin_words), PICK(r, places));
@@ -488,9 +525,20 @@ static void emit_parcel(struct seed *s)
     p->number = *c;
     int kigali = d->province == 1;
     uint32_t u = rn(r, 100);
-    p->use = kigali ? (u < 70 ? 0 : u < 78 ? 1 : u < 90 ? 2 : u < 94 ? 3 : u < 99 ? 4 : 5)
-                    : (u < 45 ? 0 : u < 88 ? 1 : u < 94 ? 2 : u < 96 ? 3 : u < 98 ? 4 : 5);
-    static const uint32_t lo[] = {250, 800, 200, 1500, 300, 2000}, span[] = {900, 15000, 1500, 20000, 1200, 30000};
+    p->use = kigali ? (u < 70   ? 0
+                       : u < 78 ? 1
+                       : u < 90 ? 2
+                       : u < 94 ? 3
+                       : u < 99 ? 4
+                                : 5)
+                    : (u < 45   ? 0
+                       : u < 88 ? 1
+                       : u < 94 ? 2
+                       : u < 96 ? 3
+                       : u < 98 ? 4
+                                : 5);
+    static const uint32_t lo[] = {250, 800, 200, 1500, 300, 2000},
+                          span[] = {900, 15000, 1500, 20000, 1200, 30000};
     p->area = lo[p->use] + rn(r, span[p->use]);
     p->owner = rn(r, (uint32_t)s->n_persons);
     /* land tax: RWF per m2 by use and place; agricultural land under 2 ha pays none */
@@ -649,8 +697,11 @@ struct step {
 };
 
 static const char *const reject_notes[] = {
-    "documents incomplete", "parcel under dispute", "name too close to a registered business",
-    "plans do not meet the district master plan", "applicant ID does not match the owner",
+    "documents incomplete",
+    "parcel under dispute",
+    "name too close to a registered business",
+    "plans do not meet the district master plan",
+    "applicant ID does not match the owner",
 };
 
 static void emit_app(struct seed *s)
@@ -664,15 +715,22 @@ static void emit_app(struct seed *s)
     } else {
         uint32_t a = rn(r, 100), b = rn(r, 100);
         svc = a < 45 ? 0 : a < 70 ? 1 : 2;
-        st = b < 20 ? ST_SUBMITTED : b < 38 ? ST_IN_REVIEW : b < 52 ? ST_APPROVED : b < 62 ? ST_REJECTED
-             : b < 74 ? ST_PAID : ST_COMPLETED;
+        st = b < 20   ? ST_SUBMITTED
+             : b < 38 ? ST_IN_REVIEW
+             : b < 52 ? ST_APPROVED
+             : b < 62 ? ST_REJECTED
+             : b < 74 ? ST_PAID
+                      : ST_COMPLETED;
     }
     static const char *const services[] = {"land", "business", "permit"};
     const char *service = services[svc];
     const char *kind;
     uint32_t k = rn(r, 100);
     if (svc == 0)
-        kind = k < 40 ? "transfer" : k < 65 ? "title_copy" : k < 85 ? "subdivision" : "land_use_change";
+        kind = k < 40   ? "transfer"
+               : k < 65 ? "title_copy"
+               : k < 85 ? "subdivision"
+                        : "land_use_change";
     else if (svc == 1)
         kind = k < 50 ? "register" : "trading_licence";
     else
@@ -764,13 +822,14 @@ static void emit_app(struct seed *s)
                                                               : "submitted"};
     if (st != ST_SUBMITTED) {
         if (st == ST_REJECTED && rn(r, 3) == 0) {
-            steps[ns++] = (struct step){t += (time_t)(1 + rn(r, 3)) * 86400 + rn(r, 20000), ST_REJECTED,
-                                        PICK(r, reject_notes)};
+            steps[ns++] = (struct step){t += (time_t)(1 + rn(r, 3)) * 86400 + rn(r, 20000),
+                                        ST_REJECTED, PICK(r, reject_notes)};
         } else {
-            steps[ns++] = (struct step){t += (time_t)(1 + rn(r, 3)) * 86400 + rn(r, 20000), ST_IN_REVIEW,
-                                        svc == 0 ? "assigned to the district land officer"
-                                        : svc == 1 ? "assigned to the registrar"
-                                                   : "assigned to the one stop centre"};
+            steps[ns++] =
+                (struct step){t += (time_t)(1 + rn(r, 3)) * 86400 + rn(r, 20000), ST_IN_REVIEW,
+                              svc == 0   ? "assigned to the district land officer"
+                              : svc == 1 ? "assigned to the registrar"
+                                         : "assigned to the one stop centre"};
             if (st == ST_REJECTED)
                 steps[ns++] = (struct step){t += (time_t)(2 + rn(r, 6)) * 86400 + rn(r, 20000),
                                             ST_REJECTED, PICK(r, reject_notes)};
@@ -778,15 +837,15 @@ static void emit_app(struct seed *s)
                 steps[ns++] = (struct step){t += (time_t)(2 + rn(r, 6)) * 86400 + rn(r, 20000),
                                             ST_APPROVED, "approved"};
             if ((st == ST_PAID || st == ST_COMPLETED) && fee > 0)
-                steps[ns++] = (struct step){t += (time_t)(1 + rn(r, 4)) * 86400 + rn(r, 20000), ST_PAID,
-                                            "paid by mobile money"};
+                steps[ns++] = (struct step){t += (time_t)(1 + rn(r, 4)) * 86400 + rn(r, 20000),
+                                            ST_PAID, "paid by mobile money"};
             if (st == ST_COMPLETED)
-                steps[ns++] = (struct step){t += (time_t)(1 + rn(r, 8)) * 86400 + rn(r, 20000),
-                                            ST_COMPLETED,
-                                            svc == 0 ? "certificate issued"
-                                            : svc == 1 ? (strcmp(kind, "register") == 0 ? "business registered"
-                                                                                        : "licence issued")
-                                                       : "permit issued"};
+                steps[ns++] = (struct step){
+                    t += (time_t)(1 + rn(r, 8)) * 86400 + rn(r, 20000), ST_COMPLETED,
+                    svc == 0 ? "certificate issued"
+                    : svc == 1
+                        ? (strcmp(kind, "register") == 0 ? "business registered" : "licence issued")
+                        : "permit issued"};
         }
     }
     time_t last = steps[ns - 1].at, limit = s->week - 3600;
@@ -938,19 +997,20 @@ static void emit_app(struct seed *s)
         snprintf(bkey, sizeof bkey, REC_PREFIX "bill:%s", bill);
         PUT(s, "DEL", bkey);
         if (paid_at[0])
-            PUT(s, "HSET", bkey, "bill", bill, "ref", ref, "amount", amount, "currency", "RWF", "status",
-                bstatus, "created", screated, "expires", bexp, "pay_code", pay, "paid_at", paid_at);
+            PUT(s, "HSET", bkey, "bill", bill, "ref", ref, "amount", amount, "currency", "RWF",
+                "status", bstatus, "created", screated, "expires", bexp, "pay_code", pay, "paid_at",
+                paid_at);
         else
-            PUT(s, "HSET", bkey, "bill", bill, "ref", ref, "amount", amount, "currency", "RWF", "status",
-                bstatus, "created", screated, "expires", bexp, "pay_code", pay);
+            PUT(s, "HSET", bkey, "bill", bill, "ref", ref, "amount", amount, "currency", "RWF",
+                "status", bstatus, "created", screated, "expires", bexp, "pay_code", pay);
     }
     if (nkey[0] && st != ST_REJECTED) {
         PUT(s, "HSET", REC_PREFIX "biz:pending", nkey, ref);
         s->n_pending++;
     }
     s->st_count[st]++;
-    if (!s->try_app[st][0] || (svc == st % 3 && strcmp(s->try_app_service[st], service) != 0 &&
-                               !s->try_fixed[st])) {
+    if (!s->try_app[st][0] ||
+        (svc == st % 3 && strcmp(s->try_app_service[st], service) != 0 && !s->try_fixed[st])) {
         s->try_fixed[st] = svc == st % 3;
         snprintf(s->try_app[st], sizeof s->try_app[st], "%s", ref);
         snprintf(s->try_app_phone[st], sizeof s->try_app_phone[st], "%s", phone);
@@ -1021,8 +1081,8 @@ static void emit_meta(struct seed *s)
     snprintf(apps, sizeof apps, "%zu", s->n_apps);
     snprintf(slots, sizeof slots, "%zu", s->n_slots);
     PUT(s, "DEL", REC_PREFIX "seed");
-    PUT(s, "HSET", REC_PREFIX "seed", "scale", scale, "week", s->week_s, "prng", "20260101", "parcels",
-        parcels, "businesses", biz, "applications", apps, "slots", slots);
+    PUT(s, "HSET", REC_PREFIX "seed", "scale", scale, "week", s->week_s, "prng", "20260101",
+        "parcels", parcels, "businesses", biz, "applications", apps, "slots", slots);
     s->phase = PH_DONE;
 }
 
@@ -1081,7 +1141,9 @@ static void make_persons(struct seed *s)
         p->last = (uint8_t)rn(&r, p->female ? COUNT(last_f) : COUNT(last_m));
         /* adults, more of them young */
         uint32_t a = rn(&r, 100);
-        p->year = (uint16_t)(a < 55 ? 1985 + rn(&r, 21) : a < 85 ? 1965 + rn(&r, 20) : 1940 + rn(&r, 25));
+        p->year = (uint16_t)(a < 55   ? 1985 + rn(&r, 21)
+                             : a < 85 ? 1965 + rn(&r, 20)
+                                      : 1940 + rn(&r, 25));
         uint32_t c = rn(&r, 100);
         p->cat = c < 97 ? 1 : c < 99 ? 2 : 3;
         /* unique serials and phone numbers: i through a bijection of 0..10^7-1 */
@@ -1104,8 +1166,8 @@ static int week_of(const char *today, time_t *out)
     if (today) {
         int y, m, d;
         char extra;
-        if (sscanf(today, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 2000 || y > 2099 || m < 1 ||
-            m > 12 || d < 1 || d > 31)
+        if (sscanf(today, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 2000 || y > 2099 ||
+            m < 1 || m > 12 || d < 1 || d > 31)
             return -1;
         tm.tm_year = y - 1900;
         tm.tm_mon = m - 1;
@@ -1153,11 +1215,13 @@ static size_t scaled(double scale, size_t full, size_t min)
 
 static void print_seed(const struct seed *s, const char *addr, double secs)
 {
-    printf("seeded %s in %.1f s (%zu commands, at most %d in flight): scale %g, week of %s, PRNG seed %llu\n",
-           addr, secs, s->sent, SEED_INFLIGHT, s->scale, s->week_s, (unsigned long long)SEED_PRNG);
+    printf(
+        "seeded %s in %.1f s (%zu commands, at most %d in flight): scale %g, week of %s, PRNG seed %llu\n",
+        addr, secs, s->sent, SEED_INFLIGHT, s->scale, s->week_s, (unsigned long long)SEED_PRNG);
     printf("  %d districts, %zu sectors\n", GEO_N_DISTRICTS, s->n_sectors);
     printf("  %zu parcels (%zu owners)\n", s->n_parcels, s->n_owners);
-    printf("  %zu businesses (%zu names reserved by pending registrations)\n", s->n_biz, s->n_pending);
+    printf("  %zu businesses (%zu names reserved by pending registrations)\n", s->n_biz,
+           s->n_pending);
     printf("  %zu applications:", s->n_apps);
     for (int k = 0; k < N_ST; k++)
         printf(" %s %zu%s", st_names[k], s->st_count[k], k + 1 < N_ST ? "," : "\n");
@@ -1167,8 +1231,8 @@ static void print_seed(const struct seed *s, const char *addr, double secs)
     printf("records to try:\n");
     printf("  parcel        %s  owner %s, ID %s, phone %s\n", s->try_parcel, s->try_parcel_owner,
            s->try_parcel_id, s->try_parcel_phone);
-    printf("  business      %s (reg. %s); \"%s\" is taken by it too\n", s->try_biz, s->try_biz_regno,
-           s->try_biz_alike);
+    printf("  business      %s (reg. %s); \"%s\" is taken by it too\n", s->try_biz,
+           s->try_biz_regno, s->try_biz_alike);
     for (int k = 0; k < N_ST; k++)
         printf("  %-12s  %s  (%s, phone %s)\n", st_names[k], s->try_app[k], s->try_app_service[k],
                s->try_app_phone[k]);
@@ -1177,8 +1241,8 @@ static void print_seed(const struct seed *s, const char *addr, double secs)
     for (uint32_t x = 0; x < SLOTS_PER_DISTRICT; x++)
         free_slots += x / (SLOT_TIMES * SLOT_INSPECTORS) % 7 < 5 && !bk[x];
     printf("  permit        %s  approved building permit, %s: %zu free inspection slots "
-           "(ussdgw app slots %s)\n", s->try_permit, s->try_permit_district, free_slots,
-           s->try_permit_district);
+           "(ussdgw app slots %s)\n",
+           s->try_permit, s->try_permit_district, free_slots, s->try_permit_district);
     printf("  phone         %s  has applications (ussd:phone:%s:apps)\n", s->try_app_phone[0],
            s->try_app_phone[0]);
 }
@@ -1189,7 +1253,8 @@ static int cmd_seed(struct cli *c, const struct config *cfg, const char *scale_s
     if (!s)
         return 1;
     if (parse_scale(scale_s, &s->scale) != 0) {
-        fprintf(stderr, "ussdgw seed: --scale takes full, small, tiny or a number in (0, 4], not '%s'\n",
+        fprintf(stderr,
+                "ussdgw seed: --scale takes full, small, tiny or a number in (0, 4], not '%s'\n",
                 scale_s);
         free(s);
         return 2;
@@ -1214,8 +1279,8 @@ static int cmd_seed(struct cli *c, const struct config *cfg, const char *scale_s
     s->booked = calloc(GEO_N_DISTRICTS * SLOTS_PER_DISTRICT, 1);
     s->names = calloc(s->names_cap, sizeof *s->names);
     int rc = 1;
-    if (s->persons && s->parcels && s->biz && s->order && s->start && s->phone_cleared && s->booked &&
-        s->names) {
+    if (s->persons && s->parcels && s->biz && s->order && s->start && s->phone_cleared &&
+        s->booked && s->names) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         s->store = c->store;
@@ -1229,7 +1294,8 @@ static int cmd_seed(struct cli *c, const struct config *cfg, const char *scale_s
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         if (s->errors) {
-            fprintf(stderr, "ussdgw seed: %zu command(s) failed, the first: %s\n", s->errors, s->first_error);
+            fprintf(stderr, "ussdgw seed: %zu command(s) failed, the first: %s\n", s->errors,
+                    s->first_error);
         } else {
             print_seed(s, cfg->redis, secs);
             rc = 0;
@@ -1258,9 +1324,9 @@ static void print_app(const struct rec_app *a)
     printf("  phone      %s\n", a->msisdn);
     printf("  created    %s   updated %s   channel %s\n", a->created, a->updated, a->channel);
     if (a->bill)
-        printf("  bill       %s  %ld RWF  %s  expires %s%s%s  pay %s\n", a->bill->number, a->bill->amount,
-               a->bill->status, a->bill->expires, a->bill->paid_at[0] ? "  paid " : "", a->bill->paid_at,
-               a->bill->pay_code);
+        printf("  bill       %s  %ld RWF  %s  expires %s%s%s  pay %s\n", a->bill->number,
+               a->bill->amount, a->bill->status, a->bill->expires,
+               a->bill->paid_at[0] ? "  paid " : "", a->bill->paid_at, a->bill->pay_code);
     else
         printf("  bill       none\n");
     if (a->slot[0])
@@ -1288,17 +1354,19 @@ static void on_show(void *arg, int status, const char *why, const struct rec_app
         if (ac->want_allowed) {
             char allowed[96];
             int unpaid = a->bill && strcmp(a->bill->status, "unpaid") == 0 && a->bill->amount > 0;
-            const char *bad = records_transition(a->status, ac->to, unpaid, allowed, sizeof allowed);
+            const char *bad =
+                records_transition(a->status, ac->to, unpaid, allowed, sizeof allowed);
             if (!bad)
                 fprintf(stderr, "ussdgw app: %s changed while this ran; it is now %s: try again\n",
                         a->ref, a->status);
             else if (strcmp(bad, "same") == 0)
                 fprintf(stderr, "ussdgw app: %s is already %s\n", a->ref, a->status);
             else if (!allowed[0])
-                fprintf(stderr, "ussdgw app: %s is %s, a final status: it cannot go to %s\n", a->ref,
-                        a->status, ac->to);
+                fprintf(stderr, "ussdgw app: %s is %s, a final status: it cannot go to %s\n",
+                        a->ref, a->status, ac->to);
             else
-                fprintf(stderr, "ussdgw app: %s is %s: it cannot go to %s; from %s it can go to: %s\n",
+                fprintf(stderr,
+                        "ussdgw app: %s is %s: it cannot go to %s; from %s it can go to: %s\n",
                         a->ref, a->status, ac->to, a->status, allowed);
             c->rc = 1;
             return;
@@ -1351,11 +1419,15 @@ static void on_create(void *arg, int status, const char *why, const struct rec_a
     struct cli *c = arg;
     c->done = 1;
     if (status == REC_OK) {
-        printf("%s %s %s\n", cr->ref, cr->bill[0] ? cr->bill : "-", cr->existing ? "existing" : "created");
+        printf("%s %s %s\n", cr->ref, cr->bill[0] ? cr->bill : "-",
+               cr->existing ? "existing" : "created");
         c->rc = 0;
     } else {
         fprintf(stderr, "ussdgw app create: %s (%s)\n",
-                status == REC_REFUSED ? "refused" : status == REC_INVALID ? "invalid" : "failed", why);
+                status == REC_REFUSED   ? "refused"
+                : status == REC_INVALID ? "invalid"
+                                        : "failed",
+                why);
         c->rc = 1;
     }
 }
@@ -1367,7 +1439,8 @@ static void on_name(void *arg, int status, const char *why, int verdict,
     static const char *const verdicts[] = {"free", "similar", "taken", "pending"};
     c->done = 1;
     if (status != REC_OK) {
-        fprintf(stderr, "ussdgw app name: %s (%s)\n", status == REC_INVALID ? "invalid" : "failed", why);
+        fprintf(stderr, "ussdgw app name: %s (%s)\n", status == REC_INVALID ? "invalid" : "failed",
+                why);
         c->rc = 1;
         return;
     }
@@ -1382,7 +1455,8 @@ static void on_slots(void *arg, int status, const char *why, const struct rec_sl
     struct cli *c = arg;
     c->done = 1;
     if (status != REC_OK) {
-        fprintf(stderr, "ussdgw app slots: %s (%s)\n", status == REC_INVALID ? "invalid" : "failed", why);
+        fprintf(stderr, "ussdgw app slots: %s (%s)\n", status == REC_INVALID ? "invalid" : "failed",
+                why);
         c->rc = 1;
         return;
     }
@@ -1397,15 +1471,16 @@ static void on_book(void *arg, int status, const char *why, const struct rec_boo
     c->done = 1;
     if (status != REC_OK) {
         fprintf(stderr, "ussdgw app book: %s (%s)\n",
-                status == REC_REFUSED ? "refused" : status == REC_INVALID ? "invalid"
-                                                   : status == REC_NOT_FOUND ? "no such application"
-                                                                             : "failed",
+                status == REC_REFUSED     ? "refused"
+                : status == REC_INVALID   ? "invalid"
+                : status == REC_NOT_FOUND ? "no such application"
+                                          : "failed",
                 why);
         c->rc = 1;
         return;
     }
-    printf("%s: inspection %s in %s%s%s%s\n", b->ref, b->slot, b->district, b->same ? " (already booked)" : "",
-           b->previous[0] ? "; gave back " : "", b->previous);
+    printf("%s: inspection %s in %s%s%s%s\n", b->ref, b->slot, b->district,
+           b->same ? " (already booked)" : "", b->previous[0] ? "; gave back " : "", b->previous);
     c->rc = 0;
 }
 
@@ -1417,13 +1492,19 @@ static int bad_ref(const char *ref)
     if (!why)
         return 0;
     if (strcmp(why, "check") == 0)
-        fprintf(stderr, "ussdgw app: '%s' is not a valid reference: its check digit does not match "
-                        "(a mistyped digit?)\n", ref);
+        fprintf(stderr,
+                "ussdgw app: '%s' is not a valid reference: its check digit does not match "
+                "(a mistyped digit?)\n",
+                ref);
     else if (strcmp(why, "prefix") == 0)
-        fprintf(stderr, "ussdgw app: '%s' is not a valid reference: the prefix must be LND, BIZ or BPA\n", ref);
+        fprintf(stderr,
+                "ussdgw app: '%s' is not a valid reference: the prefix must be LND, BIZ or BPA\n",
+                ref);
     else
-        fprintf(stderr, "ussdgw app: '%s' is not a valid reference: expected PFX-YY-NNNNNN-C, e.g. "
-                        "LND-26-004213-7\n", ref);
+        fprintf(stderr,
+                "ussdgw app: '%s' is not a valid reference: expected PFX-YY-NNNNNN-C, e.g. "
+                "LND-26-004213-7\n",
+                ref);
     return 1;
 }
 
@@ -1443,24 +1524,43 @@ static void app_usage(FILE *f)
 
 static void seed_usage(FILE *f)
 {
-    fprintf(f, "usage: ussdgw seed [--redis ADDR] [-c FILE] [--scale full|small|tiny|N] [--today YYYY-MM-DD]\n");
+    fprintf(
+        f,
+        "usage: ussdgw seed [--redis ADDR] [-c FILE] [--scale full|small|tiny|N] [--today YYYY-MM-DD]\n");
 }
 
 enum {
-    O_REDIS = 300, O_SCALE, O_TODAY, O_NOTE, O_LOGLEVEL, O_SERVICE, O_KIND, O_MSISDN, O_IDEM, O_AMOUNT,
-    O_DETAIL, O_CHANNEL,
+    O_REDIS = 300,
+    O_SCALE,
+    O_TODAY,
+    O_NOTE,
+    O_LOGLEVEL,
+    O_SERVICE,
+    O_KIND,
+    O_MSISDN,
+    O_IDEM,
+    O_AMOUNT,
+    O_DETAIL,
+    O_CHANNEL,
 };
 
 int app_records_cli(const char *cmd, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"redis", required_argument, NULL, O_REDIS},
-        {"scale", required_argument, NULL, O_SCALE}, {"today", required_argument, NULL, O_TODAY},
-        {"note", required_argument, NULL, O_NOTE},   {"log-level", required_argument, NULL, O_LOGLEVEL},
-        {"service", required_argument, NULL, O_SERVICE}, {"kind", required_argument, NULL, O_KIND},
-        {"msisdn", required_argument, NULL, O_MSISDN}, {"idem", required_argument, NULL, O_IDEM},
-        {"amount", required_argument, NULL, O_AMOUNT}, {"detail", required_argument, NULL, O_DETAIL},
-        {"channel", required_argument, NULL, O_CHANNEL}, {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"redis", required_argument, NULL, O_REDIS},
+        {"scale", required_argument, NULL, O_SCALE},
+        {"today", required_argument, NULL, O_TODAY},
+        {"note", required_argument, NULL, O_NOTE},
+        {"log-level", required_argument, NULL, O_LOGLEVEL},
+        {"service", required_argument, NULL, O_SERVICE},
+        {"kind", required_argument, NULL, O_KIND},
+        {"msisdn", required_argument, NULL, O_MSISDN},
+        {"idem", required_argument, NULL, O_IDEM},
+        {"amount", required_argument, NULL, O_AMOUNT},
+        {"detail", required_argument, NULL, O_DETAIL},
+        {"channel", required_argument, NULL, O_CHANNEL},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int seed = strcmp(cmd, "seed") == 0;
@@ -1498,8 +1598,10 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         }
         case O_DETAIL: {
             const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || nd == REC_MAX_DETAILS || strlen(optarg) >= sizeof detbuf[0]) {
-                fprintf(stderr, "ussdgw app create: --detail takes key=value (at most %d)\n", REC_MAX_DETAILS);
+            if (!eq || eq == optarg || nd == REC_MAX_DETAILS ||
+                strlen(optarg) >= sizeof detbuf[0]) {
+                fprintf(stderr, "ussdgw app create: --detail takes key=value (at most %d)\n",
+                        REC_MAX_DETAILS);
                 return 2;
             }
             snprintf(detbuf[nd], sizeof detbuf[nd], "%s", optarg);
@@ -1508,12 +1610,8 @@ int app_records_cli(const char *cmd, int argc, char **argv)
             nd++;
             break;
         }
-        case 'h':
-            seed ? seed_usage(stdout) : app_usage(stdout);
-            return 0;
-        default:
-            seed ? seed_usage(stderr) : app_usage(stderr);
-            return 2;
+        case 'h': seed ? seed_usage(stdout) : app_usage(stdout); return 0;
+        default: seed ? seed_usage(stderr) : app_usage(stderr); return 2;
         }
     }
     struct diags d = {0};
@@ -1539,7 +1637,10 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         }
         double x;
         if (parse_scale(scale, &x) != 0) {
-            fprintf(stderr, "ussdgw seed: --scale takes full, small, tiny or a number in (0, 4], not '%s'\n", scale);
+            fprintf(
+                stderr,
+                "ussdgw seed: --scale takes full, small, tiny or a number in (0, 4], not '%s'\n",
+                scale);
             return 2;
         }
         if (cli_open(&c, &cfg))
@@ -1564,8 +1665,10 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         if (bad_ref(ref))
             return 1;
         if (!records_status_known(to)) {
-            fprintf(stderr, "ussdgw app: unknown status '%s'; one of submitted, in_review, approved, "
-                            "rejected, paid, completed\n", to);
+            fprintf(stderr,
+                    "ussdgw app: unknown status '%s'; one of submitted, in_review, approved, "
+                    "rejected, paid, completed\n",
+                    to);
             return 2;
         }
         if (cli_open(&c, &cfg))
@@ -1597,7 +1700,8 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         run_loop(&c);
     } else if (sub && strcmp(sub, "create") == 0 && optind + 1 == argc) {
         if (!req.service || !req.kind || !req.msisdn || !req.idem_key) {
-            fprintf(stderr, "ussdgw app create: --service, --kind, --msisdn and --idem are required\n");
+            fprintf(stderr,
+                    "ussdgw app create: --service, --kind, --msisdn and --idem are required\n");
             return 2;
         }
         if (cli_open(&c, &cfg))

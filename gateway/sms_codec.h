@@ -61,8 +61,8 @@ struct sms_encoded {
  * message sent again). max_parts is capped at SMS_MAX_PARTS. Returns SMS_ENC_*. */
 int sms_encode(const char *utf8, size_t len, uint8_t ref, int max_parts, struct sms_encoded *out);
 
-/* Parts the text needs (a cheaper sms_encode); 0 when empty, or more than
- * SMS_MAX_PARTS + 1 for "too long" (then the exact count is not computed). */
+/* Parts the text needs: 0 when empty, SMS_MAX_PARTS + 1 when it needs more than
+ * SMS_MAX_PARTS (or is longer than SMS_TEXT_MAX octets). */
 int sms_count_parts(const char *utf8, size_t len);
 
 /* Static text for an SMS_ENC_* result. */

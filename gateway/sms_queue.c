@@ -290,7 +290,8 @@ struct job {
     struct job *prev, *next;
     struct sms_queue *q;   /* NULL once orphaned: the last part callback frees the job */
     char id[24];
-    char token[64];
+    char token[64];        /* the lease this process holds the message under */
+    char sent_token[64];   /* the token of the result being recorded */
     char to[24];
     char *text;
     size_t text_len;
@@ -644,11 +645,13 @@ static struct job *job_new(struct sms_queue *q, const redisReply *const *f, cons
     j->attempts = (int)rnum(f[3], 1);
     if (f[2] && f[2]->type == REDIS_REPLY_STRING && f[2]->len <= SMS_TEXT_MAX) {
         j->text = malloc(f[2]->len + 1);
-        if (j->text) {
-            memcpy(j->text, f[2]->str, f[2]->len);
-            j->text[f[2]->len] = '\0';
-            j->text_len = f[2]->len;
+        if (!j->text) {
+            free(j);
+            return NULL;
         }
+        memcpy(j->text, f[2]->str, f[2]->len);
+        j->text[f[2]->len] = '\0';
+        j->text_len = f[2]->len;
     } else
         snprintf(j->error, sizeof j->error, "text unreadable or too long");
     /* parts accepted by an earlier attempt: sent again only if missing */
@@ -868,6 +871,7 @@ static void job_record(struct job *j)
     struct sreq *rq = NULL;
     j->tries++;
     j->recording = 1;
+    memcpy(j->sent_token, j->token, sizeof j->sent_token);
     if (run_script(q, RQ_RESULT, SC_RESULT, n, args, NULL, &rq) != 0) {
         j->recording = 0;
         if (j->tries < SMS_RESULT_TRIES)
@@ -928,6 +932,15 @@ static void on_result(struct sms_queue *q, struct job *j, int status, const redi
                   log_q(detail, dq, sizeof dq));
     else if (strcmp(what, "queued") == 0)
         log_event(L_DEBUG, "sms.released", "id=%s", j->id);
+    else if (strcmp(what, "stale") == 0 && strcmp(j->sent_token, j->token) != 0) {
+        /* claimed again by this process while the result was on its way: record it
+         * under the new lease */
+        job_record(j);
+        return;
+    } else if (strcmp(what, "stale") == 0 && j->tries > 1)
+        /* an earlier try was written but its reply was lost */
+        log_event(L_INFO, "sms.result_recorded", "id=%s result=%s state=%s", j->id, j->kind,
+                  detail[0] ? detail : "-");
     else
         log_event(L_WARN, "sms.result_stale", "id=%s result=%s found=%s state=%s", j->id, j->kind, what,
                   detail[0] ? detail : "-");

@@ -35,9 +35,12 @@
  *   ussd:sms:smscx:N        the same, N = that id read as hex, in decimal (a receipt
  *                           may give the id in decimal) ...
  *   ussd:sms:smscd:H        ... H = that id read as decimal, in hex; SMS_KEEP_S
- *   ussd:sms:rcpt:SMSCID    a receipt whose message is not known (yet): "STAT|ERR",
- *   ussd:sms:rcptx:N        applied if that id is recorded within SMS_PARK_S (a receipt
- *   ussd:sms:rcptd:H        can overtake the recording of a multi-part message's ids)
+ *   ussd:sms:rcpt:SMSCID    a receipt for an id not known (yet), "STAT|ERR", under the
+ *   ussd:sms:rcptx:N        receipt's id as given, read as decimal and read as hex;
+ *   ussd:sms:rcptd:H        applied when a matching id is recorded within SMS_PARK_S
+ *                           (a receipt can overtake the recording of a part's id)
+ * The scripts derive key names from the prefix (they do not list them in KEYS): one
+ * Redis server (with replicas or Sentinel), not Redis Cluster.
  */
 #ifndef USSDGW_SMS_QUEUE_H
 #define USSDGW_SMS_QUEUE_H

@@ -18,93 +18,143 @@ static const struct geo_province provinces[GEO_N_PROVINCES] = {
 };
 
 /* City of Kigali */
-static const char *const s_nyarugenge[] = {"Gitega", "Kanyinya", "Kigali", "Kimisagara", "Mageragere",
-    "Muhima", "Nyakabanda", "Nyamirambo", "Nyarugenge", "Rwezamenyo"};
-static const char *const s_gasabo[] = {"Bumbogo", "Gatsata", "Gikomero", "Gisozi", "Jabana", "Jali",
-    "Kacyiru", "Kimihurura", "Kimironko", "Kinyinya", "Ndera", "Nduba", "Remera", "Rusororo", "Rutunga"};
-static const char *const s_kicukiro[] = {"Gahanga", "Gatenga", "Gikondo", "Kagarama", "Kanombe",
-    "Kicukiro", "Kigarama", "Masaka", "Niboye", "Nyarugunga"};
+static const char *const s_nyarugenge[] = {"Gitega",     "Kanyinya",  "Kigali",     "Kimisagara",
+                                           "Mageragere", "Muhima",    "Nyakabanda", "Nyamirambo",
+                                           "Nyarugenge", "Rwezamenyo"};
+static const char *const s_gasabo[] = {"Bumbogo", "Gatsata", "Gikomero",   "Gisozi",    "Jabana",
+                                       "Jali",    "Kacyiru", "Kimihurura", "Kimironko", "Kinyinya",
+                                       "Ndera",   "Nduba",   "Remera",     "Rusororo",  "Rutunga"};
+static const char *const s_kicukiro[] = {"Gahanga", "Gatenga",   "Gikondo",  "Kagarama",
+                                         "Kanombe", "Kicukiro",  "Kigarama", "Masaka",
+                                         "Niboye",  "Nyarugunga"};
 /* Southern */
-static const char *const s_nyanza[] = {"Busasamana", "Busoro", "Cyabakamyi", "Kibilizi", "Kigoma",
-    "Mukingo", "Muyira", "Ntyazo", "Nyagisozi", "Rwabicuma"};
-static const char *const s_gisagara[] = {"Gikonko", "Gishubi", "Kansi", "Kibirizi", "Kigembe", "Mamba",
-    "Muganza", "Mugombwa", "Mukindo", "Musha", "Ndora", "Nyanza", "Save"};
-static const char *const s_nyaruguru[] = {"Busanze", "Cyahinda", "Kibeho", "Kivu", "Mata", "Muganza",
-    "Munini", "Ngera", "Ngoma", "Nyabimata", "Nyagisozi", "Ruheru", "Ruramba", "Rusenge"};
-static const char *const s_huye[] = {"Gishamvu", "Huye", "Karama", "Kigoma", "Kinazi", "Maraba", "Mbazi",
-    "Mukura", "Ngoma", "Ruhashya", "Rusatira", "Rwaniro", "Simbi", "Tumba"};
-static const char *const s_nyamagabe[] = {"Buruhukiro", "Cyanika", "Gasaka", "Gatare", "Kaduha",
-    "Kamegeri", "Kibirizi", "Kibumbwe", "Kitabi", "Mbazi", "Mugano", "Musange", "Musebeya", "Mushubi",
-    "Nkomane", "Tare", "Uwinkingi"};
+static const char *const s_nyanza[] = {"Busasamana", "Busoro",   "Cyabakamyi", "Kibilizi",
+                                       "Kigoma",     "Mukingo",  "Muyira",     "Ntyazo",
+                                       "Nyagisozi",  "Rwabicuma"};
+static const char *const s_gisagara[] = {"Gikonko", "Gishubi", "Kansi",    "Kibirizi", "Kigembe",
+                                         "Mamba",   "Muganza", "Mugombwa", "Mukindo",  "Musha",
+                                         "Ndora",   "Nyanza",  "Save"};
+static const char *const s_nyaruguru[] = {"Busanze",   "Cyahinda", "Kibeho",  "Kivu",   "Mata",
+                                          "Muganza",   "Munini",   "Ngera",   "Ngoma",  "Nyabimata",
+                                          "Nyagisozi", "Ruheru",   "Ruramba", "Rusenge"};
+static const char *const s_huye[] = {"Gishamvu", "Huye",    "Karama", "Kigoma", "Kinazi",
+                                     "Maraba",   "Mbazi",   "Mukura", "Ngoma",  "Ruhashya",
+                                     "Rusatira", "Rwaniro", "Simbi",  "Tumba"};
+static const char *const s_nyamagabe[] = {
+    "Buruhukiro", "Cyanika",  "Gasaka",  "Gatare", "Kaduha",   "Kamegeri",
+    "Kibirizi",   "Kibumbwe", "Kitabi",  "Mbazi",  "Mugano",   "Musange",
+    "Musebeya",   "Mushubi",  "Nkomane", "Tare",   "Uwinkingi"};
 static const char *const s_ruhango[] = {"Bweramana", "Byimana", "Kabagari", "Kinazi", "Kinihira",
-    "Mbuye", "Mwendo", "Ntongwe", "Ruhango"};
-static const char *const s_muhanga[] = {"Cyeza", "Kabacuzi", "Kibangu", "Kiyumba", "Muhanga",
-    "Mushishiro", "Nyabinoni", "Nyamabuye", "Nyarusange", "Rongi", "Rugendabari", "Shyogwe"};
-static const char *const s_kamonyi[] = {"Gacurabwenge", "Karama", "Kayenzi", "Kayumbu", "Mugina",
-    "Musambira", "Ngamba", "Nyamiyaga", "Nyarubaka", "Rugalika", "Rukoma", "Runda"};
+                                        "Mbuye",     "Mwendo",  "Ntongwe",  "Ruhango"};
+static const char *const s_muhanga[] = {"Cyeza",      "Kabacuzi",   "Kibangu",     "Kiyumba",
+                                        "Muhanga",    "Mushishiro", "Nyabinoni",   "Nyamabuye",
+                                        "Nyarusange", "Rongi",      "Rugendabari", "Shyogwe"};
+static const char *const s_kamonyi[] = {"Gacurabwenge", "Karama",    "Kayenzi", "Kayumbu",
+                                        "Mugina",       "Musambira", "Ngamba",  "Nyamiyaga",
+                                        "Nyarubaka",    "Rugalika",  "Rukoma",  "Runda"};
 /* Western */
-static const char *const s_karongi[] = {"Bwishyura", "Gashari", "Gishyita", "Gitesi", "Mubuga",
-    "Murambi", "Murundi", "Mutuntu", "Rubengera", "Rugabano", "Ruganda", "Rwankuba", "Twumba"};
-static const char *const s_rutsiro[] = {"Boneza", "Gihango", "Kigeyo", "Kivumu", "Manihira", "Mukura",
-    "Murunda", "Musasa", "Mushonyi", "Mushubati", "Nyabirasi", "Ruhango", "Rusebeya"};
-static const char *const s_rubavu[] = {"Bugeshi", "Busasamana", "Cyanzarwe", "Gisenyi", "Kanama",
-    "Kanzenze", "Mudende", "Nyakiriba", "Nyamyumba", "Nyundo", "Rubavu", "Rugerero"};
-static const char *const s_nyabihu[] = {"Bigogwe", "Jenda", "Jomba", "Kabatwa", "Karago", "Kintobo",
-    "Mukamira", "Muringa", "Rambura", "Rugera", "Rurembo", "Shyira"};
-static const char *const s_ngororero[] = {"Bwira", "Gatumba", "Hindiro", "Kabaya", "Kageyo", "Kavumu",
-    "Matyazo", "Muhanda", "Muhororo", "Ndaro", "Ngororero", "Nyange", "Sovu"};
-static const char *const s_rusizi[] = {"Bugarama", "Butare", "Bweyeye", "Gashonga", "Giheke",
-    "Gihundwe", "Gikundamvura", "Gitambi", "Kamembe", "Muganza", "Mururu", "Nkanka", "Nkombo", "Nkungu",
-    "Nyakabuye", "Nyakarenzo", "Nzahaha", "Rwimbogo"};
-static const char *const s_nyamasheke[] = {"Bushekeri", "Bushenge", "Cyato", "Gihombo", "Kagano",
-    "Kanjongo", "Karambi", "Karengera", "Kirimbi", "Macuba", "Mahembe", "Nyabitekeri", "Rangiro",
-    "Ruharambuga", "Shangi"};
+static const char *const s_karongi[] = {
+    "Bwishyura", "Gashari",   "Gishyita", "Gitesi",  "Mubuga",   "Murambi", "Murundi",
+    "Mutuntu",   "Rubengera", "Rugabano", "Ruganda", "Rwankuba", "Twumba"};
+static const char *const s_rutsiro[] = {"Boneza",    "Gihango", "Kigeyo",  "Kivumu",   "Manihira",
+                                        "Mukura",    "Murunda", "Musasa",  "Mushonyi", "Mushubati",
+                                        "Nyabirasi", "Ruhango", "Rusebeya"};
+static const char *const s_rubavu[] = {"Bugeshi",   "Busasamana", "Cyanzarwe", "Gisenyi",
+                                       "Kanama",    "Kanzenze",   "Mudende",   "Nyakiriba",
+                                       "Nyamyumba", "Nyundo",     "Rubavu",    "Rugerero"};
+static const char *const s_nyabihu[] = {"Bigogwe", "Jenda",   "Jomba",    "Kabatwa",
+                                        "Karago",  "Kintobo", "Mukamira", "Muringa",
+                                        "Rambura", "Rugera",  "Rurembo",  "Shyira"};
+static const char *const s_ngororero[] = {"Bwira",     "Gatumba", "Hindiro", "Kabaya",   "Kageyo",
+                                          "Kavumu",    "Matyazo", "Muhanda", "Muhororo", "Ndaro",
+                                          "Ngororero", "Nyange",  "Sovu"};
+static const char *const s_rusizi[] = {
+    "Bugarama",     "Butare",  "Bweyeye",   "Gashonga",   "Giheke",  "Gihundwe",
+    "Gikundamvura", "Gitambi", "Kamembe",   "Muganza",    "Mururu",  "Nkanka",
+    "Nkombo",       "Nkungu",  "Nyakabuye", "Nyakarenzo", "Nzahaha", "Rwimbogo"};
+static const char *const s_nyamasheke[] = {"Bushekeri", "Bushenge",    "Cyato",   "Gihombo",
+                                           "Kagano",    "Kanjongo",    "Karambi", "Karengera",
+                                           "Kirimbi",   "Macuba",      "Mahembe", "Nyabitekeri",
+                                           "Rangiro",   "Ruharambuga", "Shangi"};
 /* Northern */
-static const char *const s_rulindo[] = {"Base", "Burega", "Bushoki", "Buyoga", "Cyinzuzi", "Cyungo",
-    "Kinihira", "Kisaro", "Masoro", "Mbogo", "Murambi", "Ngoma", "Ntarabana", "Rukozo", "Rusiga",
-    "Shyorongi", "Tumba"};
-static const char *const s_gakenke[] = {"Busengo", "Coko", "Cyabingo", "Gakenke", "Gashenyi", "Janja",
-    "Kamubuga", "Karambo", "Kivuruga", "Mataba", "Minazi", "Mugunga", "Muhondo", "Muyongwe", "Muzo",
-    "Nemba", "Ruli", "Rusasa", "Rushashi"};
-static const char *const s_musanze[] = {"Busogo", "Cyuve", "Gacaca", "Gashaki", "Gataraga", "Kimonyi",
-    "Kinigi", "Muhoza", "Muko", "Musanze", "Nkotsi", "Nyange", "Remera", "Rwaza", "Shingiro"};
-static const char *const s_burera[] = {"Bungwe", "Butaro", "Cyanika", "Cyeru", "Gahunga", "Gatebe",
-    "Gitovu", "Kagogo", "Kinoni", "Kinyababa", "Kivuye", "Nemba", "Rugarama", "Rugengabari", "Ruhunde",
-    "Rusarabuye", "Rwerere"};
-static const char *const s_gicumbi[] = {"Bukure", "Bwisige", "Byumba", "Cyumba", "Giti", "Kageyo",
-    "Kaniga", "Manyagiro", "Miyove", "Mukarange", "Muko", "Mutete", "Nyamiyaga", "Nyankenke", "Rubaya",
-    "Rukomo", "Rushaki", "Rutare", "Ruvune", "Rwamiko", "Shangasha"};
+static const char *const s_rulindo[] = {"Base",      "Burega",   "Bushoki",   "Buyoga", "Cyinzuzi",
+                                        "Cyungo",    "Kinihira", "Kisaro",    "Masoro", "Mbogo",
+                                        "Murambi",   "Ngoma",    "Ntarabana", "Rukozo", "Rusiga",
+                                        "Shyorongi", "Tumba"};
+static const char *const s_gakenke[] = {"Busengo", "Coko",     "Cyabingo", "Gakenke",  "Gashenyi",
+                                        "Janja",   "Kamubuga", "Karambo",  "Kivuruga", "Mataba",
+                                        "Minazi",  "Mugunga",  "Muhondo",  "Muyongwe", "Muzo",
+                                        "Nemba",   "Ruli",     "Rusasa",   "Rushashi"};
+static const char *const s_musanze[] = {"Busogo",  "Cyuve",  "Gacaca", "Gashaki", "Gataraga",
+                                        "Kimonyi", "Kinigi", "Muhoza", "Muko",    "Musanze",
+                                        "Nkotsi",  "Nyange", "Remera", "Rwaza",   "Shingiro"};
+static const char *const s_burera[] = {
+    "Bungwe",   "Butaro",      "Cyanika", "Cyeru",      "Gahunga", "Gatebe",
+    "Gitovu",   "Kagogo",      "Kinoni",  "Kinyababa",  "Kivuye",  "Nemba",
+    "Rugarama", "Rugengabari", "Ruhunde", "Rusarabuye", "Rwerere"};
+static const char *const s_gicumbi[] = {
+    "Bukure",    "Bwisige", "Byumba",    "Cyumba", "Giti",   "Kageyo",    "Kaniga",
+    "Manyagiro", "Miyove",  "Mukarange", "Muko",   "Mutete", "Nyamiyaga", "Nyankenke",
+    "Rubaya",    "Rukomo",  "Rushaki",   "Rutare", "Ruvune", "Rwamiko",   "Shangasha"};
 /* Eastern */
-static const char *const s_rwamagana[] = {"Fumbwe", "Gahengeri", "Gishali", "Karenge", "Kigabiro",
-    "Muhazi", "Munyaga", "Munyiginya", "Musha", "Muyumbu", "Mwulire", "Nyakaliro", "Nzige", "Rubona"};
-static const char *const s_nyagatare[] = {"Gatunda", "Karama", "Karangazi", "Katabagemu", "Kiyombe",
-    "Matimba", "Mimuli", "Mukama", "Musheli", "Nyagatare", "Rukomo", "Rwempasha", "Rwimiyaga", "Tabagwe"};
-static const char *const s_gatsibo[] = {"Gasange", "Gatsibo", "Gitoki", "Kabarore", "Kageyo",
-    "Kiramuruzi", "Kiziguro", "Muhura", "Murambi", "Ngarama", "Nyagihanga", "Remera", "Rugarama",
-    "Rwimbogo"};
-static const char *const s_kayonza[] = {"Gahini", "Kabare", "Kabarondo", "Mukarange", "Murama",
-    "Murundi", "Mwiri", "Ndego", "Nyamirama", "Rukara", "Ruramira", "Rwinkwavu"};
-static const char *const s_kirehe[] = {"Gahara", "Gatore", "Kigarama", "Kigina", "Kirehe", "Mahama",
-    "Mpanga", "Musaza", "Mushikiri", "Nasho", "Nyamugari", "Nyarubuye"};
-static const char *const s_ngoma[] = {"Gashanda", "Jarama", "Karembo", "Kazo", "Kibungo", "Mugesera",
-    "Murama", "Mutenderi", "Remera", "Rukira", "Rukumberi", "Rurenge", "Sake", "Zaza"};
-static const char *const s_bugesera[] = {"Gashora", "Juru", "Kamabuye", "Mareba", "Mayange",
-    "Musenyi", "Mwogo", "Ngeruka", "Ntarama", "Nyamata", "Nyarugenge", "Rilima", "Ruhuha", "Rweru",
-    "Shyara"};
+static const char *const s_rwamagana[] = {
+    "Fumbwe",     "Gahengeri", "Gishali", "Karenge", "Kigabiro",  "Muhazi", "Munyaga",
+    "Munyiginya", "Musha",     "Muyumbu", "Mwulire", "Nyakaliro", "Nzige",  "Rubona"};
+static const char *const s_nyagatare[] = {
+    "Gatunda", "Karama",  "Karangazi", "Katabagemu", "Kiyombe",   "Matimba",   "Mimuli",
+    "Mukama",  "Musheli", "Nyagatare", "Rukomo",     "Rwempasha", "Rwimiyaga", "Tabagwe"};
+static const char *const s_gatsibo[] = {"Gasange",    "Gatsibo",  "Gitoki",   "Kabarore", "Kageyo",
+                                        "Kiramuruzi", "Kiziguro", "Muhura",   "Murambi",  "Ngarama",
+                                        "Nyagihanga", "Remera",   "Rugarama", "Rwimbogo"};
+static const char *const s_kayonza[] = {"Gahini",    "Kabare",  "Kabarondo", "Mukarange",
+                                        "Murama",    "Murundi", "Mwiri",     "Ndego",
+                                        "Nyamirama", "Rukara",  "Ruramira",  "Rwinkwavu"};
+static const char *const s_kirehe[] = {"Gahara",    "Gatore", "Kigarama",  "Kigina",
+                                       "Kirehe",    "Mahama", "Mpanga",    "Musaza",
+                                       "Mushikiri", "Nasho",  "Nyamugari", "Nyarubuye"};
+static const char *const s_ngoma[] = {"Gashanda",  "Jarama",  "Karembo",   "Kazo",   "Kibungo",
+                                      "Mugesera",  "Murama",  "Mutenderi", "Remera", "Rukira",
+                                      "Rukumberi", "Rurenge", "Sake",      "Zaza"};
+static const char *const s_bugesera[] = {"Gashora",    "Juru",   "Kamabuye", "Mareba",  "Mayange",
+                                         "Musenyi",    "Mwogo",  "Ngeruka",  "Ntarama", "Nyamata",
+                                         "Nyarugenge", "Rilima", "Ruhuha",   "Rweru",   "Shyara"};
 
-#define D(code, name, arr) {code, code / 10, code % 10, name, arr, (int)(sizeof arr / sizeof arr[0])}
+#define D(code, name, arr)                                                                         \
+    {                                                                                              \
+        code, code / 10, code % 10, name, arr, (int)(sizeof arr / sizeof arr[0])                   \
+    }
 
 static const struct geo_district districts[GEO_N_DISTRICTS] = {
-    D(11, "Nyarugenge", s_nyarugenge), D(12, "Gasabo", s_gasabo),       D(13, "Kicukiro", s_kicukiro),
-    D(21, "Nyanza", s_nyanza),         D(22, "Gisagara", s_gisagara),   D(23, "Nyaruguru", s_nyaruguru),
-    D(24, "Huye", s_huye),             D(25, "Nyamagabe", s_nyamagabe), D(26, "Ruhango", s_ruhango),
-    D(27, "Muhanga", s_muhanga),       D(28, "Kamonyi", s_kamonyi),     D(31, "Karongi", s_karongi),
-    D(32, "Rutsiro", s_rutsiro),       D(33, "Rubavu", s_rubavu),       D(34, "Nyabihu", s_nyabihu),
-    D(35, "Ngororero", s_ngororero),   D(36, "Rusizi", s_rusizi),       D(37, "Nyamasheke", s_nyamasheke),
-    D(41, "Rulindo", s_rulindo),       D(42, "Gakenke", s_gakenke),     D(43, "Musanze", s_musanze),
-    D(44, "Burera", s_burera),         D(45, "Gicumbi", s_gicumbi),     D(51, "Rwamagana", s_rwamagana),
-    D(52, "Nyagatare", s_nyagatare),   D(53, "Gatsibo", s_gatsibo),     D(54, "Kayonza", s_kayonza),
-    D(55, "Kirehe", s_kirehe),         D(56, "Ngoma", s_ngoma),         D(57, "Bugesera", s_bugesera),
+    D(11, "Nyarugenge", s_nyarugenge),
+    D(12, "Gasabo", s_gasabo),
+    D(13, "Kicukiro", s_kicukiro),
+    D(21, "Nyanza", s_nyanza),
+    D(22, "Gisagara", s_gisagara),
+    D(23, "Nyaruguru", s_nyaruguru),
+    D(24, "Huye", s_huye),
+    D(25, "Nyamagabe", s_nyamagabe),
+    D(26, "Ruhango", s_ruhango),
+    D(27, "Muhanga", s_muhanga),
+    D(28, "Kamonyi", s_kamonyi),
+    D(31, "Karongi", s_karongi),
+    D(32, "Rutsiro", s_rutsiro),
+    D(33, "Rubavu", s_rubavu),
+    D(34, "Nyabihu", s_nyabihu),
+    D(35, "Ngororero", s_ngororero),
+    D(36, "Rusizi", s_rusizi),
+    D(37, "Nyamasheke", s_nyamasheke),
+    D(41, "Rulindo", s_rulindo),
+    D(42, "Gakenke", s_gakenke),
+    D(43, "Musanze", s_musanze),
+    D(44, "Burera", s_burera),
+    D(45, "Gicumbi", s_gicumbi),
+    D(51, "Rwamagana", s_rwamagana),
+    D(52, "Nyagatare", s_nyagatare),
+    D(53, "Gatsibo", s_gatsibo),
+    D(54, "Kayonza", s_kayonza),
+    D(55, "Kirehe", s_kirehe),
+    D(56, "Ngoma", s_ngoma),
+    D(57, "Bugesera", s_bugesera),
 };
 
 const struct geo_province *geo_province(int code)

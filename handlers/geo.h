@@ -23,18 +23,18 @@
 #define GEO_UPI_MAX 20 /* "1/02/03/04/123456" and its NUL, with room */
 
 struct geo_province {
-    int code;              /* 1..5 */
-    const char *name;      /* English: "City of Kigali", "Southern", ... */
-    const char *name_rw;   /* "Umujyi wa Kigali", "Amajyepfo", ... */
-    const char *name_fr;   /* "Ville de Kigali", "Sud", ... */
+    int code;            /* 1..5 */
+    const char *name;    /* English: "City of Kigali", "Southern", ... */
+    const char *name_rw; /* "Umujyi wa Kigali", "Amajyepfo", ... */
+    const char *name_fr; /* "Ville de Kigali", "Sud", ... */
 };
 
 struct geo_district {
-    int code;                     /* national code: province*10 + num, e.g. 12 */
-    int province;                 /* 1..5 */
-    int num;                      /* number within the province, 1..8 */
-    const char *name;             /* "Gasabo" */
-    const char *const *sectors;   /* alphabetical; sector number = index + 1 */
+    int code;                   /* national code: province*10 + num, e.g. 12 */
+    int province;               /* 1..5 */
+    int num;                    /* number within the province, 1..8 */
+    const char *name;           /* "Gasabo" */
+    const char *const *sectors; /* alphabetical; sector number = index + 1 */
     int n_sectors;
 };
 

@@ -39,8 +39,8 @@ char *records_time(time_t t, int date_only, char *buf, size_t n)
 
 /* ---- statuses, transitions, fees ---- */
 
-static const char *const states[] = {"submitted", "in_review", "approved", "rejected", "paid",
-                                     "completed"};
+static const char *const states[] = {"submitted", "in_review", "approved",
+                                     "rejected",  "paid",      "completed"};
 
 int records_status_known(const char *s)
 {
@@ -63,8 +63,8 @@ static const struct {
     {"completed", {NULL, NULL, NULL}},
 };
 
-const char *records_transition(const char *from, const char *to, int has_unpaid_bill,
-                               char *allowed, size_t n)
+const char *records_transition(const char *from, const char *to, int has_unpaid_bill, char *allowed,
+                               size_t n)
 {
     size_t j = 0;
     const char *verdict = "transition";
@@ -99,10 +99,10 @@ static const struct {
     const char *service, *kind;
     long fee;
 } fees[] = {
-    {"land", "transfer", 20000},         {"land", "subdivision", 10000},
-    {"land", "title_copy", 5000},        {"land", "land_use_change", 10000},
-    {"business", "register", 0},         {"business", "trading_licence", 40000},
-    {"permit", "construction", 50000},   {"permit", "renovation", 20000},
+    {"land", "transfer", 20000},       {"land", "subdivision", 10000},
+    {"land", "title_copy", 5000},      {"land", "land_use_change", 10000},
+    {"business", "register", 0},       {"business", "trading_licence", 40000},
+    {"permit", "construction", 50000}, {"permit", "renovation", 20000},
     {"permit", "occupancy", 20000},
 };
 
@@ -129,66 +129,98 @@ static void amount_text(long v, int fr, char *buf, size_t n)
     buf[j] = 0;
 }
 
+/* Status SMS texts: {ref}, {amount}, {bill}, {pay} and {note} are filled in. */
+static const struct {
+    const char *status;
+    int variant; /* approved: 1 with a bill to pay; rejected: 1 with a reason */
+    const char *en, *rw, *fr;
+} sms_texts[] = {
+    {"submitted", 0, "Your application {ref} was received.", "Ubusabe bwanyu {ref} bwakiriwe.",
+     "Votre demande {ref} a bien été enregistrée."},
+    {"in_review", 0, "Your application {ref} is under review.",
+     "Ubusabe bwanyu {ref} buri gusuzumwa.", "Votre demande {ref} est en cours d'examen."},
+    {"approved", 0, "Your application {ref} is approved.", "Ubusabe bwanyu {ref} bwemejwe.",
+     "Votre demande {ref} est approuvée."},
+    {"approved", 1, "Your application {ref} is approved. Pay {amount} RWF, bill {bill}: dial {pay}",
+     "Ubusabe bwanyu {ref} bwemejwe. Mwishyure {amount} RWF, fagitire {bill}: kanda {pay}",
+     "Votre demande {ref} est approuvée. Payez {amount} RWF, facture {bill} : composez {pay}"},
+    {"rejected", 0, "Your application {ref} was rejected.", "Ubusabe bwanyu {ref} ntibwemewe.",
+     "Votre demande {ref} a été refusée."},
+    {"rejected", 1, "Your application {ref} was rejected. Reason: {note}",
+     "Ubusabe bwanyu {ref} ntibwemewe. Impamvu: {note}",
+     "Votre demande {ref} a été refusée. Motif : {note}"},
+    {"paid", 0, "Payment received for {ref}. Thank you.", "Twakiriye ubwishyu bwa {ref}. Murakoze.",
+     "Paiement enregistré pour {ref}. Merci."},
+    {"completed", 0, "Your application {ref} is complete. Dial *123# for details.",
+     "Ubusabe bwanyu {ref} bwarangiye. Kanda *123# urebe ibisobanuro.",
+     "Votre demande {ref} est terminée. Composez *123# pour les détails."},
+};
+
 char *records_status_sms(const char *lang, const char *ref, const char *to, const char *note,
                          const struct rec_bill *bill, char *buf, size_t n)
 {
     int rw = lang && strcmp(lang, "rw") == 0, fr = lang && strcmp(lang, "fr") == 0;
-    char amt[32] = "";
-    char why[120] = "";
+    char amt[32] = "", why[120] = "";
     if (!n)
         return buf;
     buf[0] = 0;
-    if (note && *note) {
-        size_t j = 0;
-        for (const char *p = note; *p && j + 1 < sizeof why; p++)
-            why[j++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-        why[j] = 0;
-    }
+    /* the note in one line, cut */
+    size_t w = 0;
+    for (const char *p = note ? note : ""; *p && w + 1 < sizeof why; p++)
+        why[w++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+    why[w] = 0;
     int pay = bill && bill->number && bill->number[0] && bill->status &&
               strcmp(bill->status, "unpaid") == 0 && bill->amount > 0;
     if (pay)
         amount_text(bill->amount, fr, amt, sizeof amt);
-    if (!to)
-        to = "";
-    if (strcmp(to, "submitted") == 0) {
-        snprintf(buf, n, rw ? "Ubusabe bwanyu %s bwakiriwe." : fr ? "Votre demande %s a bien été enregistrée."
-                                                            : "Your application %s was received.", ref);
-    } else if (strcmp(to, "in_review") == 0) {
-        snprintf(buf, n, rw ? "Ubusabe bwanyu %s buri gusuzumwa." : fr ? "Votre demande %s est en cours d'examen."
-                                                                 : "Your application %s is under review.", ref);
-    } else if (strcmp(to, "approved") == 0 && pay) {
-        if (rw)
-            snprintf(buf, n, "Ubusabe bwanyu %s bwemejwe. Mwishyure %s RWF, fagitire %s: kanda %s", ref,
-                     amt, bill->number, bill->pay_code ? bill->pay_code : "");
-        else if (fr)
-            snprintf(buf, n, "Votre demande %s est approuvée. Payez %s RWF, facture %s : composez %s", ref,
-                     amt, bill->number, bill->pay_code ? bill->pay_code : "");
-        else
-            snprintf(buf, n, "Your application %s is approved. Pay %s RWF, bill %s: dial %s", ref, amt,
-                     bill->number, bill->pay_code ? bill->pay_code : "");
-    } else if (strcmp(to, "approved") == 0) {
-        snprintf(buf, n, rw ? "Ubusabe bwanyu %s bwemejwe." : fr ? "Votre demande %s est approuvée."
-                                                           : "Your application %s is approved.", ref);
-    } else if (strcmp(to, "rejected") == 0) {
-        snprintf(buf, n, rw ? "Ubusabe bwanyu %s ntibwemewe.%s%s" : fr ? "Votre demande %s a été refusée.%s%s"
-                                                                 : "Your application %s was rejected.%s%s",
-                 ref, why[0] ? (rw ? " Impamvu: " : fr ? " Motif : " : " Reason: ") : "", why);
-    } else if (strcmp(to, "paid") == 0) {
-        snprintf(buf, n, rw ? "Twakiriye ubwishyu bwa %s. Murakoze." : fr ? "Paiement enregistré pour %s. Merci."
-                                                                    : "Payment received for %s. Thank you.", ref);
-    } else if (strcmp(to, "completed") == 0) {
-        snprintf(buf, n, rw ? "Ubusabe bwanyu %s bwarangiye. Kanda *123# urebe ibisobanuro."
-                            : fr ? "Votre demande %s est terminée. Composez *123# pour les détails."
-                                 : "Your application %s is complete. Dial *123# for details.", ref);
+    int variant = to && strcmp(to, "approved") == 0   ? pay
+                  : to && strcmp(to, "rejected") == 0 ? w > 0
+                                                      : 0;
+    const char *t = NULL;
+    for (size_t i = 0; to && i < sizeof sms_texts / sizeof sms_texts[0]; i++)
+        if (strcmp(sms_texts[i].status, to) == 0 && sms_texts[i].variant == variant)
+            t = rw ? sms_texts[i].rw : fr ? sms_texts[i].fr : sms_texts[i].en;
+    size_t j = 0;
+    while (t && *t && j + 1 < n) {
+        const char *v = NULL;
+        size_t skip = 0;
+        if (*t == '{') {
+            static const char *const names[] = {"{ref}", "{amount}", "{bill}", "{pay}", "{note}"};
+            const char *vals[] = {ref ? ref : "", amt, pay ? bill->number : "",
+                                  pay && bill->pay_code ? bill->pay_code : "", why};
+            for (size_t k = 0; k < 5 && !v; k++)
+                if (strncmp(t, names[k], strlen(names[k])) == 0) {
+                    v = vals[k];
+                    skip = strlen(names[k]);
+                }
+        }
+        if (!v) {
+            buf[j++] = *t++;
+            continue;
+        }
+        for (; *v && j + 1 < n; v++)
+            buf[j++] = *v;
+        t += skip;
     }
+    buf[j] = 0;
     return buf;
 }
 
 /* ---- operations ---- */
 
 enum op_kind {
-    OP_PARCEL, OP_PARCELS, OP_BIZ, OP_BIZS, OP_NAME, OP_APP, OP_APPS, OP_CREATE, OP_STATUS,
-    OP_BILL, OP_SLOTS, OP_BOOK,
+    OP_PARCEL,
+    OP_PARCELS,
+    OP_BIZ,
+    OP_BIZS,
+    OP_NAME,
+    OP_APP,
+    OP_APPS,
+    OP_CREATE,
+    OP_STATUS,
+    OP_BILL,
+    OP_SLOTS,
+    OP_BOOK,
 };
 
 struct op {
@@ -279,7 +311,8 @@ static const char *reply_why(int status, const redisReply *r)
         return NULL;
     if (r && r->type == REDIS_REPLY_ERROR) {
         char q[160];
-        log_event(L_WARN, "records.redis_error", "error=%s", log_q(r->str ? r->str : "", q, sizeof q));
+        log_event(L_WARN, "records.redis_error", "error=%s",
+                  log_q(r->str ? r->str : "", q, sizeof q));
         return "data";
     }
     return "redis";
@@ -295,7 +328,7 @@ static int is_arr(const redisReply *r)
     return r && r->type == REDIS_REPLY_ARRAY;
 }
 
-/* Value of field k in a flat HGETALL reply, or "" (NULL with nul_if_absent). */
+/* Value of field k in a flat HGETALL reply, or NULL. */
 static const char *kv_get(const redisReply *h, const char *k)
 {
     if (!is_arr(h))
@@ -348,13 +381,16 @@ static void eval(struct store *s, store_reply_cb cb, void *arg, const char *scri
     store_cmd(s, cb, arg, 3 + nargs, argv, NULL);
 }
 
+#define REC_STR_(x) #x
+#define REC_STR(x) REC_STR_(x)
+
 /* Lua: the Damm table and type checks shared by the scripts. */
-#define LUA_COMMON                                                                             \
-    "local D={0,3,1,7,5,9,8,6,4,2,7,0,9,2,1,5,4,8,6,3,4,2,0,6,8,7,1,3,5,9,1,7,5,0,9,8,3,4,2,6,"  \
-    "6,1,2,3,0,4,5,9,7,8,3,6,7,4,2,0,9,5,8,1,5,8,6,9,7,2,0,1,3,4,8,9,4,5,3,6,2,0,1,7,"          \
-    "9,4,3,8,6,1,7,2,0,5,2,5,8,1,4,3,6,7,9,0}\n"                                                \
-    "local function damm(s) local i=0 for c in s:gmatch('%d') do i=D[i*10+tonumber(c)+1] end " \
-    "return i end\n"                                                                           \
+#define LUA_COMMON                                                                                 \
+    "local D={0,3,1,7,5,9,8,6,4,2,7,0,9,2,1,5,4,8,6,3,4,2,0,6,8,7,1,3,5,9,1,7,5,0,9,8,3,4,2,6,"    \
+    "6,1,2,3,0,4,5,9,7,8,3,6,7,4,2,0,9,5,8,1,5,8,6,9,7,2,0,1,3,4,8,9,4,5,3,6,2,0,1,7,"             \
+    "9,4,3,8,6,1,7,2,0,5,2,5,8,1,4,3,6,7,9,0}\n"                                                   \
+    "local function damm(s) local i=0 for c in s:gmatch('%d') do i=D[i*10+tonumber(c)+1] end "     \
+    "return i end\n"                                                                               \
     "local function ok(k,t) local y=redis.call('TYPE',k).ok return y=='none' or y==t end\n"
 
 /* ---- parcels ---- */
@@ -719,8 +755,14 @@ void records_name_check(const struct handler_env *env, const char *name, rec_nam
     char mx[8];
     snprintf(mx, sizeof mx, "%d", NAME_CANDIDATES - 8);
     const char *args[8 + REFS_TOKENS_MAX] = {
-        REC_PREFIX "biz:byname", REC_PREFIX "biz:bykey", REC_PREFIX "biz:pending",
-        REC_PREFIX "biz:names", norm, key, lex, mx,
+        REC_PREFIX "biz:byname",
+        REC_PREFIX "biz:bykey",
+        REC_PREFIX "biz:pending",
+        REC_PREFIX "biz:names",
+        norm,
+        key,
+        lex,
+        mx,
     };
     for (size_t i = 0; i < nt; i++)
         args[8 + i] = tok[i];
@@ -805,8 +847,8 @@ static int app_view_parse(struct app_view *v, const redisReply *r)
             continue;
         }
         v->json[v->n_json] = j;
-        v->hist[v->n_json] = (struct rec_hist){json_str(j, "at"), json_str(j, "status"),
-                                               json_str(j, "note")};
+        v->hist[v->n_json] =
+            (struct rec_hist){json_str(j, "at"), json_str(j, "status"), json_str(j, "note")};
         v->n_json++;
     }
     a->hist = v->hist;
@@ -845,10 +887,8 @@ static void on_app(void *p, int status, const redisReply *r)
     }
     if (app_view_parse(v, r) != 0) {
         free(v);
-        {
-            op_fail_now(o, REC_ERR, "data");
-            return;
-        }
+        op_fail_now(o, REC_ERR, "data");
+        return;
     }
     o->cb.app(o->arg, REC_OK, NULL, &v->a);
     app_view_done(v);
@@ -998,7 +1038,9 @@ static const char script_create[] = LUA_COMMON
     "  r=redis.call('HGET',KEYS[6],ARGV[12]) if r then return {'name_pending',r,'','0',''} end end\n"
     "local ref\n"
     "for _=1,20 do local n=redis.call('INCR',KEYS[2])\n"
-    "  if n>=" "900000" " then return {'sequence','','','0',''} end\n"
+    "  if n>="
+    REC_STR(REC_SEED_SEQ_MIN)
+    " then return {'sequence','','','0',''} end\n"
     "  local s=string.format('%06d',n)\n"
     "  local r=ARGV[1]..'-'..ARGV[2]..'-'..s..'-'..damm(ARGV[3]..ARGV[2]..s)\n"
     "  if redis.call('EXISTS','ussd:app:'..r)==0 then ref=r break end end\n"
@@ -1006,7 +1048,7 @@ static const char script_create[] = LUA_COMMON
     "local bill,pc='',''\n"
     "if tonumber(ARGV[10])>0 then\n"
     "  for _=1,20 do local n=redis.call('INCR',KEYS[3])\n"
-    "    if n>=900000 then return {'sequence','','','0',''} end\n"
+    "    if n>=" REC_STR(REC_SEED_SEQ_MIN) " then return {'sequence','','','0',''} end\n"
     "    local s=string.format('%06d',n) local c=damm('9'..ARGV[2]..s)\n"
     "    local b='BIL-'..ARGV[2]..'-'..s..'-'..c\n"
     "    if redis.call('EXISTS','ussd:bill:'..b)==0 then bill=b pc=ARGV[18]..ARGV[2]..s..c..ARGV[19] break end end\n"
@@ -1067,25 +1109,24 @@ static void on_created(void *p, int status, const redisReply *r)
     }
     const char *verdict = elem_str(r, 0);
     if (!verdict || r->elements != 5 || !elem_str(r, 1) || !elem_str(r, 2) || !elem_str(r, 3) ||
-        !elem_str(r, 4))
-        {
-            op_fail_now(o, REC_ERR, "data");
-            return;
-        }
+        !elem_str(r, 4)) {
+        op_fail_now(o, REC_ERR, "data");
+        return;
+    }
     if (strcmp(verdict, "created") != 0 && strcmp(verdict, "existing") != 0) {
         if (strcmp(verdict, "sequence") == 0)
-            log_event(L_ERROR, "records.sequence_exhausted", "ref=%s", o->ref);
+            log_event(L_ERROR, "records.sequence_exhausted", "limit=%d",
+                      REC_SEED_SEQ_MIN - 1); /* the seed's references start above it */
         /* the verdict lives in the reply: hand a static copy */
-        static const char *const known[] = {"idem_conflict", "name_taken", "name_pending", "sequence"};
+        static const char *const known[] = {"idem_conflict", "name_taken", "name_pending",
+                                            "sequence"};
         for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
             if (strcmp(known[i], verdict) == 0) {
                 op_fail_now(o, REC_REFUSED, known[i]);
                 return;
             }
-        {
         op_fail_now(o, REC_ERR, "data");
         return;
-    }
     }
     struct rec_app_created c = {elem_str(r, 1), elem_str(r, 2), to_long(elem_str(r, 3)),
                                 elem_str(r, 4), strcmp(verdict, "existing") == 0};
@@ -1116,7 +1157,8 @@ void records_app_create(const struct handler_env *env, const struct rec_app_new 
         op_fail(o, REC_INVALID, "msisdn");
         return;
     }
-    if (!req->idem_key || !req->idem_key[0] || strlen(req->idem_key) > 120 || !value_ok(req->idem_key)) {
+    if (!req->idem_key || !req->idem_key[0] || strlen(req->idem_key) > 120 ||
+        !value_ok(req->idem_key)) {
         op_fail(o, REC_INVALID, "idem_key");
         return;
     }
@@ -1220,9 +1262,30 @@ void records_app_create(const struct handler_env *env, const struct rec_app_new 
     snprintf(pay_suf, sizeof pay_suf, "%s", pct + 2);
     char sdigit[2] = {strcmp(pfx, "LND") == 0 ? '1' : strcmp(pfx, "BIZ") == 0 ? '2' : '3', 0};
     const char *args[6 + 19 + 2 * REC_MAX_DETAILS] = {
-        k_idem, k_seq, k_bseq, k_phone, REC_PREFIX "biz:bykey", REC_PREFIX "biz:pending",
-        pfx, yy, sdigit, at, epoch, ttl, req->service, req->kind, req->msisdn, amt, expires,
-        nkey, nnorm, ntok, req->channel ? req->channel : "ussd", hist, req->idem_key, pay_pre,
+        k_idem,
+        k_seq,
+        k_bseq,
+        k_phone,
+        REC_PREFIX "biz:bykey",
+        REC_PREFIX "biz:pending",
+        pfx,
+        yy,
+        sdigit,
+        at,
+        epoch,
+        ttl,
+        req->service,
+        req->kind,
+        req->msisdn,
+        amt,
+        expires,
+        nkey,
+        nnorm,
+        ntok,
+        req->channel ? req->channel : "ussd",
+        hist,
+        req->idem_key,
+        pay_pre,
         pay_suf,
     };
     int na = 6 + 19;
@@ -1336,8 +1399,8 @@ static void on_status_done(void *p, int status, const redisReply *r)
         op_fail_now(o, REC_ERR, "data");
         return;
     }
-    struct rec_status_change c = {o->ref, elem_str(r, 1), o->to, o->query, elem_str(r, 2),
-                                  elem_str(r, 3)};
+    struct rec_status_change c = {o->ref,   elem_str(r, 1), o->to,
+                                  o->query, elem_str(r, 2), elem_str(r, 3)};
     o->cb.status(o->arg, REC_OK, NULL, &c);
     free(o);
 }
@@ -1361,10 +1424,8 @@ static void on_status_read(void *p, int status, const redisReply *r)
     }
     if (app_view_parse(v, r) != 0) {
         free(v);
-        {
-            op_fail_now(o, REC_ERR, "data");
-            return;
-        }
+        op_fail_now(o, REC_ERR, "data");
+        return;
     }
     const struct rec_app *a = &v->a;
     const struct rec_bill *b = a->bill;
@@ -1373,10 +1434,8 @@ static void on_status_read(void *p, int status, const redisReply *r)
     if (bad || !msisdn_ok(a->msisdn)) {
         app_view_done(v);
         free(v);
-        {
-            op_fail_now(o, bad ? REC_REFUSED : REC_ERR, bad ? bad : "data");
-            return;
-        }
+        op_fail_now(o, bad ? REC_REFUSED : REC_ERR, bad ? bad : "data");
+        return;
     }
     snprintf(o->query, sizeof o->query, "%s", a->msisdn); /* kept for the result */
 
@@ -1400,17 +1459,14 @@ static void on_status_read(void *p, int status, const redisReply *r)
             free(sms[i]);
         app_view_done(v);
         free(v);
-        {
-            op_fail_now(o, REC_INVALID, "note");
-            return;
-        }
+        op_fail_now(o, REC_INVALID, "note");
+        return;
     }
     const char *bill_action = "";
     if (b && strcmp(o->to, "paid") == 0)
         bill_action = "paid";
     else if (b && unpaid && strcmp(o->to, "rejected") == 0)
         bill_action = "cancelled";
-    const char *name_key = NULL;
     const char *name_action = "";
     /* the name reservation of a business registration */
     char k_app[64], k_hist[64], k_lang[64];
@@ -1424,21 +1480,42 @@ static void on_status_read(void *p, int status, const redisReply *r)
     nn = kv_s(h, "name_norm");
     nt = kv_s(h, "name_tokens");
     if (nk[0]) {
-        name_key = nk;
         if (strcmp(o->to, "rejected") == 0)
             name_action = "release";
         else if (strcmp(o->to, "completed") == 0 && strcmp(a->service, "business") == 0)
             name_action = "register";
     }
-    (void)name_key;
     const char *type = detail(a, "type");
     const char *args[8 + 21] = {
-        k_app, k_hist, k_lang, REC_SMS_QUEUE, REC_PREFIX "biz:bykey", REC_PREFIX "biz:pending",
-        REC_PREFIX "biz:byname", REC_PREFIX "biz:names",
-        a->status, o->to, at, hist, notify ? "1" : "0", sms[0] ? sms[0] : "", sms[1] ? sms[1] : "",
-        sms[2] ? sms[2] : "", bill_action, name_action, nk, nn, nt, detail(a, "name"),
-        type[0] ? type : "enterprise", detail(a, "owner_id"), detail(a, "owner_name"),
-        detail(a, "district"), today, expiry, o->ref,
+        k_app,
+        k_hist,
+        k_lang,
+        REC_SMS_QUEUE,
+        REC_PREFIX "biz:bykey",
+        REC_PREFIX "biz:pending",
+        REC_PREFIX "biz:byname",
+        REC_PREFIX "biz:names",
+        a->status,
+        o->to,
+        at,
+        hist,
+        notify ? "1" : "0",
+        sms[0] ? sms[0] : "",
+        sms[1] ? sms[1] : "",
+        sms[2] ? sms[2] : "",
+        bill_action,
+        name_action,
+        nk,
+        nn,
+        nt,
+        detail(a, "name"),
+        type[0] ? type : "enterprise",
+        detail(a, "owner_id"),
+        detail(a, "owner_name"),
+        detail(a, "district"),
+        today,
+        expiry,
+        o->ref,
     };
     eval(o->store, on_status_done, o, script_status, 8, args, 8 + 21);
     free(hist);
@@ -1645,7 +1722,8 @@ static void on_booked(void *p, int status, const redisReply *r)
         op_fail_now(o, REC_ERR, "data");
         return;
     }
-    static const char *const refusals[] = {"not_permit", "status", "no_district", "slot_taken", "past"};
+    static const char *const refusals[] = {"not_permit", "status", "no_district", "slot_taken",
+                                           "past"};
     if (strcmp(verdict, "not_found") == 0) {
         op_fail_now(o, REC_NOT_FOUND, "not_found");
         return;
@@ -1680,7 +1758,8 @@ void records_slot_book(const struct handler_env *env, const char *ref, const cha
         return;
     }
     char label[24];
-    if (!slot || strlen(slot) >= sizeof o->slot || !records_slot_label(slot, label, sizeof label)[0]) {
+    if (!slot || strlen(slot) >= sizeof o->slot ||
+        !records_slot_label(slot, label, sizeof label)[0]) {
         op_fail(o, REC_INVALID, "slot");
         return;
     }

@@ -59,13 +59,13 @@
 #define REC_PREFIX "ussd:"
 #define REC_SMS_QUEUE "ussd:sms:queue"
 #define REC_IDEM_TTL_S (30 * 86400)
-#define REC_TZ_OFFSET_S 7200           /* Kigali: CAT, UTC+2, no daylight saving */
-#define REC_SEED_SEQ_MIN 900000L       /* seed's references use 900001..; live ones stay below */
-#define REC_MOMO_PAY "*182*3*7*%s#"    /* MTN MoMo pay code of a bill, %s = its digits */
+#define REC_TZ_OFFSET_S 7200        /* Kigali: CAT, UTC+2, no daylight saving */
+#define REC_SEED_SEQ_MIN 900000     /* seed's references use 900001..; live ones stay below */
+#define REC_MOMO_PAY "*182*3*7*%s#" /* MTN MoMo pay code of a bill, %s = its digits */
 #define REC_MAX_DETAILS 16
-#define REC_MAX_HIST 50                /* history entries an app_get returns (the latest) */
-#define REC_VALUE_MAX 200              /* bytes of a detail value or a note */
-#define REC_TIME_MAX 17                /* "2026-01-05 10:22" and its NUL */
+#define REC_MAX_HIST 50   /* history entries an app_get returns (the latest) */
+#define REC_VALUE_MAX 200 /* bytes of a detail value or a note */
+#define REC_TIME_MAX 17   /* "2026-01-05 10:22" and its NUL */
 
 /* Outcomes passed to every callback as `status`, with a reason key `why`. */
 enum rec_status {
@@ -95,8 +95,8 @@ int records_status_known(const char *s);
  *   approved  -> paid (needs an unpaid bill) | completed (needs no unpaid bill)
  *   paid      -> completed
  * `allowed` (may be NULL) gets the states `from` may go to, comma separated. */
-const char *records_transition(const char *from, const char *to, int has_unpaid_bill,
-                               char *allowed, size_t n);
+const char *records_transition(const char *from, const char *to, int has_unpaid_bill, char *allowed,
+                               size_t n);
 
 /* Fee in RWF of a service and kind (0: no bill; -1: unknown kind). Illustrative
  * amounts: land transfer 20000, subdivision 10000, title_copy 5000, land_use_change
@@ -113,8 +113,8 @@ struct rec_parcel {
     long area_m2;
     const char *land_use; /* residential, commercial, agricultural, industrial, mixed, forest */
     const char *owner_name, *owner_id;
-    long tax_due;              /* RWF; 0 when nothing is due */
-    const char *tax_due_date;  /* YYYY-MM-DD */
+    long tax_due;             /* RWF; 0 when nothing is due */
+    const char *tax_due_date; /* YYYY-MM-DD */
 };
 
 typedef void (*rec_parcel_cb)(void *arg, int status, const char *why, const struct rec_parcel *p);
@@ -122,7 +122,8 @@ typedef void (*rec_parcels_cb)(void *arg, int status, const char *why, const str
                                size_t n);
 
 /* One parcel by UPI (any geo_upi_parse spelling). REC_INVALID why: the geo reason. */
-void records_parcel_get(const struct handler_env *env, const char *upi, rec_parcel_cb cb, void *arg);
+void records_parcel_get(const struct handler_env *env, const char *upi, rec_parcel_cb cb,
+                        void *arg);
 
 /* The parcels of a national ID (cleaned and checked: REC_INVALID with refs_id_check's
  * reason), at most max (<= 64), sorted by UPI; none: REC_OK with n 0. */
@@ -182,10 +183,10 @@ struct rec_hist {
 };
 
 struct rec_bill {
-    const char *number;   /* BIL-YY-NNNNNN-C */
+    const char *number; /* BIL-YY-NNNNNN-C */
     const char *ref;
-    long amount;          /* RWF */
-    const char *status;   /* unpaid, paid, cancelled */
+    long amount;        /* RWF */
+    const char *status; /* unpaid, paid, cancelled */
     const char *created, *expires, *paid_at;
     const char *pay_code; /* "*182*3*7*269000015#" */
 };
@@ -194,7 +195,7 @@ struct rec_app {
     const char *ref, *service, *kind, *status, *msisdn, *created, *updated, *channel;
     const struct handler_kv *details; /* d.KEY fields, without "d." */
     size_t n_details;
-    const struct rec_hist *hist;      /* the latest REC_MAX_HIST, oldest first */
+    const struct rec_hist *hist; /* the latest REC_MAX_HIST, oldest first */
     size_t n_hist;
     const struct rec_bill *bill;      /* NULL: none */
     const char *slot, *slot_district; /* "" when no inspection is booked */
@@ -210,28 +211,28 @@ struct rec_app_summary {
     const char *ref, *service, *kind, *status, *updated;
 };
 
-typedef void (*rec_apps_cb)(void *arg, int status, const char *why,
-                            const struct rec_app_summary *a, size_t n);
+typedef void (*rec_apps_cb)(void *arg, int status, const char *why, const struct rec_app_summary *a,
+                            size_t n);
 
 /* The applications of a phone number, newest first, at most max (<= 64). */
 void records_apps_of(const struct handler_env *env, const char *msisdn, size_t max, rec_apps_cb cb,
                      void *arg);
 
 struct rec_app_new {
-    const char *service;  /* land, business, permit */
-    const char *kind;     /* [a-z_]{1,24}, e.g. transfer */
-    const char *msisdn;   /* the applicant's phone, 6..15 digits */
-    const char *idem_key; /* required: stable across retries of the same dialog step */
-    long amount;          /* bill in RWF; 0: no bill; < 0: records_fee(service, kind) */
+    const char *service;              /* land, business, permit */
+    const char *kind;                 /* [a-z_]{1,24}, e.g. transfer */
+    const char *msisdn;               /* the applicant's phone, 6..15 digits */
+    const char *idem_key;             /* required: stable across retries of the same dialog step */
+    long amount;                      /* bill in RWF; 0: no bill; < 0: records_fee(service, kind) */
     const struct handler_kv *details; /* up to REC_MAX_DETAILS: key [a-z0-9_]{1,24} */
     size_t n_details;
-    const char *channel;  /* "ussd", "sms", "cli"...; NULL: "ussd" */
-    const char *note;     /* first history note; NULL: "submitted" */
+    const char *channel; /* "ussd", "sms", "cli"...; NULL: "ussd" */
+    const char *note;    /* first history note; NULL: "submitted" */
 };
 
 struct rec_app_created {
     const char *ref;
-    const char *bill;     /* "" when no bill */
+    const char *bill; /* "" when no bill */
     long amount;
     const char *pay_code; /* "" when no bill */
     int existing;         /* 1: the idempotency key had already created this one */

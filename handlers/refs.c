@@ -24,11 +24,10 @@ static const struct {
 
 /* The Damm operation table (H. M. Damm, 2004). */
 static const unsigned char damm[10][10] = {
-    {0, 3, 1, 7, 5, 9, 8, 6, 4, 2}, {7, 0, 9, 2, 1, 5, 4, 8, 6, 3},
-    {4, 2, 0, 6, 8, 7, 1, 3, 5, 9}, {1, 7, 5, 0, 9, 8, 3, 4, 2, 6},
-    {6, 1, 2, 3, 0, 4, 5, 9, 7, 8}, {3, 6, 7, 4, 2, 0, 9, 5, 8, 1},
-    {5, 8, 6, 9, 7, 2, 0, 1, 3, 4}, {8, 9, 4, 5, 3, 6, 2, 0, 1, 7},
-    {9, 4, 3, 8, 6, 1, 7, 2, 0, 5}, {2, 5, 8, 1, 4, 3, 6, 7, 9, 0},
+    {0, 3, 1, 7, 5, 9, 8, 6, 4, 2}, {7, 0, 9, 2, 1, 5, 4, 8, 6, 3}, {4, 2, 0, 6, 8, 7, 1, 3, 5, 9},
+    {1, 7, 5, 0, 9, 8, 3, 4, 2, 6}, {6, 1, 2, 3, 0, 4, 5, 9, 7, 8}, {3, 6, 7, 4, 2, 0, 9, 5, 8, 1},
+    {5, 8, 6, 9, 7, 2, 0, 1, 3, 4}, {8, 9, 4, 5, 3, 6, 2, 0, 1, 7}, {9, 4, 3, 8, 6, 1, 7, 2, 0, 5},
+    {2, 5, 8, 1, 4, 3, 6, 7, 9, 0},
 };
 
 static int prefix_index(const char *p)
@@ -384,8 +383,24 @@ char *refs_name_norm(const char *name, char *out, size_t n)
 }
 
 static const char *const legal_forms[] = {
-    "ltd", "limited", "co", "company", "cooperative", "cooperatives", "coop", "cooperativa",
-    "koperative", "kooperative", "sarl", "sa", "sprl", "plc", "inc", "llc", "ets", "etablissement",
+    "ltd",
+    "limited",
+    "co",
+    "company",
+    "cooperative",
+    "cooperatives",
+    "coop",
+    "cooperativa",
+    "koperative",
+    "kooperative",
+    "sarl",
+    "sa",
+    "sprl",
+    "plc",
+    "inc",
+    "llc",
+    "ets",
+    "etablissement",
     "etablissements",
 };
 

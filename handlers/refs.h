@@ -72,7 +72,7 @@ int refs_split(const char *ref, char *prefix, int *yy, long *seq);
 struct refs_id {
     int category; /* 1 citizen, 2 refugee, 3 foreigner */
     int year;
-    int female;   /* 1 female, 0 male */
+    int female; /* 1 female, 0 male */
     long serial;
     int issue;
 };

@@ -38,14 +38,16 @@ class SmsSmsc extends L.Smsc {
       if (this.opts.hold && this.opts.hold(pdu)) return; // never answered
       const status = this.submitStatus ? this.submitStatus(pdu) : 0;
       const id = status ? '' : this.idFor(this.nextId++);
+      const respond = () => session.send(pdu.response(status ? { command_status: status } : { message_id: id }));
       if (!status && this.opts.receiptFirst && pdu.ussd_service_op === undefined) {
-        // the receipt overtakes the submit_sm_resp on the wire
+        // the receipt overtakes the submit_sm_resp: answered (so seen by the gateway) first
         session.deliver_sm({
           source_addr_ton: 1, source_addr_npi: 1, source_addr: pdu.destination_addr, destination_addr: '123',
           esm_class: 0x04, short_message: Buffer.alloc(0), receipted_message_id: this.opts.receiptFirst(id), message_state: 2,
-        });
+        }, respond);
+      } else {
+        respond();
       }
-      session.send(pdu.response(status ? { command_status: status } : { message_id: id }));
       if (status) return;
       pdu.message_id_sent = id;
       pdu.via = session;
@@ -451,6 +453,19 @@ test('throttled: ESME_RTHROTTLED past the link resends is retried later by the q
   assertEq(st.attempts, '2', 'the link resent 5 times itself, then the queue retried once');
   await gw.waitLog(new RegExp(`event=sms\\.retry id=${id} .*status=ESME_RTHROTTLED`)); // the retry is logged
 }, 25000);
+
+test('a permanent SMPP error fails the message at once, with a log line', async () => {
+  const { redis, smsc, gw } = await setup({
+    smscOpts: { submitStatus: (pdu) => (pdu.ussd_service_op === undefined && pdu.destination_addr.endsWith('9') ? 0x0B : 0) },
+  });
+  const bad = `${nextPhone().slice(0, -1)}9`;
+  const id = await smsSend(redis, bad, 'to a number the SMSC refuses');
+  const st = await untilState(redis, id, 'failed');
+  assertEq(st.error, 'ESME_RINVDSTADR', 'the SMSC status');
+  assertEq(st.attempts, '1', 'not retried');
+  await gw.waitLog(new RegExp(`event=sms\\.failed id=${id} [^\\n]*reason=ESME_RINVDSTADR`));
+  assertEq(smsc.attempts.length, 1, 'one submit');
+}, 15000);
 
 test('tps=5: 20 messages go out no faster than 5 per second, and USSD replies do not queue behind them', async () => {
   const { redis, smsc } = await setup({ link: { tps: 5 } });

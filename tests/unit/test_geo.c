@@ -57,9 +57,9 @@ static void test_sectors_sorted_and_unique(void)
 
 static void test_gasabo(void)
 {
-    static const char *const want[] = {"Bumbogo", "Gatsata", "Gikomero", "Gisozi", "Jabana",
-                                       "Jali", "Kacyiru", "Kimihurura", "Kimironko", "Kinyinya",
-                                       "Ndera", "Nduba", "Remera", "Rusororo", "Rutunga"};
+    static const char *const want[] = {"Bumbogo", "Gatsata", "Gikomero",   "Gisozi",    "Jabana",
+                                       "Jali",    "Kacyiru", "Kimihurura", "Kimironko", "Kinyinya",
+                                       "Ndera",   "Nduba",   "Remera",     "Rusororo",  "Rutunga"};
     const struct geo_district *g = geo_district_by_name("gasabo");
     CHECK(g != NULL);
     if (!g)

@@ -228,8 +228,10 @@ static void test_name_norm(void)
     refs_name_norm("kigali fresh foods ltd", b, sizeof b);
     CHECK_STR(a, b);
     CHECK_STR(a, "kigali fresh foods ltd");
-    CHECK_STR(refs_name_norm("  KIGALI   FRESH__FOODS, LTD!! ", a, sizeof a), "kigali fresh foods ltd");
-    CHECK_STR(refs_name_norm("Caf\xc3\xa9 \xc3\x89l\xc3\xa9gance S.A.R.L.", a, sizeof a), "cafe elegance sarl");
+    CHECK_STR(refs_name_norm("  KIGALI   FRESH__FOODS, LTD!! ", a, sizeof a),
+              "kigali fresh foods ltd");
+    CHECK_STR(refs_name_norm("Caf\xc3\xa9 \xc3\x89l\xc3\xa9gance S.A.R.L.", a, sizeof a),
+              "cafe elegance sarl");
     CHECK_STR(refs_name_norm("Mama's Kitchen", a, sizeof a), "mamas kitchen");
     CHECK_STR(refs_name_norm("Mama\xe2\x80\x99s Kitchen", a, sizeof a), "mamas kitchen");
     CHECK_STR(refs_name_norm("Co.Ltd", a, sizeof a), "co ltd");
@@ -263,7 +265,8 @@ static void test_name_similarity(void)
     CHECK_INT(refs_name_similarity("Kigali Fresh-Foods Ltd.", "kigali fresh foods ltd"), 100);
     CHECK_INT(refs_name_similarity("Kigali Fresh Foods Limited", "Kigali Fresh Foods Ltd"), 100);
     CHECK(refs_name_similarity("Kigali Fresh Food Ltd", "Kigali Fresh Foods Ltd") >= REFS_SIMILAR);
-    CHECK(refs_name_similarity("Kigali Fresh Foods Supply", "Kigali Fresh Foods Ltd") >= REFS_SIMILAR);
+    CHECK(refs_name_similarity("Kigali Fresh Foods Supply", "Kigali Fresh Foods Ltd") >=
+          REFS_SIMILAR);
     CHECK(refs_name_similarity("Fresh Foods Kigali", "Kigali Fresh Foods Ltd") >= REFS_SIMILAR);
     CHECK(refs_name_similarity("Ubumwe Hardware Ltd", "Kigali Fresh Foods Ltd") < REFS_SIMILAR);
     CHECK(refs_name_similarity("Inzira Nziza Bakeries", "Inzira Nziza Bakery Ltd") >= REFS_SIMILAR);
@@ -283,7 +286,8 @@ static void test_transitions(void)
     CHECK(records_transition("in_review", "approved", 1, NULL, 0) == NULL);
     CHECK(records_transition("in_review", "rejected", 1, NULL, 0) == NULL);
     CHECK(records_transition("approved", "paid", 1, NULL, 0) == NULL);
-    CHECK_STR(records_transition("approved", "completed", 1, allowed, sizeof allowed), "transition");
+    CHECK_STR(records_transition("approved", "completed", 1, allowed, sizeof allowed),
+              "transition");
     CHECK_STR(allowed, "paid");
     CHECK(records_transition("approved", "completed", 0, NULL, 0) == NULL);
     CHECK_STR(records_transition("approved", "paid", 0, NULL, 0), "transition");
@@ -306,15 +310,23 @@ static void test_transitions(void)
 static void test_status_sms_texts(void)
 {
     char b[300];
-    struct rec_bill bill = {.number = "BIL-26-000001-6", .amount = 20000, .status = "unpaid",
+    struct rec_bill bill = {.number = "BIL-26-000001-6",
+                            .amount = 20000,
+                            .status = "unpaid",
                             .pay_code = "*182*3*7*260000016#"};
     records_status_sms("en", "LND-26-004213-7", "approved", NULL, &bill, b, sizeof b);
-    CHECK_STR(b, "Your application LND-26-004213-7 is approved. Pay 20,000 RWF, bill BIL-26-000001-6: "
-                 "dial *182*3*7*260000016#");
+    CHECK_STR(b,
+              "Your application LND-26-004213-7 is approved. Pay 20,000 RWF, bill BIL-26-000001-6: "
+              "dial *182*3*7*260000016#");
     records_status_sms("fr", "LND-26-004213-7", "approved", NULL, &bill, b, sizeof b);
     CHECK(strstr(b, "20 000 RWF") != NULL);
-    records_status_sms("rw", "LND-26-004213-7", "rejected", "documents incomplete\n", NULL, b, sizeof b);
+    records_status_sms("rw", "LND-26-004213-7", "rejected", "documents incomplete\n", NULL, b,
+                       sizeof b);
     CHECK_STR(b, "Ubusabe bwanyu LND-26-004213-7 ntibwemewe. Impamvu: documents incomplete ");
+    records_status_sms("fr", "LND-26-004213-7", "rejected", NULL, NULL, b, sizeof b);
+    CHECK_STR(b, "Votre demande LND-26-004213-7 a été refusée.");
+    records_status_sms("en", "LND-26-004213-7", "paid", NULL, &bill, b, 20);
+    CHECK_STR(b, "Payment received fo");
     records_status_sms("xx", "LND-26-004213-7", "in_review", NULL, NULL, b, sizeof b);
     CHECK_STR(b, "Your application LND-26-004213-7 is under review.");
     records_status_sms("en", "LND-26-004213-7", "approved", NULL, NULL, b, sizeof b);

@@ -141,7 +141,13 @@ static void call_handler(struct dialog *d)
         vars[i].key = d->s.vars[i].key;
         vars[i].value = d->s.vars[i].val;
     }
+    /* the dialog's identity and the step it is on: a retry of this step loads the same
+     * stored session, so it computes the same key */
+    char step_key[sizeof d->sess_key + 40];
+    snprintf(step_key, sizeof step_key, "%s:%u:%u:%s", d->sess_key, (unsigned)d->s.started,
+             (unsigned)d->s.steps, o->handler);
     struct handler_req req = {
+        .step_key = step_key,
         .msisdn = d->s.msisdn,
         .lang = d->s.lang,
         .vars = vars,

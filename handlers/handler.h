@@ -50,6 +50,10 @@ struct handler_req {
     size_t n_vars;
     const struct handler_kv *args; /* the screen's arguments, expanded */
     size_t n_args;
+    /* The same for every retry of this dialog step (a duplicated PDU, a second gateway
+     * process, a restart between write and reply), different for any other step: the
+     * idempotency key for anything a handler creates. */
+    const char *step_key;
 };
 
 /* What handlers may use: the loop and the Redis store. */

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,57 @@ struct dialog {
     int store_pending;
     struct handler_run *run;
     struct event *deadline;
+    struct dialog *next_free; /* in the pool of finished dialogs */
     struct engine_out out;
     struct session s; /* last: its tables are not cleared per step */
 };
+
+/* Finished dialogs (about 24 KB each) are kept for the next steps, up to this many: a
+ * malloc of that size consolidates the heap and a free may give pages back, to be
+ * faulted in again, on every step. The loop is single-threaded. */
+#define DIALOG_POOL_MAX 64
+static struct dialog *dialog_pool;
+static int dialog_pool_n;
+
+static struct dialog *dialog_alloc(void)
+{
+    struct dialog *d = dialog_pool;
+    if (d) {
+        dialog_pool = d->next_free;
+        dialog_pool_n--;
+        return d;
+    }
+    return malloc(sizeof *d);
+}
+
+static void dialog_release(struct dialog *d)
+{
+    if (dialog_pool_n >= DIALOG_POOL_MAX) {
+        free(d);
+        return;
+    }
+    d->next_free = dialog_pool;
+    dialog_pool = d;
+    dialog_pool_n++;
+}
+
+/* snprintf(dst, size, "%s%s...", parts...) without printf: the parts end with NULL. */
+static void join(char *dst, size_t size, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    const char *p;
+    va_start(ap, size);
+    while ((p = va_arg(ap, const char *)) != NULL) {
+        size_t l = strlen(p);
+        if (l > size - 1 - n)
+            l = size - 1 - n;
+        memcpy(dst + n, p, l);
+        n += l;
+    }
+    va_end(ap);
+    dst[n] = 0;
+}
 
 void dialog_env_init(struct dialog_env *env, struct event_base *base, struct store *store,
                      const struct menu_set *set, const struct config *cfg)
@@ -65,7 +114,7 @@ static void maybe_free(struct dialog *d)
     if (d->deadline)
         event_free(d->deadline);
     d->env->inflight--;
-    free(d);
+    dialog_release(d);
 }
 
 static void reply(struct dialog *d, enum dialog_result r, const char *text, int end)
@@ -426,7 +475,7 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
         return;
     }
     /* not calloc: the session and engine buffers are large and set before they are read */
-    struct dialog *d = malloc(sizeof *d);
+    struct dialog *d = dialog_alloc();
     if (d)
         memset(d, 0, offsetof(struct dialog, out));
     if (!d) {
@@ -447,10 +496,10 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     session_clean(d->dial_if_new, sizeof d->dial_if_new, req->dial_if_new ? req->dial_if_new : "");
     d->answers_all = req->answers_all;
     d->reshow_duplicates = req->reshow_duplicates;
-    snprintf(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:%s:%s:%s", req->ingress,
-             d->msisdn, req->sid ? req->sid : "");
-    snprintf(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:%s", d->msisdn);
-    snprintf(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:%s", d->msisdn);
+    join(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:", req->ingress, ":", d->msisdn, ":",
+         req->sid ? req->sid : "", (const char *)NULL);
+    join(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:", d->msisdn, (const char *)NULL);
+    join(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:", d->msisdn, (const char *)NULL);
     session_init(&d->s, d->msisdn, "", d->lang, d->set->version, 0);
 
     d->deadline = evtimer_new(env->base, on_deadline, d);

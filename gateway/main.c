@@ -23,6 +23,7 @@ static void usage(FILE *f)
             "       ussdgw -t [options]           check the configuration and menus, then exit\n"
             "       ussdgw check [DIR]            check a menu folder (default menus.d)\n"
             "       ussdgw try [options] DIAL     walk a dialog on this terminal, e.g. '*123#'\n"
+            "       ussdgw sms send TO TEXT [--key K] | ussdgw sms status ID\n"
             "       ussdgw seed [--scale N]       load the demo records (parcels, businesses, applications)\n"
             "       ussdgw app show|status REF    an application; `ussdgw app -h` for more\n"
             "options:\n"

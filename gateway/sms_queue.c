@@ -1113,7 +1113,7 @@ static void on_receipt(struct sms_queue *q, struct sreq *rq, int status, const r
         log_event(L_INFO, "sms.receipt", "id=%s msisdn=%s smsc_id=%s state=%s", id,
                   log_msisdn(to, m, sizeof m), rq->note, st);
     } else
-        log_event(L_INFO, "sms.receipt_unknown", "smsc_id=%s dropped=1", rq->note);
+        log_event(L_INFO, "sms.receipt_unknown", "smsc_id=%s kept_s=%d", rq->note, SMS_PARK_S);
     free(rq);
 }
 

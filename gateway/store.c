@@ -88,10 +88,15 @@ struct req {
     unsigned load_mask : 2;  /* REQ_LOAD: 1 resume asked, 2 lang asked */
     union req_cb cb;
     void *arg;
-    char *cmd; /* REQ_SAVE: the EVALSHA as sent, for the EVAL fallback */
-    size_t cmd_len, tail_off;
+    char *cmd; /* the command as sent (REQ_SAVE: the EVALSHA, for the EVAL fallback) */
+    size_t cmd_len, cmd_cap, tail_off;
     int argc;
 };
+
+/* Finished request records (with their timer and command buffer) are kept for reuse,
+ * up to this many; a buffer above REQ_KEEP_BUF octets is not kept. */
+#define REQ_POOL_MAX 256
+#define REQ_KEEP_BUF 4096
 
 struct store {
     struct event_base *base;
@@ -110,6 +115,8 @@ struct store {
     int freeing;
     uint64_t rng;
     struct req *reqs;
+    struct req *pool; /* spare records, linked by next */
+    int n_pool;
     struct store_stats st;
     char sha[41];
 };
@@ -207,8 +214,10 @@ static size_t num_len(size_t v)
     return n;
 }
 
-/* Serialise a command in RESP; the buffer is malloc'd. 0 on success. */
-static int resp_build(int argc, const char *const *argv, const size_t *argvlen, char **out, size_t *outlen)
+/* Serialise a command in RESP into *out, a malloc'd buffer of *cap octets that is grown
+ * (realloc) when too small. 0 on success. */
+static int resp_build(int argc, const char *const *argv, const size_t *argvlen, char **out, size_t *cap,
+                      size_t *outlen)
 {
     size_t total = 1 + num_len((size_t)argc) + 2;
     for (int i = 0; i < argc; i++) {
@@ -217,9 +226,14 @@ static int resp_build(int argc, const char *const *argv, const size_t *argvlen, 
         size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
         total += 1 + num_len(n) + 2 + n + 2;
     }
-    char *b = malloc(total), *p = b;
-    if (!b)
-        return -1;
+    if (total > *cap) {
+        char *nb = realloc(*out, total);
+        if (!nb)
+            return -1;
+        *out = nb;
+        *cap = total;
+    }
+    char *b = *out, *p = b;
     *p++ = '*';
     p += put_num(p, (size_t)argc);
     *p++ = '\r', *p++ = '\n';
@@ -232,7 +246,6 @@ static int resp_build(int argc, const char *const *argv, const size_t *argvlen, 
         p += n;
         *p++ = '\r', *p++ = '\n';
     }
-    *out = b;
     *outlen = total;
     return 0;
 }
@@ -618,6 +631,25 @@ static void req_free(struct req *r)
     free(r);
 }
 
+/* A finished record of a live store: into the pool (timer stopped), or freed. */
+static void req_release(struct store *s, struct req *r)
+{
+    if (s->freeing || s->n_pool >= REQ_POOL_MAX || !r->timer) {
+        req_free(r);
+        return;
+    }
+    evtimer_del(r->timer);
+    if (r->cmd_cap > REQ_KEEP_BUF) {
+        free(r->cmd);
+        r->cmd = NULL;
+        r->cmd_cap = 0;
+    }
+    r->prev = NULL;
+    r->next = s->pool;
+    s->pool = r;
+    s->n_pool++;
+}
+
 static void call_cb(enum req_kind kind, union req_cb cb, void *arg, int status,
                     const redisReply *reply, const struct store_blob b[3])
 {
@@ -706,8 +738,23 @@ static struct req *req_begin(struct store *s, enum req_kind kind, union req_cb c
 {
     static const struct store_blob none[3];
     if (s && !s->freeing) {
-        struct req *r = calloc(1, sizeof *r);
-        if (r && (r->timer = evtimer_new(s->base, req_timer_cb, r))) {
+        struct req *r = s->pool;
+        if (r) {
+            /* a spare record: its timer (bound to it) and buffer are kept */
+            struct event *t = r->timer;
+            char *cmd = r->cmd;
+            size_t cap = r->cmd_cap;
+            s->pool = r->next;
+            s->n_pool--;
+            memset(r, 0, sizeof *r);
+            r->timer = t;
+            r->cmd = cmd;
+            r->cmd_cap = cap;
+        } else if ((r = calloc(1, sizeof *r)) && !(r->timer = evtimer_new(s->base, req_timer_cb, r))) {
+            free(r);
+            r = NULL;
+        }
+        if (r) {
             r->s = s;
             r->kind = kind;
             r->cb = cb;
@@ -718,7 +765,6 @@ static struct req *req_begin(struct store *s, enum req_kind kind, union req_cb c
             s->reqs = r;
             return r;
         }
-        free(r);
     }
     if (s) {
         s->st.rejected++;
@@ -820,7 +866,7 @@ static void reply_cb(redisAsyncContext *ac, void *rv, void *priv)
         req_complete(s, r, reply);
     }
     req_unlink(s, r);
-    req_free(r);
+    req_release(s, r);
     store_leave(s);
 }
 
@@ -833,7 +879,7 @@ static void req_timer_cb(evutil_socket_t fd, short what, void *arg)
     if (r->deferred) {
         req_complete(s, r, NULL);
         req_unlink(s, r);
-        req_free(r);
+        req_release(s, r);
     } else if (!r->done) {
         s->st.timeouts++;
         s->consec_timeouts++;
@@ -961,6 +1007,10 @@ static void store_destroy(struct store *s)
             req_free(r);
     }
     s->reqs = NULL;
+    while ((r = s->pool) != NULL) {
+        s->pool = r->next;
+        req_free(r);
+    }
     if (s->dying)
         s->dying->data = NULL;
     if (s->ac) {
@@ -1012,16 +1062,14 @@ void store_cmd(struct store *s, store_reply_cb cb, void *arg, int argc, const ch
 {
     union req_cb u = {.cmd = cb};
     struct req *r = req_begin(s, REQ_CMD, u, arg);
-    char *buf = NULL;
     size_t len = 0;
     if (!r)
         return;
-    if (argc < 1 || !argv || resp_build(argc, argv, argvlen, &buf, &len) != 0 ||
-        !cmd_allowed(buf, len))
+    if (argc < 1 || !argv || resp_build(argc, argv, argvlen, &r->cmd, &r->cmd_cap, &len) != 0 ||
+        !cmd_allowed(r->cmd, len))
         req_reject(s, r);
     else
-        req_send(s, r, buf, len);
-    free(buf);
+        req_send(s, r, r->cmd, len);
 }
 
 void store_cmdf(struct store *s, store_reply_cb cb, void *arg, const char *fmt, ...)
@@ -1053,7 +1101,6 @@ void store_session_load(struct store *s, const char *sess_key, const char *resum
     struct req *r = req_begin(s, REQ_LOAD, u, arg);
     const char *argv[4] = {"MGET", sess_key, NULL, NULL};
     int argc = 2;
-    char *buf = NULL;
     size_t len;
     if (!r)
         return;
@@ -1065,11 +1112,10 @@ void store_session_load(struct store *s, const char *sess_key, const char *resum
         argv[argc++] = lang_key;
         r->load_mask |= 2;
     }
-    if (!sess_key || resp_build(argc, argv, NULL, &buf, &len) != 0)
+    if (!sess_key || resp_build(argc, argv, NULL, &r->cmd, &r->cmd_cap, &len) != 0)
         req_reject(s, r);
     else
-        req_send(s, r, buf, len);
-    free(buf);
+        req_send(s, r, r->cmd, len);
 }
 
 void store_session_save(struct store *s, const struct store_save *q, store_save_cb cb, void *arg)
@@ -1079,7 +1125,7 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
     const char *argv[3 + 4 + 2 + 6 + STORE_MAX_SMS];
     size_t lens[sizeof argv / sizeof argv[0]];
     char nkeys[8], mode[5], ver[24], ttl[3][24];
-    int argc = 0, nk;
+    int argc = 0;
     if (!r)
         return;
     if (!q || !q->sess_key || q->n_sms < 0 || q->n_sms > STORE_MAX_SMS ||
@@ -1094,10 +1140,7 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
         }
 #define ARG(p, n) (argv[argc] = (p), lens[argc++] = (n))
 #define SARG(p) ARG((p), strlen(p))
-    nk = 1 + !!q->resume_key + !!q->lang_key + (q->n_sms > 0);
-    snprintf(nkeys, sizeof nkeys, "%d", nk);
-    nk = 1 + (q->resume_key != NULL) + (q->lang_key != NULL) + (q->n_sms > 0);
-    snprintf(nkeys, sizeof nkeys, "%d", nk);
+    nkeys[put_num(nkeys, (size_t)(1 + (q->resume_key != NULL) + (q->lang_key != NULL) + (q->n_sms > 0)))] = 0;
     SARG("EVALSHA");
     SARG(s->sha);
     SARG(nkeys);
@@ -1114,11 +1157,11 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
     mode[3] = q->n_sms > 0 ? 'Q' : '-';
     mode[4] = 0;
     SARG(mode);
-    snprintf(ver, sizeof ver, "%llu", (unsigned long long)q->expect_version);
+    ver[put_num(ver, (size_t)q->expect_version)] = 0;
     SARG(ver);
-    snprintf(ttl[0], sizeof ttl[0], "%ld", q->ttl_s > 0 ? q->ttl_s : 0L);
-    snprintf(ttl[1], sizeof ttl[1], "%ld", q->resume_ttl_s > 0 ? q->resume_ttl_s : 0L);
-    snprintf(ttl[2], sizeof ttl[2], "%ld", q->lang_ttl_s > 0 ? q->lang_ttl_s : 0L);
+    ttl[0][put_num(ttl[0], q->ttl_s > 0 ? (size_t)q->ttl_s : 0)] = 0;
+    ttl[1][put_num(ttl[1], q->resume_ttl_s > 0 ? (size_t)q->resume_ttl_s : 0)] = 0;
+    ttl[2][put_num(ttl[2], q->lang_ttl_s > 0 ? (size_t)q->lang_ttl_s : 0)] = 0;
     if (q->blob) {
         ARG(q->blob, q->blob_len);
         SARG(ttl[0]);
@@ -1138,7 +1181,7 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
     /* The arguments after the SHA1 start after "*N\r\n$7\r\nEVALSHA\r\n$40\r\n<sha>\r\n". */
     size_t pos = 1, n;
     const char *p;
-    if (resp_build(argc, argv, lens, &r->cmd, &r->cmd_len) != 0 ||
+    if (resp_build(argc, argv, lens, &r->cmd, &r->cmd_cap, &r->cmd_len) != 0 ||
         resp_num(r->cmd, r->cmd_len, &pos, &n) || resp_arg(r->cmd, r->cmd_len, &pos, &p, &n) ||
         resp_arg(r->cmd, r->cmd_len, &pos, &p, &n)) {
         req_reject(s, r);

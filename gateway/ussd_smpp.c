@@ -35,6 +35,51 @@ struct pending {
     uint16_t umr;
 };
 
+/* Bounded string building for the per-step fields, as snprintf would cut them, without
+ * printf's cost: n never passes cap - 1 and p stays NUL-terminated. */
+struct sb {
+    char *p;
+    size_t cap, n;
+};
+
+static void sb_init(struct sb *b, char *p, size_t cap)
+{
+    b->p = p;
+    b->cap = cap;
+    b->n = 0;
+    p[0] = 0;
+}
+
+static void sb_str(struct sb *b, const char *s, size_t max) /* like "%.MAXs" */
+{
+    size_t l = strnlen(s, max);
+    if (l > b->cap - 1 - b->n)
+        l = b->cap - 1 - b->n;
+    memcpy(b->p + b->n, s, l);
+    b->n += l;
+    b->p[b->n] = 0;
+}
+
+static void sb_uint(struct sb *b, unsigned v) /* like "%u" */
+{
+    char t[12];
+    int k = 0;
+    do
+        t[k++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (k && b->n < b->cap - 1)
+        b->p[b->n++] = t[--k];
+    b->p[b->n] = 0;
+}
+
+/* dst = src, cut to dstsize - 1 octets (snprintf(dst, dstsize, "%s", src)). */
+static void copy_str(char *dst, size_t dstsize, const char *src)
+{
+    struct sb b;
+    sb_init(&b, dst, dstsize);
+    sb_str(&b, src, dstsize);
+}
+
 static void link_log(void *arg, enum smpp_log_level level, const char *msg)
 {
     (void)arg;
@@ -101,13 +146,13 @@ static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
     }
     struct smpp_msg m;
     smpp_msg_init(&m, lc->use_data_sm ? SMPP_CMD_DATA_SM : SMPP_CMD_SUBMIT_SM);
-    snprintf(m.service_type, sizeof m.service_type, "%s", lc->service_type);
+    copy_str(m.service_type, sizeof m.service_type, lc->service_type);
     m.source_addr_ton = p->dst_ton;
     m.source_addr_npi = p->dst_npi;
-    snprintf(m.source_addr, sizeof m.source_addr, "%s", p->service);
+    copy_str(m.source_addr, sizeof m.source_addr, p->service);
     m.dest_addr_ton = p->src_ton;
     m.dest_addr_npi = p->src_npi;
-    snprintf(m.destination_addr, sizeof m.destination_addr, "%s", p->msisdn);
+    copy_str(m.destination_addr, sizeof m.destination_addr, p->msisdn);
     long n = gsm_encode(text, strlen(text), m.short_message, SMPP_SM_ENCODE_MAX);
     if (n >= 0) {
         m.data_coding = (uint8_t)lc->coding_gsm;
@@ -182,8 +227,8 @@ static void on_deliver(void *arg, const struct smpp_msg *m)
     if (!p)
         return;
     p->u = u;
-    snprintf(p->msisdn, sizeof p->msisdn, "%s", m->source_addr);
-    snprintf(p->service, sizeof p->service, "%.20s", m->destination_addr);
+    copy_str(p->msisdn, sizeof p->msisdn, m->source_addr);
+    copy_str(p->service, sizeof p->service, m->destination_addr); /* "%.20s": 21 octets */
     p->src_ton = m->source_addr_ton;
     p->src_npi = m->source_addr_npi;
     p->dst_ton = m->dest_addr_ton;
@@ -201,21 +246,39 @@ static void on_deliver(void *arg, const struct smpp_msg *m)
         snprintf(text, sizeof text, "%s", m->destination_addr);
 
     char sid[16] = "", step[SESSION_STEP_MAX];
+    struct sb b;
     switch (lc->session_key) {
     case SKEY_ITS_SESSION_INFO:
-        if (m->has_its_session_info)
-            snprintf(sid, sizeof sid, "%u", SMPP_ITS_SESSION(m->its_session_info));
-        snprintf(step, sizeof step, "i%u:%.30s", (unsigned)m->its_session_info, text);
+        if (m->has_its_session_info) {
+            sb_init(&b, sid, sizeof sid);
+            sb_uint(&b, SMPP_ITS_SESSION(m->its_session_info));
+        }
+        sb_init(&b, step, sizeof step); /* "i%u:%.30s" */
+        sb_str(&b, "i", 1);
+        sb_uint(&b, (unsigned)m->its_session_info);
+        sb_str(&b, ":", 1);
+        sb_str(&b, text, 30);
         break;
     case SKEY_USER_MESSAGE_REFERENCE:
-        if (m->has_user_message_reference)
-            snprintf(sid, sizeof sid, "%u", (unsigned)m->user_message_reference);
-        snprintf(step, sizeof step, "u%u:%u:%.24s", (unsigned)m->user_message_reference,
-                 (unsigned)m->sequence, text);
+        if (m->has_user_message_reference) {
+            sb_init(&b, sid, sizeof sid);
+            sb_uint(&b, (unsigned)m->user_message_reference);
+        }
+        sb_init(&b, step, sizeof step); /* "u%u:%u:%.24s" */
+        sb_str(&b, "u", 1);
+        sb_uint(&b, (unsigned)m->user_message_reference);
+        sb_str(&b, ":", 1);
+        sb_uint(&b, (unsigned)m->sequence);
+        sb_str(&b, ":", 1);
+        sb_str(&b, text, 24);
         break;
     case SKEY_MSISDN:
     default:
-        snprintf(step, sizeof step, "q%u:%.30s", (unsigned)m->sequence, text);
+        sb_init(&b, step, sizeof step); /* "q%u:%.30s" */
+        sb_str(&b, "q", 1);
+        sb_uint(&b, (unsigned)m->sequence);
+        sb_str(&b, ":", 1);
+        sb_str(&b, text, 30);
         break;
     }
     if (LOG_DEBUG_ON())

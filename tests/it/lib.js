@@ -355,7 +355,8 @@ class Smsc {
     const t0 = process.hrtime.bigint();
     const resp = await this.deliver(args);
     if (resp.command_status !== 0) throw new Error(`deliver_sm_resp status ${resp.command_status}`);
-    const r = await this.nextSubmit((p) => p.destination_addr === args.msisdn && (p.session === null || p.session === ((args.session === undefined ? 1 : args.session) & 0xff)), from, args.timeoutMs || 6000);
+    // a USSD reply carries ussd_service_op; an SMS to the same phone is not one
+    const r = await this.nextSubmit((p) => p.destination_addr === args.msisdn && p.ussd_service_op !== undefined && (p.session === null || p.session === ((args.session === undefined ? 1 : args.session) & 0xff)), from, args.timeoutMs || 6000);
     r.latencyMs = Number(process.hrtime.bigint() - t0) / 1e6;
     return r;
   }
@@ -416,7 +417,25 @@ async function startGateway({ smscPort, redis, menus, config, args = [], name = 
   return gw;
 }
 
+// Texts of the SMS queued for a phone, wherever they are: still in the list the session
+// save appends to, or already taken into a message hash by a sender (the move is atomic,
+// so each SMS is counted once).
+async function smsFor(redis, msisdn) {
+  const texts = [];
+  for (const rec of await redis.cmd('LRANGE', 'ussd:sms:queue', '0', '-1')) {
+    try { const j = JSON.parse(rec); if (j.to === msisdn) texts.push(j.text); } catch (e) { /* not ours */ }
+  }
+  for (const key of await redis.cmd('KEYS', 'ussd:sms:msg:*')) {
+    const h = await redis.cmd('HGETALL', key);
+    const f = {};
+    for (let i = 0; i + 1 < h.length; i += 2) f[h[i]] = h[i + 1];
+    if (f.to === msisdn) texts.push(f.text);
+  }
+  return texts;
+}
+
 module.exports = {
+  smsFor,
   ROOT, TMP, USSDGW, test, run, defer, postCheck, assert, assertEq, until, freePort, sharedRedis, startRedis,
   redisCmd, Smsc, startGateway, decodeText, gsmEncode, smpp,
 };

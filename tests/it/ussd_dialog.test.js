@@ -34,8 +34,9 @@ test('a whole dialog: dial, menu, input, confirm, end with SMS queued', async ()
   assertEq(r.text, 'Thank you Alice. Reference REF-Alice.', 'final');
   assertEq(r.ussd_service_op, 17, 'end op');
   assertEq(r.end, true, 'end bit set on the final screen');
-  const q = await redis.cmd('LRANGE', 'ussd:sms:queue', '0', '-1');
-  assert(q.some((m) => m.includes(`"to":"${p}"`) && m.includes('REF-Alice')), 'SMS queued');
+  const q = await L.smsFor(redis, p);
+  assertEq(q.length, 1, 'one SMS queued');
+  assert(q[0].includes('REF-Alice'), q[0]);
 });
 
 test('invalid input re-prompts with the validator error', async () => {

@@ -8,7 +8,6 @@
 #include "dialog.h"
 
 #include <event2/event.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -42,9 +41,11 @@ struct dialog {
     int replied;
     int store_pending;
     struct handler_run *run;
-    struct event *deadline;
-    struct dialog *next_free; /* in the pool of finished dialogs */
+    struct event *deadline; /* in deadline_mem, assigned to the env's base per step */
     struct engine_out out;
+    /* kept across steps (not cleared): */
+    struct dialog *next_free; /* in the pool of finished dialogs */
+    void *deadline_mem;       /* event_get_struct_event_size() octets */
     struct session s; /* last: its tables are not cleared per step */
 };
 
@@ -63,18 +64,37 @@ static struct dialog *dialog_alloc(void)
         dialog_pool_n--;
         return d;
     }
-    return malloc(sizeof *d);
+    d = malloc(sizeof *d);
+    if (d && !(d->deadline_mem = malloc(event_get_struct_event_size()))) {
+        free(d);
+        d = NULL;
+    }
+    return d;
 }
 
 static void dialog_release(struct dialog *d)
 {
     if (dialog_pool_n >= DIALOG_POOL_MAX) {
+        free(d->deadline_mem);
         free(d);
         return;
     }
     d->next_free = dialog_pool;
     dialog_pool = d;
     dialog_pool_n++;
+}
+
+/* "%u" into buf (12 octets). */
+static void utoa_(char *buf, unsigned v)
+{
+    char t[12];
+    int k = 0;
+    do
+        t[k++] = (char)('0' + v % 10);
+    while (v /= 10);
+    for (int i = 0; i < k; i++)
+        buf[i] = t[k - 1 - i];
+    buf[k] = 0;
 }
 
 /* snprintf(dst, size, "%s%s...", parts...) without printf: the parts end with NULL. */
@@ -112,7 +132,7 @@ static void maybe_free(struct dialog *d)
     if (!d->replied || d->store_pending || d->run)
         return;
     if (d->deadline)
-        event_free(d->deadline);
+        evtimer_del(d->deadline);
     d->env->inflight--;
     dialog_release(d);
 }
@@ -192,9 +212,11 @@ static void call_handler(struct dialog *d)
     }
     /* the dialog's identity and the step it is on: a retry of this step loads the same
      * stored session, so it computes the same key */
-    char step_key[sizeof d->sess_key + 40];
-    snprintf(step_key, sizeof step_key, "%s:%u:%u:%s", d->sess_key, (unsigned)d->s.started,
-             (unsigned)d->s.steps, o->handler);
+    char step_key[sizeof d->sess_key + 40], started[12], steps[12];
+    utoa_(started, (unsigned)d->s.started);
+    utoa_(steps, (unsigned)d->s.steps);
+    join(step_key, sizeof step_key, d->sess_key, ":", started, ":", steps, ":", o->handler,
+         (const char *)NULL); /* "%s:%u:%u:%s" */
     struct handler_req req = {
         .step_key = step_key,
         .msisdn = d->s.msisdn,
@@ -276,14 +298,90 @@ static void on_saved(void *arg, int status)
     maybe_free(d);
 }
 
-/* One queued SMS as the JSON record the SMS sender reads. */
-static char *sms_record(const struct dialog *d, const struct engine_sms *m)
+/* A JSON string as jansson's json_dumps writes it (no JSON_ENSURE_ASCII, no
+ * JSON_ESCAPE_SLASH): quotes, backslashes and control characters escaped, the rest as
+ * is. Returns the new end, or NULL when s is not valid UTF-8 (json_pack refuses it:
+ * truncated or overlong sequences, surrogates, above U+10FFFF). out has room for
+ * 2 + 6 * strlen(s) octets. */
+static char *json_str(char *out, const char *s)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "to", m->to, "text", m->text, "lang",
-                          d->s.lang, "queued_at", (json_int_t)time(NULL));
-    char *r = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    return r;
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s;
+    *out++ = '"';
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            if (c == '"' || c == '\\') {
+                *out++ = '\\';
+                *out++ = (char)c;
+            } else if (c < 0x20) {
+                *out++ = '\\';
+                switch (c) {
+                case '\b': *out++ = 'b'; break;
+                case '\f': *out++ = 'f'; break;
+                case '\n': *out++ = 'n'; break;
+                case '\r': *out++ = 'r'; break;
+                case '\t': *out++ = 't'; break;
+                default:
+                    *out++ = 'u', *out++ = '0', *out++ = '0';
+                    *out++ = hex[c >> 4], *out++ = hex[c & 15];
+                }
+            } else
+                *out++ = (char)c;
+            continue;
+        }
+        size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!n)
+            return NULL;
+        uint32_t v = c & (0x7Fu >> n);
+        for (size_t i = 1; i < n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return NULL;
+            v = v << 6 | (p[i] & 0x3Fu);
+        }
+        if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return NULL;
+        memcpy(out, p, n);
+        out += n;
+        p += n;
+    }
+    *out++ = '"';
+    return out;
+}
+
+/* One queued SMS as the JSON record the SMS sender reads, into buf (SMS_RECORD_MAX
+ * octets): what json_dumps(JSON_COMPACT) gives for json_pack("{s:s, s:s, s:s, s:I}",
+ * "to", .., "text", .., "lang", .., "queued_at", ..), without building the object.
+ * NULL when a value is not valid UTF-8 (json_pack fails then: the SMS is left out). */
+#define SMS_RECORD_MAX (64 + 6 * (SESSION_MSISDN_MAX + ENGINE_SMS_MAX + sizeof(((struct session *)0)->lang)))
+static char *sms_record(const struct dialog *d, const struct engine_sms *m, char *buf)
+{
+    char *p = buf;
+    long long now = (long long)time(NULL);
+    char num[24];
+    int k = 0;
+    unsigned long long u = now < 0 ? 0ull - (unsigned long long)now : (unsigned long long)now;
+    do
+        num[k++] = (char)('0' + u % 10);
+    while (u /= 10);
+    memcpy(p, "{\"to\":", 6), p += 6;
+    if (!(p = json_str(p, m->to)))
+        return NULL;
+    memcpy(p, ",\"text\":", 8), p += 8;
+    if (!(p = json_str(p, m->text)))
+        return NULL;
+    memcpy(p, ",\"lang\":", 8), p += 8;
+    if (!(p = json_str(p, d->s.lang)))
+        return NULL;
+    memcpy(p, ",\"queued_at\":", 13), p += 13;
+    if (now < 0)
+        *p++ = '-';
+    while (k)
+        *p++ = num[--k];
+    *p++ = '}';
+    *p = 0;
+    return buf;
 }
 
 static void save(struct dialog *d)
@@ -322,10 +420,10 @@ static void save(struct dialog *d)
         req.lang = s->lang;
         req.lang_ttl_s = cfg->lang_ttl_s;
     }
-    char *sms[STORE_MAX_SMS];
+    static char sms[STORE_MAX_SMS][SMS_RECORD_MAX]; /* like blob: used during the call */
     int n_sms = 0;
     for (size_t i = 0; i < o->n_sms && n_sms < STORE_MAX_SMS; i++)
-        if ((sms[n_sms] = sms_record(d, &o->sms[i]))) {
+        if (sms_record(d, &o->sms[i], sms[n_sms])) {
             req.sms[n_sms] = sms[n_sms];
             n_sms++;
         }
@@ -335,8 +433,6 @@ static void save(struct dialog *d)
     }
     d->store_pending = 1;
     store_session_save(d->env->store, &req, on_saved, d);
-    for (int i = 0; i < n_sms; i++)
-        free(sms[i]);
 }
 
 /* The version a stored blob carries, even when the rest is unreadable. */
@@ -384,14 +480,16 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         }
         char lbuf[8] = "";
         if (d->lang[0])
-            snprintf(lbuf, sizeof lbuf, "%s", d->lang);
-        else if (lang->p && lang->len < sizeof lbuf)
-            snprintf(lbuf, sizeof lbuf, "%.*s", (int)lang->len, lang->p);
+            join(lbuf, sizeof lbuf, d->lang, (const char *)NULL);
+        else if (lang->p && lang->len < sizeof lbuf) {
+            memcpy(lbuf, lang->p, lang->len); /* "%.*s": up to a NUL */
+            lbuf[lang->len] = 0;
+        }
         d->s.version = d->loaded_version;
         engine_begin(d->set, &d->ecfg, &d->s, d->msisdn, d->text, lbuf[0] ? lbuf : NULL,
                      (uint32_t)time(NULL), d->step_id, r, o);
         free(r);
-        snprintf(d->chain, sizeof d->chain, "%s", o->chain);
+        join(d->chain, sizeof d->chain, o->chain, (const char *)NULL);
         d->chain_pos = 0;
         drive(d);
         return;
@@ -502,11 +600,17 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     join(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:", d->msisdn, (const char *)NULL);
     session_init(&d->s, d->msisdn, "", d->lang, d->set->version, 0);
 
-    d->deadline = evtimer_new(env->base, on_deadline, d);
+    /* the timer's memory stays with the dialog; it is assigned anew each step, so a
+     * pooled dialog may serve another event base */
+    if (event_assign(d->deadline_mem, env->base, -1, 0, on_deadline, d) == 0)
+        d->deadline = d->deadline_mem;
     if (d->deadline) {
         int ms = env->cfg->step_timeout_ms;
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-        evtimer_add(d->deadline, &tv);
+        /* every step has the same timeout: a libevent common timeout (a queue, found
+         * again by its duration) instead of the timer heap */
+        const struct timeval *common = event_base_init_common_timeout(env->base, &tv);
+        evtimer_add(d->deadline, common ? common : &tv);
     }
     d->store_pending = 1;
     int begin = req->kind == DIALOG_BEGIN;

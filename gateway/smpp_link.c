@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,15 @@ struct req {
     smpp_resp_cb cb;
     void *arg;
     struct event *timer;
-    size_t len;
+    size_t len, cap;
     uint8_t pdu[]; /* encoded; the sequence is patched in at each send */
 };
+
+/* Finished request records that hold up to REQ_PDU_POOLED octets are kept by the link
+ * (with their timer) for the next submits, up to REQ_POOL_MAX: no malloc, event_new,
+ * event_free and free per submit. */
+#define REQ_PDU_POOLED 512
+#define REQ_POOL_MAX 256
 
 struct reqlist {
     struct req *head, *tail;
@@ -103,6 +110,11 @@ struct smpp_link {
     void *unbind_arg;
 
     int depth, free_pending, destroying;
+    struct req *pool; /* spare request records, linked by next */
+    int n_pool;
+    /* libevent common timeouts for the request timers (a queue each instead of the
+     * timer heap), or NULL: then plain timers */
+    const struct timeval *tv_resp, *tv_queue;
     enum smpp_log_level log_level; /* lines above it are neither formatted nor passed on */
 };
 
@@ -129,6 +141,14 @@ static void arm(struct event *ev, long ms)
 {
     struct timeval tv = ms_tv(ms);
     evtimer_add(ev, &tv);
+}
+
+static void arm_req(struct event *ev, const struct timeval *common, long ms)
+{
+    if (common)
+        evtimer_add(ev, common);
+    else
+        arm(ev, ms);
 }
 
 static uint32_t rnd(struct smpp_link *l)
@@ -257,13 +277,52 @@ static void set_state(struct smpp_link *l, enum smpp_link_state st, const char *
         l->cb.on_state(l->cb.arg, st, reason);
 }
 
+static struct req *req_get(struct smpp_link *l, size_t len)
+{
+    struct req *r = l->pool;
+    if (len <= REQ_PDU_POOLED && r) {
+        struct event *t = r->timer;
+        l->pool = r->next;
+        l->n_pool--;
+        memset(r, 0, offsetof(struct req, pdu));
+        r->timer = t;
+        r->cap = REQ_PDU_POOLED;
+        return r;
+    }
+    size_t cap = len <= REQ_PDU_POOLED ? REQ_PDU_POOLED : len;
+    r = malloc(sizeof(*r) + cap);
+    if (!r)
+        return NULL;
+    memset(r, 0, sizeof(*r));
+    r->timer = evtimer_new(l->base, req_timer_cb, r);
+    if (!r->timer) {
+        free(r);
+        return NULL;
+    }
+    r->cap = cap;
+    return r;
+}
+
+static void req_put(struct smpp_link *l, struct req *r)
+{
+    if (r->cap == REQ_PDU_POOLED && l->n_pool < REQ_POOL_MAX && !l->destroying) {
+        evtimer_del(r->timer);
+        r->prev = NULL;
+        r->next = l->pool;
+        l->pool = r;
+        l->n_pool++;
+        return;
+    }
+    event_free(r->timer);
+    free(r);
+}
+
 /* Finish a request: it is already out of both lists. The callback runs last. */
 static void complete(struct req *r, uint32_t status, const struct smpp_msg *resp)
 {
     smpp_resp_cb cb = r->cb;
     void *arg = r->arg;
-    event_free(r->timer);
-    free(r);
+    req_put(r->link, r);
     if (cb)
         cb(arg, status, resp);
 }
@@ -630,7 +689,7 @@ static void send_req(struct smpp_link *l, struct req *r)
     r->pdu[15] = (uint8_t)r->seq;
     list_push_tail(&l->window, r);
     r->in_window = 1;
-    arm(r->timer, l->cfg.response_timeout_ms);
+    arm_req(r->timer, l->tv_resp, l->cfg.response_timeout_ms);
     lg(l, SMPP_LOG_DEBUG, "event=send cmd=%s seq=%u resend=%d", smpp_command_name(r->cmd), (unsigned)r->seq,
        r->resends);
     send_bytes(l, r->pdu, r->len); /* a write error kills the link: r then fails with it */
@@ -720,14 +779,9 @@ uint32_t smpp_link_submit(struct smpp_link *l, const struct smpp_msg *m, int fla
         lg(l, SMPP_LOG_ERROR, "event=encode_error cmd=%s error=\"%s\"", smpp_command_name(m->command_id), err);
         return SMPP_LOCAL_ENCODE;
     }
-    struct req *r = calloc(1, sizeof(*r) + len);
+    struct req *r = req_get(l, len);
     if (!r)
         return SMPP_LOCAL_QUEUE_FULL;
-    r->timer = evtimer_new(l->base, req_timer_cb, r);
-    if (!r->timer) {
-        free(r);
-        return SMPP_LOCAL_QUEUE_FULL;
-    }
     r->link = l;
     r->cmd = m->command_id;
     r->flags = flags;
@@ -736,7 +790,7 @@ uint32_t smpp_link_submit(struct smpp_link *l, const struct smpp_msg *m, int fla
     r->len = len;
     memcpy(r->pdu, buf, len);
     list_push_tail(&l->queue, r);
-    arm(r->timer, l->cfg.queue_timeout_ms);
+    arm_req(r->timer, l->tv_queue, l->cfg.queue_timeout_ms);
     pump(l);
     return 0;
 }
@@ -761,7 +815,7 @@ static void on_req_resp(struct smpp_link *l, struct req *r, const struct smpp_ms
             r->resends++;
             r->seq = 0;
             list_push_head(&l->queue, r);
-            arm(r->timer, l->cfg.queue_timeout_ms);
+            arm_req(r->timer, l->tv_queue, l->cfg.queue_timeout_ms);
             return;
         }
     }
@@ -970,6 +1024,25 @@ static void handle_pdu(struct smpp_link *l, const uint8_t *p, size_t len)
     struct smpp_check c;
     struct smpp_msg m;
     char err[160];
+    if (len >= SMPP_HEADER_LEN && p[4] == 0 && p[5] == 0 && p[6] == 0 && p[7] == (SMPP_CMD_DELIVER_SM & 0xFF)) {
+        /* deliver_sm: decoded once, by dispatch_delivers. Here the check alone, which
+         * for deliver_sm gives the decoder's status (both are the same walk: the fast
+         * path of smpp_pdu.c), decides the answer. */
+        int cst = smpp_pdu_check(p, len, &c);
+        if (cst) {
+            handle_bad_pdu(l, &c, cst);
+            return;
+        }
+        lg(l, SMPP_LOG_DEBUG, "event=recv cmd=deliver_sm seq=%u status=0x%X", (unsigned)c.sequence,
+           (unsigned)c.command_status);
+        if (l->state != SMPP_LINK_BOUND && l->state != SMPP_LINK_UNBINDING) {
+            answer(l, SMPP_CMD_DELIVER_SM, SMPP_ESME_RINVBNDSTS, c.sequence);
+            return;
+        }
+        answer(l, SMPP_CMD_DELIVER_SM, 0, c.sequence);
+        defer_deliver(l, p, len);
+        return;
+    }
     /* The decoder runs the same walk as the check and fails with the same status; the
      * check (for the header fields and reason of the answer) only runs when it failed. */
     int st = smpp_pdu_decode(p, len, &m, err, sizeof(err));
@@ -1263,6 +1336,10 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
     }
     l->next_seq = 1;
     l->backoff_ms = l->cfg.reconnect_min_ms;
+    struct timeval tv = ms_tv(l->cfg.response_timeout_ms);
+    l->tv_resp = event_base_init_common_timeout(base, &tv);
+    tv = ms_tv(l->cfg.queue_timeout_ms);
+    l->tv_queue = event_base_init_common_timeout(base, &tv);
     l->rng = now_us() ^ ((uint64_t)(uintptr_t)l << 16) ^ 0x9E3779B97F4A7C15u;
     if (!l->rng)
         l->rng = 1;
@@ -1314,6 +1391,12 @@ static void destroy(struct smpp_link *l)
     free_ev(l->t_drop);
     free_ev(l->t_done);
     free_ev(l->ev_flush);
+    while (l->pool) {
+        struct req *r = l->pool;
+        l->pool = r->next;
+        event_free(r->timer);
+        free(r);
+    }
     free(l->in);
     if (l->out)
         evbuffer_free(l->out);

@@ -476,10 +476,11 @@ static int walk_pdu(struct walk *w, struct smpp_check *c, enum plan *plan)
 
 int smpp_pdu_check(const uint8_t *buf, size_t len, struct smpp_check *out)
 {
+    /* Not cleared: the walk reads only fields it wrote first (what it found), and the
+     * result is thrown away. */
     struct smpp_msg scratch;
     struct smpp_check c;
     enum plan plan;
-    memset(&scratch, 0, sizeof(scratch));
     struct walk w = {.buf = buf, .len = len, .m = &scratch};
     int st = walk_pdu(&w, &c, &plan);
     if (out)

@@ -1,9 +1,16 @@
 /*
  * app_status.c: the `app_status` handler: the status of an application (land, business
  * or building permit) from its record in Redis, the hash ussd:app:REF. See builtin.h.
+ * Also the words of statuses, services and application kinds that every service
+ * handler shows (services.h).
  *
  * One HMGET with the request's own timer (the store's); a cancelled call (handler_run's
  * timer fired first) waits for that reply, which always comes, and is freed then.
+ *
+ * A reference is read with refs_parse (any case, spaces or none). One whose check digit
+ * is wrong is refused (outcome `mistyped`): records never create such a reference, so
+ * no application can have it. The lookup still runs first, so that a record written by
+ * hand under such a key (test fixtures, imported data) is still answered.
  */
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -12,6 +19,8 @@
 
 #include "builtin.h"
 #include "log.h"
+#include "refs.h"
+#include "services.h"
 #include "store.h"
 
 #define APP_KEY_PREFIX "ussd:app:"
@@ -19,47 +28,69 @@
 #define APP_REF_MAX 20
 #define APP_FIELD_MAX 64 /* bytes of a field's value kept */
 
-/* Human words for the status and service codes, per language; an unknown code is shown
- * as is (underscores as spaces), an unknown language gets English. */
-struct words {
-    const char *code;
-    const char *en, *rw, *fr;
-};
-
-static const struct words statuses[] = {
+/* Human words for the status, service and kind codes, per language (services.h); an
+ * unknown code is shown as is (underscores as spaces), an unknown language gets English.
+ * Every word is in the GSM 7-bit alphabet. */
+const struct svc_words svc_status_words[] = {
     {"submitted", "submitted", "bwakiriwe", "déposée"},
     {"in_review", "under review", "burimo gusuzumwa", "en cours d'examen"},
     {"approved", "approved", "bwemejwe", "approuvée"},
     {"rejected", "rejected", "bwanzwe", "refusée"},
     {"paid", "paid", "bwishyuwe", "payée"},
     {"completed", "completed", "bwarangiye", "terminée"},
+    {NULL, NULL, NULL, NULL},
 };
 
-static const struct words services[] = {
+const struct svc_words svc_service_words[] = {
     {"land", "land", "ubutaka", "foncier"},
     {"business", "business", "ubucuruzi", "entreprise"},
     {"permit", "building permit", "uruhushya rwo kubaka", "permis de construire"},
+    {NULL, NULL, NULL, NULL},
 };
 
-static void word(const struct words *w, size_t n, const char *code, const char *lang, char *out,
-                 size_t cap)
+const struct svc_words svc_kind_words[] = {
+    {"transfer", "Title transfer", "Ihererekanya ry'ubutaka", "Transfert de titre"},
+    {"subdivision", "Subdivision", "Kugabanya ubutaka", "Morcellement"},
+    {"title_copy", "Copy of title", "Kopi y'icyangombwa", "Copie du titre"},
+    {"land_use_change", "Change of land use", "Guhindura imikoreshereze", "Changement d'usage"},
+    {"register", "Business registration", "Kwandikisha ubucuruzi", "Enregistrement"},
+    {"trading_licence", "Trading licence", "Uruhushya rw'ubucuruzi", "Patente"},
+    {"construction", "Building permit", "Uruhushya rwo kubaka", "Permis de construire"},
+    {"renovation", "Renovation permit", "Uruhushya rwo kuvugurura", "Permis de rénovation"},
+    {"occupancy", "Occupancy permit", "Uruhushya rwo gukoresha inyubako", "Permis d'occupation"},
+    {NULL, NULL, NULL, NULL},
+};
+
+const char *svc_lang(const char *lang)
 {
-    for (size_t i = 0; i < n; i++) {
+    if (lang && strcmp(lang, "rw") == 0)
+        return "rw";
+    if (lang && strcmp(lang, "fr") == 0)
+        return "fr";
+    return "en";
+}
+
+char *svc_word(const struct svc_words *w, const char *code, const char *lang, char *out,
+               size_t cap)
+{
+    const char *l = svc_lang(lang);
+    if (!cap)
+        return out;
+    for (size_t i = 0; code && w[i].code; i++) {
         if (strcmp(w[i].code, code) != 0)
             continue;
-        const char *s = strcmp(lang, "rw") == 0 ? w[i].rw : strcmp(lang, "fr") == 0 ? w[i].fr
-                                                                                   : w[i].en;
-        snprintf(out, cap, "%s", s);
-        return;
+        snprintf(out, cap, "%s", l[0] == 'r' ? w[i].rw : l[0] == 'f' ? w[i].fr : w[i].en);
+        return out;
     }
-    snprintf(out, cap, "%s", code);
+    snprintf(out, cap, "%s", code ? code : "");
     for (char *p = out; *p; p++)
         if (*p == '_')
             *p = ' ';
+    return out;
 }
 
 /* "  lnd-26-004213-7 " -> "LND-26-004213-7". 0 when it has the shape of a reference:
- * 4 to 20 letters, digits and dashes. (Check digits are verified by the services.) */
+ * 4 to 20 letters, digits and dashes. */
 static int app_ref(const char *in, char *out, size_t cap)
 {
     while (*in == ' ')
@@ -87,6 +118,7 @@ struct app_call {
     int cancelled;
     int starting; /* inside store_cmd, which may fail at once (no memory) */
     int answered; /* the reply came while starting */
+    int mistyped; /* refs_parse: the check digit does not match */
     char ref[APP_REF_MAX + 1];
     char lang[8];
 };
@@ -120,6 +152,7 @@ static void on_reply(void *p, int status, const struct redisReply *rep)
         c->answered = 1; /* app_status_start frees it */
     handler_done_fn done = c->done;
     void *arg = c->arg;
+    int mistyped = c->mistyped;
     char ref[sizeof c->ref];
     memcpy(ref, c->ref, sizeof ref);
     if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
@@ -141,11 +174,11 @@ static void on_reply(void *p, int status, const struct redisReply *rep)
         /* no record (or one without a status: not an application yet) */
         if (!c->answered)
             free(c);
-        finish(done, arg, "not_found", ref);
+        finish(done, arg, mistyped ? "mistyped" : "not_found", ref);
         return;
     }
-    word(statuses, sizeof statuses / sizeof statuses[0], st, c->lang, st_t, sizeof st_t);
-    word(services, sizeof services / sizeof services[0], sv, c->lang, sv_t, sizeof sv_t);
+    svc_word(svc_status_words, st, c->lang, st_t, sizeof st_t);
+    svc_word(svc_service_words, sv, c->lang, sv_t, sizeof sv_t);
     if (!c->answered)
         free(c);
     struct handler_kv set[] = {
@@ -167,10 +200,14 @@ static struct handler_call *app_status_start(const struct handler_env *env,
         finish(done, arg, "error", NULL);
         return NULL;
     }
-    if (app_ref(given, ref, sizeof ref) != 0) {
+    /* a reference as people type it, made canonical; other shapes are looked up as
+     * they are (upper case), so that any key of ussd:app: can be asked about */
+    const char *why = refs_parse(given, NULL, ref, sizeof ref);
+    int mistyped = why && strcmp(why, "check") == 0;
+    if (why && app_ref(given, ref, sizeof ref) != 0) {
         char shown[APP_REF_MAX + 1];
         snprintf(shown, sizeof shown, "%s", given);
-        finish(done, arg, "not_found", shown);
+        finish(done, arg, mistyped ? "mistyped" : "not_found", shown);
         return NULL;
     }
     struct app_call *c = env->store ? calloc(1, sizeof *c) : NULL;
@@ -180,6 +217,7 @@ static struct handler_call *app_status_start(const struct handler_env *env,
     }
     c->done = done;
     c->arg = arg;
+    c->mistyped = mistyped;
     memcpy(c->ref, ref, sizeof c->ref);
     snprintf(c->lang, sizeof c->lang, "%s", req->lang ? req->lang : "");
     char key[sizeof APP_KEY_PREFIX + APP_REF_MAX];

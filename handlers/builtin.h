@@ -23,5 +23,26 @@ extern const struct handler_def handler_fail;
 extern const struct handler_def handler_slow;
 extern const struct handler_def handler_districts;
 extern const struct handler_def handler_app_status;
+extern const struct handler_def handler_http; /* http_callout.c: a backend over HTTP/JSON */
+/* The services (land.c, business.c, permit.c, myapps.c; services.h lists their variables) */
+extern const struct handler_def handler_parcel;
+extern const struct handler_def handler_land_tax;
+extern const struct handler_def handler_land_owner;
+extern const struct handler_def handler_land_buyer;
+extern const struct handler_def handler_land_transfer;
+extern const struct handler_def handler_biz_name;
+extern const struct handler_def handler_biz_owner;
+extern const struct handler_def handler_biz_register;
+extern const struct handler_def handler_business;
+extern const struct handler_def handler_biz_renew;
+extern const struct handler_def handler_permit_quote;
+extern const struct handler_def handler_permit_apply;
+extern const struct handler_def handler_permit;
+extern const struct handler_def handler_permit_inspectable;
+extern const struct handler_def handler_inspection_slots;
+extern const struct handler_def handler_inspection_book;
+extern const struct handler_def handler_my_apps_count;
+extern const struct handler_def handler_my_apps;
+extern const struct handler_def handler_app_history;
 
 #endif

@@ -34,6 +34,28 @@ struct ctx {
     size_t npages; /* pages of the screen show() rendered last */
 };
 
+
+/* snprintf(dst, size, "%s", src) without printf (a step copies a dozen strings). */
+static void scopy(char *dst, size_t size, const char *src)
+{
+    size_t l = strnlen(src, size - 1);
+    memcpy(dst, src, l);
+    dst[l] = 0;
+}
+
+/* snprintf(dst, size, "%s%s%s", a, b, c) without printf. */
+static void join2(char *dst, size_t size, const char *a, const char *b, const char *c)
+{
+    size_t n = 0;
+    const char *parts[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        size_t l = strnlen(parts[i], size - 1 - n);
+        memcpy(dst + n, parts[i], l);
+        n += l;
+    }
+    dst[n] = 0;
+}
+
 static void enter(struct ctx *c, int idx);
 
 static const char *lookup(void *arg, const char *name)
@@ -103,7 +125,7 @@ static void nav_init(struct ctx *c, struct render_nav *nav)
  * own short messages; an `end` screen paginates through show() instead. */
 static void finish(struct ctx *c, const char *text)
 {
-    snprintf(c->out->text, sizeof c->out->text, "%s", text);
+    scopy(c->out->text, sizeof c->out->text, text);
     render_truncate(c->out->text, &c->cfg->lim);
     c->out->status = ENGINE_SHOW;
     c->out->end = 1;
@@ -154,13 +176,13 @@ static void show(struct ctx *c)
     c->out->end = 0;
 
     if (s->state == SESSION_RESUME_OFFER)
-        snprintf(body, sizeof body, "%s", msg(c, MENU_MSG_RESUME));
+        scopy(body, sizeof body, msg(c, MENU_MSG_RESUME));
     else
         expand(c, txt(c, &sc->text), body, sizeof body);
     if (s->error[0])
-        snprintf(head, sizeof head, "%s\n%s", s->error, body);
+        join2(head, sizeof head, s->error, "\n", body);
     else
-        snprintf(head, sizeof head, "%s", body);
+        scopy(head, sizeof head, body);
 
     if (s->state == SESSION_RESUME_OFFER || sc->kind == SCREEN_MENU ||
         sc->kind == SCREEN_LANGUAGE) {
@@ -192,7 +214,7 @@ static void show(struct ctx *c)
 static void wait_on(struct ctx *c, int idx)
 {
     struct session *s = c->s;
-    snprintf(s->screen, sizeof s->screen, "%s", c->set->screens[idx].name);
+    scopy(s->screen, sizeof s->screen, c->set->screens[idx].name);
     s->page = 0;
     s->retries = 0;
     s->error[0] = 0;
@@ -377,7 +399,11 @@ static const struct menu_dial *find_dial(const struct menu_set *set, const char 
         d = menu_find_dial(set, buf);
         memcpy(buf, saved, len + 1);
         if (d) {
-            snprintf(chain, chainsize, "%.*s", (int)(len - 1 - (cut + 1)), dial + cut + 1);
+            size_t cl = len - 1 - (cut + 1);
+            if (cl > chainsize - 1)
+                cl = chainsize - 1;
+            memcpy(chain, dial + cut + 1, cl);
+            chain[cl] = 0;
             return d;
         }
     }
@@ -412,9 +438,9 @@ void engine_begin(const struct menu_set *set, const struct engine_cfg *cfg, stru
     session_init(s, msisdn, dial, NULL, set->version, now);
     s->version = version;
     if (lang && menu_find_lang(set, lang) >= 0)
-        snprintf(s->lang, sizeof s->lang, "%s", lang);
+        scopy(s->lang, sizeof s->lang, lang);
     else
-        snprintf(s->lang, sizeof s->lang, "%s", set->langs[set->default_lang]);
+        scopy(s->lang, sizeof s->lang, set->langs[set->default_lang]);
     if (step_id)
         session_clean(s->last_step, sizeof s->last_step, step_id);
     ctx_init(&c, set, cfg, s, out);
@@ -425,24 +451,24 @@ void engine_begin(const struct menu_set *set, const struct engine_cfg *cfg, stru
         finish_msg(&c, MENU_MSG_UNKNOWN_CODE);
         return;
     }
-    snprintf(s->home, sizeof s->home, "%s", d->screen);
+    scopy(s->home, sizeof s->home, d->screen);
     if (!chain[0] && can_resume(set, resume, s->dial)) {
         /* carry the cut dialog over, keeping this session's identity */
         char step[SESSION_STEP_MAX];
-        snprintf(step, sizeof step, "%s", s->last_step);
+        scopy(step, sizeof step, s->last_step);
         *s = *resume;
         s->version = version;
         s->started = now;
         s->steps = 0;
         s->state = SESSION_RESUME_OFFER;
         s->page = 0;
-        snprintf(s->last_step, sizeof s->last_step, "%s", step);
-        snprintf(s->msisdn, sizeof s->msisdn, "%s", msisdn);
+        scopy(s->last_step, sizeof s->last_step, step);
+        scopy(s->msisdn, sizeof s->msisdn, msisdn);
         ctx_init(&c, set, cfg, s, out);
         show(&c);
         return;
     }
-    snprintf(out->chain, sizeof out->chain, "%s", chain);
+    scopy(out->chain, sizeof out->chain, chain);
     enter(&c, d->screen_idx);
 }
 
@@ -556,7 +582,7 @@ void engine_input(const struct menu_set *set, const struct engine_cfg *cfg, stru
             wrong(&c, msg(&c, MENU_MSG_INVALID_CHOICE), cfg->menu_retries);
             return;
         }
-        snprintf(s->lang, sizeof s->lang, "%s", set->langs[ch - 1]);
+        scopy(s->lang, sizeof s->lang, set->langs[ch - 1]);
         c.lang = (int)ch - 1;
         out->lang_chosen = 1;
         go(&c, sc->next_idx);
@@ -613,7 +639,7 @@ void engine_resume(const struct menu_set *set, const struct engine_cfg *cfg, str
             session_clean(s->items[i].value, sizeof s->items[i].value,
                           res->items[i].value ? res->items[i].value : res->items[i].label);
         }
-        snprintf(s->screen, sizeof s->screen, "%s", sc->name);
+        scopy(s->screen, sizeof s->screen, sc->name);
         s->page = 0;
         s->retries = 0;
         s->error[0] = 0;

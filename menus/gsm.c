@@ -271,11 +271,17 @@ long gsm_encode(const char *utf8, size_t len, uint8_t *out, size_t cap)
     if (!out)
         cap = 0;
     while (i < len) {
-        uint32_t cp;
+        uint32_t cp = s[i];
         int v;
 
-        i += gsm_utf8_next(s + i, len - i, &cp);
-        v = gsm_lookup(cp);
+        /* ASCII, the common case, skips the decoder and the switch. */
+        if (cp < 0x80) {
+            i++;
+            v = gsm_from_ascii[cp];
+        } else {
+            i += gsm_utf8_next(s + i, len - i, &cp);
+            v = gsm_lookup(cp);
+        }
         if (v == GSM_NONE)
             return -1;
         if (v & GSM_EXT) {

@@ -51,6 +51,15 @@ size_t session_clean(char *dst, size_t dstsize, const char *src)
     int cut = 0;
     if (!dstsize)
         return 0;
+    /* The common case: no control character and it fits; one pass, then one copy. */
+    const unsigned char *q = (const unsigned char *)src;
+    while (n < dstsize && q[n] >= 0x20 && q[n] != 0x7f)
+        n++;
+    if (n < dstsize && q[n] == 0) {
+        memmove(dst, src, n + 1);
+        return n;
+    }
+    n = 0;
     /* src may equal dst: writing never overtakes reading */
     for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
         unsigned char c = *p;
@@ -134,8 +143,11 @@ static void put(struct wbuf *w, const char *s)
 
 static void putc_(struct wbuf *w, char c)
 {
-    char t[2] = {c, 0};
-    put(w, t);
+    if (w->full || w->n + 1 >= w->cap) {
+        w->full = 1;
+        return;
+    }
+    w->p[w->n++] = c;
 }
 
 static void putu(struct wbuf *w, unsigned long v)

@@ -31,6 +31,14 @@ static int put_value(struct out *o, const char *v)
     size_t chars = 0;
     while (*v && chars < TEMPLATE_VALUE_CHARS) {
         unsigned char c = (unsigned char)*v;
+        if (c >= 0x20 && c < 0x7f) { /* printable ASCII, the common case */
+            if (o->n + 1 >= o->cap)
+                return -1;
+            o->p[o->n++] = (char)c;
+            v++;
+            chars++;
+            continue;
+        }
         size_t l = utf8_len(c);
         if (strnlen(v, l) < l)
             break; /* truncated sequence at the end of the value */
@@ -59,6 +67,14 @@ size_t template_expand(const char *tpl, template_lookup_fn lookup, void *arg, ch
         return 0;
     const char *p = tpl ? tpl : "";
     while (*p) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x80 && c != '{' && c != '}') { /* plain ASCII, the common case */
+            if (o.n + 1 >= o.cap)
+                break;
+            o.p[o.n++] = (char)c;
+            p++;
+            continue;
+        }
         if (p[0] == '{' && p[1] == '{') {
             if (put_char(&o, "{", 1))
                 break;

@@ -482,3 +482,66 @@ function redisPipeline(port, cmds, timeoutMs = 10000) {
 }
 
 module.exports.redisPipeline = redisPipeline;
+
+// ---- services tests: SMS next to USSD on one SMSC --------------------------------------
+// An Smsc whose SMS submits (no ussd_service_op) never match a USSD step (their session
+// is undefined, isSms true), with the SMS to a phone joined part by part.
+class SmsAwareSmsc extends Smsc {
+  _wake() {
+    for (const p of this.submits) {
+      if (p.isSms !== undefined) continue;
+      p.isSms = p.ussd_service_op === undefined;
+      if (p.isSms) {
+        p.session = undefined;
+        p.text = smsPartText(p);
+      }
+    }
+    super._wake();
+  }
+
+  // The complete SMS to msisdn received from index `from` on: [{text, pdus}].
+  smsTo(msisdn, from = 0) {
+    const msgs = [];
+    const pending = new Map();
+    for (let i = from; i < this.submits.length; i++) {
+      const p = this.submits[i];
+      if (!p.isSms || p.destination_addr !== msisdn) continue;
+      const c = smsConcat(p);
+      if (!c) { msgs.push({ text: p.text, pdus: [p] }); continue; }
+      const parts = pending.get(c.ref) || [];
+      parts[c.seq - 1] = p;
+      pending.set(c.ref, parts);
+      if (parts.filter(Boolean).length === c.total) {
+        msgs.push({ text: parts.map((x) => x.text).join(''), pdus: parts });
+        pending.delete(c.ref);
+      }
+    }
+    return msgs;
+  }
+
+  // The first complete SMS to msisdn (from index `from` on) whose text passes pred.
+  nextSms(msisdn, pred = () => true, from = 0, timeoutMs = 8000) {
+    return until(() => this.smsTo(msisdn, from).find((m) => pred(m.text)), timeoutMs, `an SMS to ${msisdn}`);
+  }
+}
+
+// An SMS part's text: node-smpp decodes GSM (data_coding 0) and UCS2 itself and splits
+// off a UDH.
+function smsPartText(pdu) {
+  let sm = pdu.short_message;
+  if ((!sm || (sm.message !== undefined && !sm.message.length)) && pdu.message_payload) sm = pdu.message_payload;
+  const m = sm && sm.message !== undefined ? sm.message : sm;
+  if (typeof m === 'string') return m;
+  return decodeText({ short_message: m, data_coding: pdu.data_coding });
+}
+
+function smsConcat(pdu) {
+  const sm = pdu.short_message || pdu.message_payload;
+  for (const u of (sm && sm.udh) || []) {
+    if (u[0] === 0x00 && u[1] === 3) return { ref: u[2], total: u[3], seq: u[4] };
+    if (u[0] === 0x08 && u[1] === 4) return { ref: u.readUInt16BE(2), total: u[4], seq: u[5] };
+  }
+  return null;
+}
+
+module.exports.SmsAwareSmsc = SmsAwareSmsc;

@@ -39,7 +39,9 @@ int phone_mo_set_text(struct smpp_msg *m, const char *utf8, const struct phone_m
 
 static void copy(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src);
+    size_t l = strnlen(src, cap - 1); /* snprintf(dst, cap, "%s", src) without printf */
+    memcpy(dst, src, l);
+    dst[l] = 0;
 }
 
 int phone_mo_ussd(struct smpp_msg *m, const char *msisdn, const char *service_code, const char *text, uint8_t op,

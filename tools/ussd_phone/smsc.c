@@ -465,9 +465,14 @@ static void handle_bind(struct conn *c, const struct smpp_msg *m)
 
 static void fmt_date(char *out, size_t cap)
 {
+    /* one receipt per SMS: localtime_r once a second is enough */
+    static time_t last;
+    static struct tm tm;
     time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
+    if (t != last) {
+        localtime_r(&t, &tm);
+        last = t;
+    }
     /* YYMMDDhhmm, as receipts carry it */
     snprintf(out, cap, "%02u%02u%02u%02u%02u", (unsigned)tm.tm_year % 100u, (unsigned)(tm.tm_mon + 1) % 100u,
              (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u);
@@ -534,7 +539,18 @@ static void handle_submit(struct conn *c, const struct smpp_msg *m)
     struct smpp_msg r;
     smpp_msg_init(&r, m->command_id | SMPP_CMD_RESP_BIT);
     r.sequence = m->sequence;
-    snprintf(r.message_id, sizeof(r.message_id), "%llu", (unsigned long long)++s->next_message_id);
+    { /* "%llu" of the next id, without printf (a submit each) */
+        char d[24];
+        int nd = 0;
+        uint64_t v = ++s->next_message_id;
+        do
+            d[nd++] = (char)('0' + v % 10);
+        while (v /= 10);
+        int k = 0;
+        while (nd)
+            r.message_id[k++] = d[--nd];
+        r.message_id[k] = 0;
+    }
     if (send_msg(c, &r) != 0 || c->dead)
         return;
     if (s->cfg.receipts && (m->registered_delivery & 0x03) == 1 && !m->has_ussd_service_op)

@@ -235,6 +235,21 @@ test('a backend slower than the handler timer: the call is cancelled, error rout
   assertEq(smsc.submits.filter((x) => x.destination_addr === p).length, 2, 'nothing more sent to the phone');
 });
 
+test('SIGTERM with a call in flight: the step still gets its answer, then a clean exit', async () => {
+  const { smsc, backend, gw } = await setup();
+  const p = nextPhone();
+  const s = ++sess & 0xff;
+  await smsc.dial(p, '*123#', s);
+  const from = smsc.submits.length;
+  await smsc.deliver({ msisdn: p, text: '4', op: 18, session: s, seq: 1 });
+  await L.until(() => backend.requests.some((q) => q.url === '/slow'), 3000, 'the call to reach the backend');
+  gw.proc.kill('SIGTERM');
+  const r = await smsc.nextSubmit((x) => x.destination_addr === p, from, 4000);
+  assertEq(r.text, 'Sorry, the registry is not available. Try again later.', 'error route');
+  const { code } = await gw.exited;
+  assertEq(code, 0, 'exit status');
+});
+
 test('backend down: error route, logged without user data', async () => {
   const { smsc, gw } = await setup();
   const p = nextPhone();

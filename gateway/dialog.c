@@ -515,7 +515,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
             log_event(L_INFO, "dialog.unknown_session", "msisdn=%s",
                       log_msisdn(d->msisdn, m, sizeof m));
             session_init(&d->s, d->msisdn, "", NULL, d->set->version, 0);
-            reply_msg(d, MENU_MSG_ERROR);
+            reply_msg(d, MENU_MSG_EXPIRED);
         }
         maybe_free(d);
         return;

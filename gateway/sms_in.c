@@ -10,13 +10,15 @@
  * the SMS sender; jobs still waiting when sms_in_free runs are cut loose and freed by
  * the callback they wait for (the store and the queue always call back).
  *
- * The reply's idempotency key is made of the sender, the PDU's sequence number and a
- * hash of the text: a deliver_sm the SMSC sends twice (our deliver_sm_resp was lost) is
- * answered once. A concatenated SMS arrives as several deliver_sm, each carrying a UDH:
+ * The reply's idempotency key is made of the sender, the PDU's sequence number, a
+ * hash of the text and a 10-minute window: a deliver_sm the SMSC sends twice (our
+ * deliver_sm_resp was lost) is answered once. A concatenated SMS arrives as several deliver_sm, each carrying a UDH:
  * the UDH is skipped and each part is matched on its own; a part other than the first
  * that no rule matches gets no answer, so a long text draws at most one sms_default.
  */
 #include "sms_in.h"
+
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
@@ -376,8 +378,12 @@ void sms_in_deliver(struct sms_in *in, const char *link, const struct smpp_msg *
     snprintf(j->link, sizeof j->link, "%s", link ? link : "");
     snprintf(j->msisdn, sizeof j->msisdn, "%s", m->source_addr);
     decode_sms(m, j->text, sizeof j->text, &j->part, &j->parts);
-    snprintf(j->idem, sizeof j->idem, "sms-in:%s:%lu:%016llx", j->msisdn,
-             (unsigned long)m->sequence, (unsigned long long)fnv64(j->text));
+    /* a resent deliver_sm comes within seconds; sequence numbers restart on every bind,
+     * so the key also carries a 10-minute window, or the same text with a recycled
+     * sequence number days later would go unanswered */
+    snprintf(j->idem, sizeof j->idem, "sms-in:%s:%lu:%016llx:%lu", j->msisdn,
+             (unsigned long)m->sequence, (unsigned long long)fnv64(j->text),
+             (unsigned long)(time(NULL) / 600));
     j->match.rule = SMS_RULES_NO_MATCH;
     j->next = in->jobs;
     if (in->jobs)

@@ -462,6 +462,7 @@ void engine_begin(const struct menu_set *set, const struct engine_cfg *cfg, stru
         s->steps = 0;
         s->state = SESSION_RESUME_OFFER;
         s->page = 0;
+        s->error[0] = 0; /* the cut dialog's last validator error is no news now */
         scopy(s->last_step, sizeof s->last_step, step);
         scopy(s->msisdn, sizeof s->msisdn, msisdn);
         ctx_init(&c, set, cfg, s, out);

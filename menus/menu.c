@@ -29,6 +29,7 @@ static const struct {
          [MENU_MSG_BUSY] = "The service is busy. Please try again in a few minutes.",
          [MENU_MSG_ERROR] = "Sorry, something went wrong. Please try again later.",
          [MENU_MSG_UNKNOWN_CODE] = "Unknown service code.",
+         [MENU_MSG_EXPIRED] = "This session has ended. Please dial again.",
      }},
     {"rw",
      {
@@ -44,6 +45,7 @@ static const struct {
          [MENU_MSG_BUSY] = "Serivisi ifite abantu benshi. Ongera ugerageze mu minota mike.",
          [MENU_MSG_ERROR] = "Mwihangane, habaye ikibazo. Ongera ugerageze nyuma.",
          [MENU_MSG_UNKNOWN_CODE] = "Iyi kode ntizwi.",
+         [MENU_MSG_EXPIRED] = "Iki gikorwa cyarangiye. Ongera ukande kode.",
      }},
     {"fr",
      {
@@ -59,6 +61,7 @@ static const struct {
          [MENU_MSG_BUSY] = "Le service est saturé. Veuillez réessayer dans quelques minutes.",
          [MENU_MSG_ERROR] = "Désolé, une erreur s'est produite. Veuillez réessayer plus tard.",
          [MENU_MSG_UNKNOWN_CODE] = "Code de service inconnu.",
+         [MENU_MSG_EXPIRED] = "Cette session est terminee. Veuillez recomposer le code.",
      }},
 };
 

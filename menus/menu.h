@@ -148,6 +148,7 @@ enum menu_msg {
     MENU_MSG_BUSY,           /* "The service is busy. Please try again in a few minutes." */
     MENU_MSG_ERROR,          /* "Sorry, something went wrong. Please try again later." */
     MENU_MSG_UNKNOWN_CODE,   /* "Unknown service code." */
+    MENU_MSG_EXPIRED,        /* "This session has ended. Please dial again." */
     MENU_MSG_COUNT
 };
 

@@ -205,6 +205,7 @@ static const char *const msg_names[MENU_MSG_COUNT] = {
     [MENU_MSG_BUSY] = "busy",
     [MENU_MSG_ERROR] = "error",
     [MENU_MSG_UNKNOWN_CODE] = "unknown_code",
+    [MENU_MSG_EXPIRED] = "expired",
 };
 
 /* ---- messages ------------------------------------------------------------------- */

@@ -288,7 +288,7 @@ static void test_default_language_without_builtins(void)
     char *got = diag_text(&d);
     CHECK_STR(got, "t.yaml:1:30: warning: there are no built-in engine texts in 'sw'; English is "
                    "shown for: home, more, invalid_choice, too_many_tries, resume, resume_yes, "
-                   "resume_no, unavailable, busy, error, unknown_code (give them under settings: "
+                   "resume_no, unavailable, busy, error, unknown_code, expired (give them under settings: "
                    "messages)\n");
     free(got);
     menu_set_free(s);

@@ -327,9 +327,13 @@ static void command(struct phone_ui *ui, char *line)
         int esme = smsc_pick(ui->smsc, 0);
         if (!*arg)
             say(ui, "[usage: /sms TEXT]");
-        else if (esme < 0)
-            say(ui, "[cannot send: no gateway bound]");
-        else if (phone_mo_sms(&m, ui->msisdn, ui->o->sms_to, arg, &ui->coding, err, sizeof(err)) ||
+        else if (esme < 0) {
+            /* like a dial: wait for a gateway to bind, then send it */
+            char whole[LINEIN_LINE_MAX + 8];
+            snprintf(whole, sizeof whole, "/sms %s", arg);
+            hold(ui, whole);
+            return;
+        } else if (phone_mo_sms(&m, ui->msisdn, ui->o->sms_to, arg, &ui->coding, err, sizeof(err)) ||
                  smsc_deliver(ui->smsc, esme, &m, ++ui->next_tag, err, sizeof(err)))
             say(ui, "[cannot send: %s]", err);
         else
@@ -424,7 +428,9 @@ void phone_ui_on_bound(struct phone_ui *ui, int esme, const char *system_id)
     event_del(ui->bind_timer);
     char line[sizeof(ui->held)];
     memcpy(line, ui->held, sizeof(line));
-    if (ui->st == UI_ANSWER)
+    if (line[0] == '/')
+        command(ui, line); /* a held /sms */
+    else if (ui->st == UI_ANSWER)
         answer(ui, line);
     else
         dial(ui, line);

@@ -7,7 +7,8 @@
  *                 by ", " within 60 characters; "" for free and pending); invalid (no
  *                 letter or digit); error. Names compare without case, accents,
  *                 punctuation or legal form (records_name_check).
- *   biz_owner     args id, type. ok with id (cleaned), type_text (the type in words) and
+ *   biz_owner     args id, type. ok with id (cleaned), note (the ID masked, for screens),
+ *                 type_text (the type in words) and
  *                 amount (the registration fee, "0" when free); bad_id with note.
  *   biz_register  args name, type, owner_id, district. Submits the registration
  *                 (business/register, which also reserves the name): svc_submit's
@@ -146,7 +147,10 @@ static struct handler_call *owner_start(const struct handler_env *env,
     svc_word(biz_types, handler_arg(req, "type"), req->lang, type, sizeof type);
     long fee = records_fee("business", "register");
     svc_amount(fee > 0 ? fee : 0, req->lang, amount, sizeof amount);
-    struct handler_kv set[] = {{"id", id}, {"type_text", type}, {"amount", amount}};
+    /* screens show IDs masked: `note` (free once the ID is good) carries that form */
+    char shown[40];
+    refs_mask_id(id, shown, sizeof shown);
+    struct handler_kv set[] = {{"id", id}, {"type_text", type}, {"amount", amount}, {"note", shown}};
     svc_done_now(done, arg, "ok", set, sizeof set / sizeof set[0]);
     return NULL;
 }

@@ -17,7 +17,8 @@
  *   land_owner    args upi, id. The seller's national ID against the parcel's owner:
  *                 ok with id (cleaned), owner (initials) and amount (the transfer fee);
  *                 bad_id with note (why the ID is refused); mismatch; not_found; error.
- *   land_buyer    args seller, buyer. ok with buyer_id (cleaned); bad_id with note;
+ *   land_buyer    args seller, buyer. ok with buyer_id (cleaned) and note (it masked,
+ *                 for screens); bad_id with note;
  *                 same (the buyer is the seller).
  *   land_transfer args upi, seller_id, buyer_id, price. Submits the transfer (service
  *                 land, kind transfer; details upi, owner_id, buyer_id, price): see
@@ -338,8 +339,11 @@ static struct handler_call *buyer_start(const struct handler_env *env,
     }
     refs_id_clean(handler_arg(req, "seller") ? handler_arg(req, "seller") : "", seller,
                   sizeof seller);
-    struct handler_kv set[] = {{"buyer_id", buyer}};
-    svc_done_now(done, arg, strcmp(seller, buyer) == 0 ? "same" : "ok", set, 1);
+    char shown[40]; /* screens show IDs masked */
+    refs_mask_id(buyer, shown, sizeof shown);
+    struct handler_kv set[] = {{"buyer_id", buyer}, {"note", shown}};
+    svc_done_now(done, arg, strcmp(seller, buyer) == 0 ? "same" : "ok", set,
+                 sizeof set / sizeof set[0]);
     return NULL;
 }
 

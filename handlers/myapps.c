@@ -393,7 +393,9 @@ static void on_hist(void *arg, int status, const char *why, const struct rec_app
     const char *l = h->c.lang;
     int rw = l[0] == 'r', fr = l[0] == 'f';
     /* every candidate line: the history, the inspection, the bill to pay */
-    char lines[REC_MAX_HIST + 2][SVC_LINE + 8];
+    /* room for a whole line before line_fit cuts it by characters: a cut by snprintf
+     * could split a UTF-8 character */
+    char lines[REC_MAX_HIST + 2][4 * SVC_LINE + REC_VALUE_MAX];
     size_t n = 0;
     for (size_t i = 0; i < a->n_hist; i++) {
         char day[16], st[48];

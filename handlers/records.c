@@ -166,8 +166,17 @@ char *records_status_sms(const char *lang, const char *ref, const char *to, cons
     buf[0] = 0;
     /* the note in one line, cut */
     size_t w = 0;
-    for (const char *p = note ? note : ""; *p && w + 1 < sizeof why; p++)
+    const char *p = note ? note : "";
+    for (; *p && w + 1 < sizeof why; p++)
         why[w++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+    /* a cut inside a UTF-8 character would make the SMS record unencodable (jansson
+     * refuses it) and the whole status change fail: drop the partial character */
+    if (((unsigned char)*p & 0xC0) == 0x80) {
+        while (w > 0 && ((unsigned char)why[w - 1] & 0xC0) == 0x80)
+            w--;
+        if (w > 0)
+            w--;
+    }
     why[w] = 0;
     int pay = bill && bill->number && bill->number[0] && bill->status &&
               strcmp(bill->status, "unpaid") == 0 && bill->amount > 0;
@@ -364,7 +373,7 @@ static const char *elem_str(const redisReply *r, size_t i)
     return is_arr(r) && i < r->elements && is_str(r->element[i]) ? r->element[i]->str : NULL;
 }
 
-/* EVAL with up to 64 arguments after the script. */
+/* EVAL with up to 96 arguments after the script. */
 static void eval(struct store *s, store_reply_cb cb, void *arg, const char *script, int nkeys,
                  const char *const *args, int nargs)
 {

@@ -307,6 +307,21 @@ static void test_transitions(void)
     CHECK_INT(records_fee("land", "register"), -1);
 }
 
+/* A long note is cut to 119 bytes: never inside a UTF-8 character (the SMS record is
+ * JSON, and an invalid byte sequence made the whole status change fail). */
+static void test_status_sms_note_cut_is_utf8(void)
+{
+    char note[REC_VALUE_MAX + 1], b[400];
+    for (int i = 0; i < 60; i++)
+        memcpy(note + 2 * i, "\xc3\xa9", 2); /* 60 times "é": byte 119 is inside one */
+    note[120] = 0;
+    records_status_sms("fr", "LND-26-004213-7", "rejected", note, NULL, b, sizeof b);
+    const char *m = strstr(b, "Motif : ");
+    CHECK(m != NULL);
+    CHECK_INT(m ? strlen(m + 8) : 0, 118); /* 59 whole characters */
+    CHECK(m && (unsigned char)m[8 + 117] == 0xa9);
+}
+
 static void test_status_sms_texts(void)
 {
     char b[300];
@@ -355,5 +370,6 @@ int main(void)
     RUN(test_name_similarity);
     RUN(test_transitions);
     RUN(test_status_sms_texts);
+    RUN(test_status_sms_note_cut_is_utf8);
     return harness_finish();
 }

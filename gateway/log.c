@@ -97,15 +97,21 @@ const char *log_q(const char *v, char *buf, size_t n)
 const char *log_msisdn(const char *msisdn, char *buf, size_t n)
 {
     size_t l = strlen(msisdn);
-    if (level <= L_DEBUG || l < 6) {
-        if (level <= L_DEBUG)
-            snprintf(buf, n, "%s", msisdn);
-        else
-            snprintf(buf, n, "****");
-        return buf;
+    if (level <= L_DEBUG)
+        snprintf(buf, n, "%s", msisdn);
+    else if (l < 6)
+        snprintf(buf, n, "****");
+    else {
+        /* keep the country/operator prefix and the last digits, and always hide at least
+         * half of the number (a short one keeps 2 and 2) */
+        size_t head = l >= 10 ? 5 : 2, tail = l >= 10 ? 3 : 2;
+        size_t hide = l - head - tail;
+        snprintf(buf, n, "%.*s%.*s%s", (int)head, msisdn, (int)(hide < 16 ? hide : 16),
+                 "****************", msisdn + l - tail);
     }
-    /* keep the country/operator prefix and the last 3 digits */
-    snprintf(buf, n, "%.5s%.*s%s", msisdn, (int)(l > 8 ? l - 8 : 1), "****************",
-             msisdn + l - 3);
+    /* a peer's source_addr may hold any byte: keep the line one line of key=value */
+    for (char *p = buf; n && *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '=' || *p == 0x7F)
+            *p = '?';
     return buf;
 }

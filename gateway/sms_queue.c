@@ -669,7 +669,8 @@ static struct job *job_new(struct sms_queue *q, const redisReply *const *f, cons
                 break;
             s = c + 1;
         }
-        j->n_parts = k + 1;
+        /* k stops at SMS_MAX_PARTS when Redis holds more ids than a message can have */
+        j->n_parts = k < SMS_MAX_PARTS ? k + 1 : SMS_MAX_PARTS;
     }
     j->t_retry = evtimer_new(q->base, result_retry_cb, j);
     if (!j->t_retry) {

@@ -554,7 +554,10 @@ test('garbage in Redis is logged and skipped; the sender goes on', async () => {
   await redis.cmd('HSET', 'ussd:sms:msg:902', 'state', 'queued', 'to', p, 'text', 'x'.repeat(1000), 'created_ms', String(now));
   await redis.cmd('HSET', 'ussd:sms:msg:903', 'state', 'queued', 'to', p, 'text', 'odd fields', 'created_ms', 'abc',
     'attempts', 'many', 'smsc_ids', ',,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,');
-  await redis.cmd('ZADD', 'ussd:sms:due', '0', '900', '0', '901', '0', '902', '0', '903');
+  // unusable text and more SMSC ids than a message has parts: failed without reading past them
+  await redis.cmd('HSET', 'ussd:sms:msg:904', 'state', 'queued', 'to', p, 'text', 'y'.repeat(6000), 'created_ms', String(now),
+    'smsc_ids', 'a,'.repeat(24) + 'a');
+  await redis.cmd('ZADD', 'ussd:sms:due', '0', '900', '0', '901', '0', '902', '0', '903', '0', '904');
   await until(() => (gw.logs.match(/event=sms\.bad_record/g) || []).length >= 3, 5000, 'three bad records logged');
   await until(() => smsc.sms(p).length >= 2, 5000, 'the good record and the odd message sent');
   assertEachOnce(smsc, ['good record', 'odd fields']);
@@ -562,6 +565,9 @@ test('garbage in Redis is logged and skipped; the sender goes on', async () => {
   assertEq(st.error, 'bad number', '900');
   st = await untilState(redis, '902', 'failed');
   assertEq(st.error, 'text too long', '902');
+  st = await untilState(redis, '904', 'failed');
+  assertEq(st.error, 'text unreadable or too long', '904');
+  assert(Number(st.parts) <= 16, `904: parts ${st.parts} beyond the 16 a message can have`);
   assertEq(await redis.cmd('ZSCORE', 'ussd:sms:due', '901'), null, 'the dangling due entry is dropped');
   // the dialogs' list key of another type: one error line, then back to work once fixed
   await redis.cmd('SET', 'ussd:sms:queue', 'oops');

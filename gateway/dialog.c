@@ -42,19 +42,59 @@ struct dialog {
     int store_pending;
     struct handler_run *run;
     struct event *deadline; /* in deadline_mem, assigned to the env's base per step */
+    struct work *w;         /* the session and engine output, while held (see struct work) */
+    /* what a reply needs once the work area is given back (after the save is sent) */
+    int reply_end;
+    char cur_lang[8];
+    char cur_screen[SESSION_NAME_MAX];
+    /* not cleared per step: */
+    char reply[ENGINE_TEXT_MAX]; /* the screen to send when the save succeeds */
+    struct dialog *next_free;    /* in the pool of finished dialogs */
+    void *deadline_mem;          /* event_get_struct_event_size() octets */
+};
+
+/* The large part of a step (about 22 KB): the session and the engine's output. A dialog
+ * holds one only while it runs the engine, from the session load until its save is
+ * sent (a handler call included); the steps waiting for Redis, usually most of those
+ * in flight, hold only their small struct dialog. So memory follows the steps being
+ * computed, not the steps in flight. */
+struct work {
+    struct work *next_free;
     struct engine_out out;
-    /* kept across steps (not cleared): */
-    struct dialog *next_free; /* in the pool of finished dialogs */
-    void *deadline_mem;       /* event_get_struct_event_size() octets */
     struct session s; /* last: its tables are not cleared per step */
 };
 
-/* Finished dialogs (about 24 KB each) are kept for the next steps, up to this many: a
- * malloc of that size consolidates the heap and a free may give pages back, to be
- * faulted in again, on every step. The loop is single-threaded. */
-#define DIALOG_POOL_MAX 64
+/* Finished dialogs and work areas are kept for the next steps, up to these many: no
+ * malloc and free (a 22 KB one consolidates the heap, and may give pages back to be
+ * faulted in again) per step. The loop is single-threaded. */
+#define DIALOG_POOL_MAX 256
+#define WORK_POOL_MAX 32
 static struct dialog *dialog_pool;
 static int dialog_pool_n;
+static struct work *work_pool;
+static int work_pool_n;
+
+static struct work *work_get(void)
+{
+    struct work *w = work_pool;
+    if (w) {
+        work_pool = w->next_free;
+        work_pool_n--;
+        return w;
+    }
+    return malloc(sizeof *w);
+}
+
+static void work_put(struct work *w)
+{
+    if (work_pool_n >= WORK_POOL_MAX) {
+        free(w);
+        return;
+    }
+    w->next_free = work_pool;
+    work_pool = w;
+    work_pool_n++;
+}
 
 static struct dialog *dialog_alloc(void)
 {
@@ -133,6 +173,10 @@ static void maybe_free(struct dialog *d)
         return;
     if (d->deadline)
         evtimer_del(d->deadline);
+    if (d->w) {
+        work_put(d->w);
+        d->w = NULL;
+    }
     d->env->inflight--;
     dialog_release(d);
 }
@@ -154,11 +198,24 @@ static void reply(struct dialog *d, enum dialog_result r, const char *text, int 
 /* The final "unavailable" (or other engine message) screen, in the phone's language. */
 static void reply_msg(struct dialog *d, enum menu_msg m)
 {
-    struct engine_out *o = &d->out;
     if (m == MENU_MSG_UNAVAILABLE)
         d->env->stats.unavailable++;
-    engine_fail(d->set, &d->ecfg, &d->s, m, o);
-    reply(d, DIALOG_SEND, o->text, 1);
+    if (d->w) {
+        engine_fail(d->set, &d->ecfg, &d->w->s, m, &d->w->out);
+        reply(d, DIALOG_SEND, d->w->out.text, 1);
+        return;
+    }
+    /* no session at hand (not loaded yet, or its save is sent): the message needs only
+     * the phone's language */
+    struct work *w = work_get();
+    if (!w) {
+        reply(d, DIALOG_DROP, NULL, 0);
+        return;
+    }
+    session_init(&w->s, d->msisdn, "", d->cur_lang, d->set->version, 0);
+    engine_fail(d->set, &d->ecfg, &w->s, m, &w->out);
+    reply(d, DIALOG_SEND, w->out.text, 1);
+    work_put(w);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -168,7 +225,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     log_event(L_WARN, "dialog.deadline", "msisdn=%s screen=%s store_pending=%d handler=%d",
-              log_msisdn(d->msisdn, m, sizeof m), d->s.screen, d->store_pending, d->run != NULL);
+              log_msisdn(d->msisdn, m, sizeof m), d->w ? d->w->s.screen : d->cur_screen, d->store_pending,
+              d->run != NULL);
     if (d->run) {
         handler_run_cancel(d->run);
         d->run = NULL;
@@ -189,47 +247,47 @@ static void on_handler(void *arg, const struct handler_result *res)
         return;
     }
     if (strcmp(res->outcome, "error") == 0 || res->message)
-        log_event(L_INFO, "handler.result", "handler=%s outcome=%s", d->out.handler,
+        log_event(L_INFO, "handler.result", "handler=%s outcome=%s", d->w->out.handler,
                   res->outcome);
-    engine_resume(d->set, &d->ecfg, &d->s, res, &d->out);
+    engine_resume(d->set, &d->ecfg, &d->w->s, res, &d->w->out);
     drive(d);
 }
 
 static void call_handler(struct dialog *d)
 {
-    struct engine_out *o = &d->out;
+    struct engine_out *o = &d->w->out;
     const struct handler_def *def = handler_find(o->handler);
     if (!def) {
         static const struct handler_result missing = {.outcome = "error"};
         log_event(L_ERROR, "handler.missing", "handler=%s", o->handler);
-        engine_resume(d->set, &d->ecfg, &d->s, &missing, o);
+        engine_resume(d->set, &d->ecfg, &d->w->s, &missing, o);
         return;
     }
     struct handler_kv vars[SESSION_MAX_VARS];
-    for (size_t i = 0; i < d->s.n_vars; i++) {
-        vars[i].key = d->s.vars[i].key;
-        vars[i].value = d->s.vars[i].val;
+    for (size_t i = 0; i < d->w->s.n_vars; i++) {
+        vars[i].key = d->w->s.vars[i].key;
+        vars[i].value = d->w->s.vars[i].val;
     }
     /* the dialog's identity and the step it is on: a retry of this step loads the same
      * stored session, so it computes the same key */
     char step_key[sizeof d->sess_key + 40], started[12], steps[12];
-    utoa_(started, (unsigned)d->s.started);
-    utoa_(steps, (unsigned)d->s.steps);
+    utoa_(started, (unsigned)d->w->s.started);
+    utoa_(steps, (unsigned)d->w->s.steps);
     join(step_key, sizeof step_key, d->sess_key, ":", started, ":", steps, ":", o->handler,
          (const char *)NULL); /* "%s:%u:%u:%s" */
     struct handler_req req = {
         .step_key = step_key,
-        .msisdn = d->s.msisdn,
-        .lang = d->s.lang,
+        .msisdn = d->w->s.msisdn,
+        .lang = d->w->s.lang,
         .vars = vars,
-        .n_vars = d->s.n_vars,
+        .n_vars = d->w->s.n_vars,
         .args = o->args,
         .n_args = o->n_args,
     };
     d->run = handler_run(&d->env->henv, def, &req, d->env->cfg->handler_timeout_ms, on_handler, d);
     if (!d->run) {
         static const struct handler_result oom = {.outcome = "error"};
-        engine_resume(d->set, &d->ecfg, &d->s, &oom, o);
+        engine_resume(d->set, &d->ecfg, &d->w->s, &oom, o);
     }
 }
 
@@ -250,7 +308,7 @@ static const char *next_chained(struct dialog *d, char *buf, size_t n)
 static void drive(struct dialog *d)
 {
     for (;;) {
-        struct engine_out *o = &d->out;
+        struct engine_out *o = &d->w->out;
         if (o->status == ENGINE_CALL) {
             call_handler(d);
             if (d->run)
@@ -264,7 +322,7 @@ static void drive(struct dialog *d)
         }
         char in[SESSION_MSISDN_MAX];
         if (!o->end && next_chained(d, in, sizeof in)) {
-            engine_input(d->set, &d->ecfg, &d->s, in, NULL, o);
+            engine_input(d->set, &d->ecfg, &d->w->s, in, NULL, o);
             continue;
         }
         save(d);
@@ -282,7 +340,7 @@ static void on_saved(void *arg, int status)
             if (d->kind == DIALOG_ABORT)
                 reply(d, DIALOG_DROP, NULL, 0);
             else
-                reply(d, DIALOG_SEND, d->out.text, d->out.end);
+                reply(d, DIALOG_SEND, d->reply, d->reply_end);
         } else if (status == STORE_CONFLICT) {
             /* another step of this dialog won: this one was a duplicate or a race */
             d->env->stats.conflicts++;
@@ -372,7 +430,7 @@ static char *sms_record(const struct dialog *d, const struct engine_sms *m, char
     if (!(p = json_str(p, m->text)))
         return NULL;
     memcpy(p, ",\"lang\":", 8), p += 8;
-    if (!(p = json_str(p, d->s.lang)))
+    if (!(p = json_str(p, d->w->s.lang)))
         return NULL;
     memcpy(p, ",\"queued_at\":", 13), p += 13;
     if (now < 0)
@@ -386,8 +444,8 @@ static char *sms_record(const struct dialog *d, const struct engine_sms *m, char
 
 static void save(struct dialog *d)
 {
-    struct session *s = &d->s;
-    struct engine_out *o = &d->out;
+    struct session *s = &d->w->s;
+    struct engine_out *o = &d->w->out;
     const struct config *cfg = d->env->cfg;
     static char blob[SESSION_BLOB_MAX]; /* the loop is single-threaded; used during the call */
     s->version = d->loaded_version + 1;
@@ -431,8 +489,21 @@ static void save(struct dialog *d)
         req.sms_queue_key = DIALOG_SMS_QUEUE;
         req.n_sms = n_sms;
     }
+    /* Until on_saved the step needs only the screen to send and, should the save fail,
+     * the language: the work area goes back to the pool once the request is made (the
+     * store reads req's pointers, some into it, during the call only; on_saved may run
+     * inside the call when the store is gone, and then finds all it needs in d). */
+    size_t l = strnlen(o->text, sizeof d->reply - 1);
+    memcpy(d->reply, o->text, l);
+    d->reply[l] = 0;
+    d->reply_end = o->end;
+    memcpy(d->cur_lang, s->lang, sizeof d->cur_lang);
+    memcpy(d->cur_screen, s->screen, sizeof d->cur_screen);
+    struct work *w = d->w;
+    d->w = NULL;
     d->store_pending = 1;
     store_session_save(d->env->store, &req, on_saved, d);
+    work_put(w);
 }
 
 /* The version a stored blob carries, even when the rest is unreadable. */
@@ -448,7 +519,6 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
                       const struct store_blob *resume, const struct store_blob *lang)
 {
     struct dialog *d = arg;
-    struct engine_out *o = &d->out;
     char m[32];
     d->store_pending = 0;
     if (d->replied) {
@@ -461,13 +531,23 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         maybe_free(d);
         return;
     }
-    int have = sess->p != NULL && session_decode(&d->s, sess->p, sess->len) == 0;
+    if (!d->w) { /* (held already when called again below, for an aggregator's first step) */
+        if (!(d->w = work_get())) {
+            log_event(L_ERROR, "dialog.no_memory", "msisdn=%s", log_msisdn(d->msisdn, m, sizeof m));
+            reply(d, DIALOG_DROP, NULL, 0);
+            maybe_free(d);
+            return;
+        }
+        session_init(&d->w->s, d->msisdn, "", d->cur_lang, d->set->version, 0);
+    }
+    struct engine_out *o = &d->w->out;
+    int have = sess->p != NULL && session_decode(&d->w->s, sess->p, sess->len) == 0;
     d->loaded_version = sess->p ? blob_version(sess) : 0;
     engine_out_init(o);
 
     if (d->kind == DIALOG_BEGIN) {
-        if (have && d->s.state != SESSION_ENDED && d->step_id[0] &&
-            strcmp(d->s.last_step, d->step_id) == 0) {
+        if (have && d->w->s.state != SESSION_ENDED && d->step_id[0] &&
+            strcmp(d->w->s.last_step, d->step_id) == 0) {
             reply(d, DIALOG_DROP, NULL, 0); /* the same dial delivered twice */
             maybe_free(d);
             return;
@@ -485,8 +565,8 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
             memcpy(lbuf, lang->p, lang->len); /* "%.*s": up to a NUL */
             lbuf[lang->len] = 0;
         }
-        d->s.version = d->loaded_version;
-        engine_begin(d->set, &d->ecfg, &d->s, d->msisdn, d->text, lbuf[0] ? lbuf : NULL,
+        d->w->s.version = d->loaded_version;
+        engine_begin(d->set, &d->ecfg, &d->w->s, d->msisdn, d->text, lbuf[0] ? lbuf : NULL,
                      (uint32_t)time(NULL), d->step_id, r, o);
         free(r);
         join(d->chain, sizeof d->chain, o->chain, (const char *)NULL);
@@ -514,32 +594,32 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
             /* expired or never known: nothing to go on from */
             log_event(L_INFO, "dialog.unknown_session", "msisdn=%s",
                       log_msisdn(d->msisdn, m, sizeof m));
-            session_init(&d->s, d->msisdn, "", NULL, d->set->version, 0);
+            session_init(&d->w->s, d->msisdn, "", NULL, d->set->version, 0);
             reply_msg(d, MENU_MSG_EXPIRED);
         }
         maybe_free(d);
         return;
     }
     if (d->kind == DIALOG_ABORT) {
-        if (d->s.state == SESSION_ENDED) {
+        if (d->w->s.state == SESSION_ENDED) {
             reply(d, DIALOG_DROP, NULL, 0);
             maybe_free(d);
             return;
         }
-        d->s.state = SESSION_ENDED;
+        d->w->s.state = SESSION_ENDED;
         save(d);
         return;
     }
     if (d->answers_all) {
         /* "1*Alice*2": the session has applied s.steps answers; what follows is new */
         const char *p = d->text;
-        for (uint32_t i = 0; i < d->s.steps && p; i++) {
+        for (uint32_t i = 0; i < d->w->s.steps && p; i++) {
             p = strchr(p, '*');
             if (p)
                 p++;
         }
-        if (!p || (!*p && d->s.steps > 0)) {
-            engine_show(d->set, &d->ecfg, &d->s, o); /* a retried request */
+        if (!p || (!*p && d->w->s.steps > 0)) {
+            engine_show(d->set, &d->ecfg, &d->w->s, o); /* a retried request */
             if (o->status == ENGINE_DROP)
                 reply(d, DIALOG_DROP, NULL, 0);
             else
@@ -549,9 +629,9 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         }
         memmove(d->text, p, strlen(p) + 1);
     }
-    engine_input(d->set, &d->ecfg, &d->s, d->text, d->step_id, o);
-    if (o->status == ENGINE_DROP && d->reshow_duplicates && d->s.state != SESSION_ENDED) {
-        engine_show(d->set, &d->ecfg, &d->s, o); /* nothing changed: nothing to save */
+    engine_input(d->set, &d->ecfg, &d->w->s, d->text, d->step_id, o);
+    if (o->status == ENGINE_DROP && d->reshow_duplicates && d->w->s.state != SESSION_ENDED) {
+        engine_show(d->set, &d->ecfg, &d->w->s, o); /* nothing changed: nothing to save */
         reply(d, DIALOG_SEND, o->text, o->end);
         maybe_free(d);
         return;
@@ -572,10 +652,10 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
         cb(arg, req->kind == DIALOG_ABORT ? DIALOG_DROP : DIALOG_SEND, busy.text, 1);
         return;
     }
-    /* not calloc: the session and engine buffers are large and set before they are read */
+    /* not calloc: the reply buffer is set before it is read */
     struct dialog *d = dialog_alloc();
     if (d)
-        memset(d, 0, offsetof(struct dialog, out));
+        memset(d, 0, offsetof(struct dialog, reply));
     if (!d) {
         cb(arg, DIALOG_DROP, NULL, 0);
         return;
@@ -598,7 +678,8 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
          req->sid ? req->sid : "", (const char *)NULL);
     join(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:", d->msisdn, (const char *)NULL);
     join(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:", d->msisdn, (const char *)NULL);
-    session_init(&d->s, d->msisdn, "", d->lang, d->set->version, 0);
+    /* the language a reply_msg before the load speaks (session_init cleans it the same) */
+    session_clean(d->cur_lang, sizeof d->cur_lang, d->lang);
 
     /* the timer's memory stays with the dialog; it is assigned anew each step, so a
      * pooled dialog may serve another event base */

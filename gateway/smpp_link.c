@@ -1,14 +1,18 @@
 /*
  * smpp_link.c: one ESME link on libevent (see smpp_link.h).
  *
- * Shape: raw non-blocking socket + two events (read, write) + evbuffers, and a handful
- * of timers owned by the link. Output is coalesced: PDUs are appended to the output
- * buffer and a deferred flush event (activated, never a syscall) writes them all with
- * one sendmsg once the callbacks of this loop iteration have run; the write event is
- * only armed when the socket does not take everything. Reads take what the socket has
- * (up to a bound per wakeup) and handle every complete PDU in it. Requests live in two lists: the window (sent, waiting
- * for a response, each with a response timer) and the queue (waiting for a window slot,
- * the TPS bucket or the end of a throttling pause, each with a queue timer).
+ * Shape: raw non-blocking socket + two events (read, write), a linear input buffer and
+ * an output evbuffer, and a handful of timers owned by the link. Requests live in two
+ * lists: the window (sent, waiting for a response, each with a response timer) and the
+ * queue (waiting for a window slot, the TPS bucket or the end of a throttling pause,
+ * each with a queue timer).
+ *
+ * Syscalls are batched. Output is coalesced: PDUs are appended to the output buffer and
+ * a deferred flush event (activated, never a syscall) writes them with one sendmsg once
+ * the callbacks of this loop iteration have run; the write event is armed only when the
+ * socket did not take everything. Reads take what the socket has (bounded per wakeup)
+ * and handle every complete PDU in it; the deliver_sm of one read are answered first,
+ * with one write, then given to on_deliver (still "its _resp has already been sent").
  *
  * Re-entrancy: every libevent callback runs between ENTER and leave(); user callbacks
  * may call smpp_link_free, which then only marks the link and leave() frees it once the
@@ -1328,8 +1332,8 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
     l->t_drop = evtimer_new(base, drop_timer_cb, l);
     l->t_done = evtimer_new(base, unbind_start_cb, l);
     if (!l->s_name || !l->s_host || !l->s_system_id || !l->s_password || !l->s_system_type || !l->s_address_range ||
-        !l->in || !l->out || !l->ev_flush || !l->t_reconnect || !l->t_enquire || !l->t_enq_resp || !l->t_bind || !l->t_pause ||
-        !l->t_tps || !l->t_unbind || !l->t_drop || !l->t_done) {
+        !l->in || !l->out || !l->ev_flush || !l->t_reconnect || !l->t_enquire || !l->t_enq_resp || !l->t_bind ||
+        !l->t_pause || !l->t_tps || !l->t_unbind || !l->t_drop || !l->t_done) {
         l->destroying = 1;
         destroy(l);
         goto oom;

@@ -32,10 +32,12 @@ wait_for() { # file, pattern, seconds
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 redis_cmds() { redis-cli -p "$REDIS_PORT" info stats | awk -F: '/total_commands_processed/ {print $2+0}'; }
-# calls of the commands a step sends: each is one round trip
+# calls of the commands a step sends, each one round trip: "MGET EVALSHA+EVAL". A step is
+# one MGET (load) and one EVALSHA (save); the SMS sender's scripts are EVALSHA too, so
+# EVALSHA+EVAL minus MGET is what the SMS sender adds.
 redis_trips() {
     redis-cli -p "$REDIS_PORT" info commandstats |
-        awk -F'[:=,]' '/^cmdstat_(mget|evalsha|eval):/ {n += $3} END {print n + 0}'
+        awk -F'[:=,]' '/^cmdstat_mget:/ {m += $3} /^cmdstat_(evalsha|eval):/ {e += $3} END {print m + 0, e + 0}'
 }
 HZ=$(getconf CLK_TCK)
 
@@ -72,11 +74,11 @@ run_load() { # label, ussd-phone load args...
     GW=$!
     PIDS+=($GW)
     wait_for "$RUN/load.err" "bound" 20
-    local cpu0 cmd0 rss0 trip0 pcpu0
+    local cpu0 cmd0 rss0 mget0 eval0 pcpu0
     cpu0=$(cpu_ticks "$GW")
     pcpu0=$(cpu_ticks "$phone")
     cmd0=$(redis_cmds)
-    trip0=$(redis_trips)
+    read -r mget0 eval0 < <(redis_trips)
     rss0=$(rss_kb "$GW")
     # the phone's CPU just before it exits (it prints its report, then unbinds)
     local pcpu1=$pcpu0
@@ -86,10 +88,10 @@ run_load() { # label, ussd-phone load args...
         read -r -t 0.05 <> <(:) || true
     done
     wait "$phone" || true
-    local cpu1 cmd1 rss1 trip1
+    local cpu1 cmd1 rss1 mget1 eval1
     cpu1=$(cpu_ticks "$GW")
     cmd1=$(redis_cmds)
-    trip1=$(redis_trips)
+    read -r mget1 eval1 < <(redis_trips)
     rss1=$(rss_kb "$GW")
     kill "$GW" 2>/dev/null || true
     wait "$GW" 2>/dev/null || true
@@ -101,11 +103,11 @@ run_load() { # label, ussd-phone load args...
     echo
     if [ "$steps" -gt 0 ]; then
         awk -v c0="$cpu0" -v c1="$cpu1" -v hz="$HZ" -v s="$steps" -v r0="$cmd0" -v r1="$cmd1" \
-            -v t0="$trip0" -v t1="$trip1" -v p0="$pcpu0" -v p1="$pcpu1" \
+            -v g0="$mget0" -v g1="$mget1" -v e0="$eval0" -v e1="$eval1" -v p0="$pcpu0" -v p1="$pcpu1" \
             -v m0="$rss0" -v m1="$rss1" 'BEGIN {
-            printf "gateway_cpu_us_per_step=%.1f loadgen_cpu_us_per_step=%.1f redis_cmds_per_step=%.2f redis_round_trips_per_step=%.2f gateway_rss_mb=%.1f (at start of load %.1f)\n",
-                (c1 - c0) * 1e6 / hz / s, (p1 - p0) * 1e6 / hz / s, (r1 - r0) / s, (t1 - t0) / s,
-                m1 / 1024, m0 / 1024 }'
+            printf "gateway_cpu_us_per_step=%.1f loadgen_cpu_us_per_step=%.1f redis_cmds_per_step=%.2f redis_round_trips_per_step=%.2f (mget %.2f, evalsha+eval %.2f) gateway_rss_mb=%.1f (at start of load %.1f)\n",
+                (c1 - c0) * 1e6 / hz / s, (p1 - p0) * 1e6 / hz / s, (r1 - r0) / s,
+                (g1 - g0 + e1 - e0) / s, (g1 - g0) / s, (e1 - e0) / s, m1 / 1024, m0 / 1024 }'
     fi
 }
 

@@ -192,6 +192,24 @@ static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
     }
 }
 
+/* "*123#", "*123*4#", "#123#": what a phone dials. */
+static int looks_like_dial(const char *t)
+{
+    size_t l = strlen(t);
+    return l >= 2 && (t[0] == '*' || t[0] == '#') && t[l - 1] == '#' &&
+           strspn(t, "0123456789*#") == l;
+}
+
+/* The dial string from a destination_addr: "*123#" as is, a bare "123" or "123*4"
+ * made into "*123#" / "*123*4#". */
+static void dial_from_addr(const char *addr, char *out, size_t n)
+{
+    if (looks_like_dial(addr) || strspn(addr, "0123456789*") != strlen(addr))
+        snprintf(out, n, "%s", addr);
+    else
+        snprintf(out, n, "*%s#", addr);
+}
+
 static void on_deliver(void *arg, const struct smpp_msg *m)
 {
     struct ussd_smpp *u = arg;
@@ -240,10 +258,13 @@ static void on_deliver(void *arg, const struct smpp_msg *m)
 
     char text[SESSION_VAR_VAL_MAX * 2];
     decode_text(m, text, sizeof text);
-    if (kind == DIALOG_BEGIN && lc->dial_in == DIAL_DESTINATION_ADDR)
-        snprintf(text, sizeof text, "%s", m->destination_addr);
-    if (kind == DIALOG_BEGIN && !strchr(text, '#') && m->destination_addr[0] && !text[0])
-        snprintf(text, sizeof text, "%s", m->destination_addr);
+    /* centres that send answers with the begin op too: a dial string (or nothing) opens
+     * a dialog, anything else answers one */
+    if (kind == DIALOG_BEGIN && lc->op_answer == lc->op_begin && text[0] && !looks_like_dial(text))
+        kind = DIALOG_INPUT;
+    if (kind == DIALOG_BEGIN && (lc->dial_in == DIAL_DESTINATION_ADDR || !text[0]) &&
+        m->destination_addr[0])
+        dial_from_addr(m->destination_addr, text, sizeof text);
 
     char sid[16] = "", step[SESSION_STEP_MAX];
     struct sb b;

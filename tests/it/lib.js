@@ -343,6 +343,8 @@ class Smsc {
       its_session_info: Buffer.from([session & 0xff, ((seq & 0x7f) << 1) | (end ? 1 : 0)]),
       ...extra,
     };
+    // `extra: {field: undefined}` leaves a field out (node-smpp cannot encode undefined)
+    for (const k of Object.keys(pdu)) if (pdu[k] === undefined) delete pdu[k];
     return new Promise((resolve, reject) => {
       const ok = s.deliver_sm(pdu, (resp) => resolve(resp));
       if (!ok) reject(new Error('socket not writable'));

@@ -34,4 +34,8 @@ int app_sms(int argc, char **argv);
  * -c, --redis and --log-level itself. Returns the exit status. */
 int app_records_cli(const char *cmd, int argc, char **argv);
 
+/* `alert send TOPIC DISTRICT TEXT [--id N]` (alerts_cli.c): queue an alert for every
+ * subscriber; prints "alert ID: N queued". argv[0] is "alert". Returns the exit status. */
+int app_alert(int argc, char **argv);
+
 #endif

@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "       ussdgw check [DIR]            check a menu folder (default menus.d)\n"
             "       ussdgw try [options] DIAL     walk a dialog on this terminal, e.g. '*123#'\n"
             "       ussdgw sms send TO TEXT [--key K] | ussdgw sms status ID\n"
+            "       ussdgw alert send TOPIC DISTRICT TEXT   SMS an alert to its subscribers\n"
             "       ussdgw seed [--scale N]       load the demo records (parcels, businesses, applications)\n"
             "       ussdgw app show|status REF    an application; `ussdgw app -h` for more\n"
             "options:\n"
@@ -103,6 +104,8 @@ int main(int argc, char **argv)
     }
     if (cmd && strcmp(cmd, "sms") == 0)
         return app_sms(argc, argv); /* its own flags (--key) */
+    if (cmd && strcmp(cmd, "alert") == 0)
+        return app_alert(argc, argv); /* its own flags (--id) */
     if (cmd && (strcmp(cmd, "seed") == 0 || strcmp(cmd, "app") == 0))
         return app_records_cli(cmd, argc, argv); /* its own flags (--scale, --note, ...) */
     /* flags are applied after the config file, so keep them until it is read */

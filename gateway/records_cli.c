@@ -1414,6 +1414,28 @@ static void on_status(void *arg, int status, const char *why, const struct rec_s
     c->done = 1;
 }
 
+static void on_ticket_status(void *arg, int status, const char *why,
+                             const struct rec_ticket_change *ch)
+{
+    struct cli *c = arg;
+    c->done = 1;
+    c->rc = 1;
+    if (status == REC_OK) {
+        printf("%s: %s -> %s; SMS queued to %ld follower%s\n", ch->ref, ch->from, ch->to,
+               ch->notified, ch->notified == 1 ? "" : "s");
+        c->rc = 0;
+    } else if (status == REC_NOT_FOUND)
+        fprintf(stderr, "ussdgw app: no ticket with that reference\n");
+    else if (status == REC_REFUSED && ch && strcmp(why, "final") == 0)
+        fprintf(stderr, "ussdgw app: %s is %s, a final status\n", ch->ref, ch->from);
+    else if (status == REC_REFUSED && ch && strcmp(why, "same") == 0)
+        fprintf(stderr, "ussdgw app: %s is already %s\n", ch->ref, ch->from);
+    else if (status == REC_REFUSED && ch)
+        fprintf(stderr, "ussdgw app: %s is %s; it may go to: %s\n", ch->ref, ch->from, ch->to);
+    else
+        fprintf(stderr, "ussdgw app: cannot change it (%s)\n", why ? why : "?");
+}
+
 static void on_create(void *arg, int status, const char *why, const struct rec_app_created *cr)
 {
     struct cli *c = arg;
@@ -1519,7 +1541,8 @@ static void app_usage(FILE *f)
             "       ussdgw app slots DISTRICT      free inspection slots from now on\n"
             "       ussdgw app book REF SLOT       book one for an approved building permit\n"
             "options: -c FILE, --redis ADDR, --log-level LEVEL\n"
-            "statuses: submitted, in_review, approved, rejected, paid, completed\n");
+            "statuses: submitted, in_review, approved, rejected, paid, completed\n"
+            "ticket statuses (TKT-...): received, in_progress, resolved, rejected\n");
 }
 
 static void seed_usage(FILE *f)
@@ -1664,6 +1687,23 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         const char *to = argv[optind + 2];
         if (bad_ref(ref))
             return 1;
+        char canon[REFS_MAX];
+        if (refs_parse(ref, NULL, canon, sizeof canon) == NULL && strncmp(canon, "TKT-", 4) == 0) {
+            /* a reported problem (tickets.c): its own statuses, SMS to every follower */
+            if (!records_ticket_status_known(to)) {
+                fprintf(stderr,
+                        "ussdgw app: unknown ticket status '%s'; one of received, in_progress, "
+                        "resolved, rejected\n",
+                        to);
+                return 2;
+            }
+            if (cli_open(&c, &cfg))
+                return 1;
+            records_ticket_set_status(&c.env, canon, to, note, on_ticket_status, &c);
+            run_loop(&c);
+            cli_close(&c);
+            return c.rc;
+        }
         if (!records_status_known(to)) {
             fprintf(stderr,
                     "ussdgw app: unknown status '%s'; one of submitted, in_review, approved, "

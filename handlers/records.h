@@ -318,4 +318,54 @@ typedef void (*rec_book_cb)(void *arg, int status, const char *why, const struct
 void records_slot_book(const struct handler_env *env, const char *ref, const char *slot,
                        rec_book_cb cb, void *arg);
 
+
+/* ---- reported problems (tickets.c) ----
+ *
+ *   ussd:ticket:REF            hash  ref category district sector sector_key landmark
+ *                                    description status msisdn created updated idem
+ *                                    channel open_key reports
+ *   ussd:ticket:REF:hist       list  JSON {"at","status","note"}, oldest first
+ *   ussd:ticket:REF:followers  set   phones told of every status change (reporter and
+ *                                    everyone whose report was merged into it)
+ *   ussd:tickets:open:SECTOR:CATEGORY  string REF of the open ticket of that problem
+ *                                    (SECTOR is DD-SS: district code, sector number),
+ *                                    expiring after the merge window; deleted when the
+ *                                    ticket is resolved or rejected
+ *   ussd:phone:MSISDN:tickets  zset  REFs reported or followed, by time (newest last)
+ *   ussd:idem:ticket:KEY       string "created:REF" or "merged:REF" (30 days)
+ *   ussd:seq:TKT:YY            string INCR counter of ticket references
+ *
+ * Statuses: received -> in_progress | resolved | rejected; in_progress -> resolved |
+ * rejected; resolved and rejected are final. */
+
+#define REC_TICKET_WINDOW_S (7 * 86400) /* same category + sector within it: same problem */
+
+/* 1 when s is a ticket status. */
+int records_ticket_status_known(const char *s);
+
+/* NULL when a ticket may go from `from` to `to`, else "unknown", "same", "final" or
+ * "transition"; `allowed` (may be NULL) gets the states `from` may go to. */
+const char *records_ticket_transition(const char *from, const char *to, char *allowed, size_t n);
+
+/* The status SMS of a ticket in lang (en, rw, fr). category: the code. */
+char *records_ticket_sms(const char *lang, const char *ref, const char *category, const char *to,
+                         const char *note, char *buf, size_t n);
+
+struct rec_ticket_change {
+    const char *ref, *from, *to;
+    long notified; /* SMS queued, one per follower */
+};
+
+typedef void (*rec_ticket_status_cb)(void *arg, int status, const char *why,
+                                     const struct rec_ticket_change *c);
+
+/* Move a ticket to a new status, with a history entry and an SMS to every follower in
+ * their language (ussd:l:MSISDN; en when unset), in one script that also checks the
+ * status is still the one read (else REC_REFUSED "changed"). REC_REFUSED why: the
+ * transition reason; REC_NOT_FOUND; REC_INVALID "format"/"prefix"/"check". When
+ * refused for a transition, c (non-NULL) has from and the allowed states in `to`.
+ * For the CLI: bad input (REC_INVALID) is reported inside the call. */
+void records_ticket_set_status(const struct handler_env *env, const char *ref, const char *to,
+                               const char *note, rec_ticket_status_cb cb, void *arg);
+
 #endif

@@ -18,6 +18,7 @@ static const struct {
     {"BIZ", "business", '2'},
     {"BPA", "permit", '3'},
     {"BIL", "bill", '9'},
+    {"TKT", "ticket", '4'}, /* reported problems (tickets.c) */
 };
 
 #define N_PREFIXES (sizeof prefixes / sizeof prefixes[0])

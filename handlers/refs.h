@@ -4,11 +4,12 @@
  * and similarity. No I/O, no allocation; every output goes to a caller's buffer.
  *
  * Reference numbers: PFX-YY-NNNNNN-C, e.g. LND-26-004213-7.
- *   PFX  LND (land), BIZ (business), BPA (building permit), BIL (bill);
+ *   PFX  LND (land), BIZ (business), BPA (building permit), BIL (bill),
+ *        TKT (a reported problem, tickets.c);
  *   YY   the year of creation, two digits;
  *   NNNNNN a sequence per prefix and year (Redis INCR, so unique across processes);
  *   C    a Damm check digit over the digits "S YY NNNNNN", where S is the prefix's
- *        service digit (LND 1, BIZ 2, BPA 3, BIL 9).
+ *        service digit (LND 1, BIZ 2, BPA 3, TKT 4, BIL 9).
  * The Damm algorithm (a totally anti-symmetric quasigroup of order 10) detects every
  * single-digit error and every transposition of two adjacent digits, the check digit
  * included; putting the service digit in the computation also refuses a reference

@@ -36,6 +36,12 @@ static const struct handler_def *const table[] = {
     &handler_my_apps_count,
     &handler_my_apps,
     &handler_app_history,
+    &handler_alert_join,
+    &handler_alert_leave,
+    &handler_alert_stop,
+    &handler_alert_start,
+    &handler_alert_list,
+    &handler_sectors, &handler_ticket_report, &handler_my_tickets_count, &handler_my_tickets, &handler_ticket_show, /* tickets.c */
 };
 
 const struct handler_def *handler_find(const char *name)

@@ -38,4 +38,14 @@ int app_records_cli(const char *cmd, int argc, char **argv);
  * subscriber; prints "alert ID: N queued". argv[0] is "alert". Returns the exit status. */
 int app_alert(int argc, char **argv);
 
+/* `export [--from DATE] [--to DATE] [--out FILE]` (export_cli.c): anonymised aggregate
+ * CSV (date,district,service,metric,value) of dialogs, applications, tickets and poll
+ * votes. argv[0] is "export"; takes -c, --redis and --log-level itself. Returns the exit
+ * status. */
+int app_export(int argc, char **argv);
+
+/* `poll results ID` (polls_cli.c): the tally of poll ID, one line per option.
+ * argv[0] is "poll"; takes -c, --redis, --menus and --log-level itself. */
+int app_poll(int argc, char **argv);
+
 #endif

@@ -442,6 +442,39 @@ static char *sms_record(const struct dialog *d, const struct engine_sms *m, char
     return buf;
 }
 
+/* The hash that counts new dialogs per day (Kigali time, UTC+2) by home screen:
+ * "ussd:stats:dialogs:YYYY-MM-DD". Rebuilt only when the day changes. */
+#define DIALOG_STATS_PREFIX "ussd:stats:dialogs:"
+static const char *dialog_stats_key(void)
+{
+    static char key[sizeof DIALOG_STATS_PREFIX + 16] = DIALOG_STATS_PREFIX;
+    static long long cached_day = -1;
+    long long t = (long long)time(NULL) + 2 * 3600;
+    long long z = (t >= 0 ? t : t - 86399) / 86400; /* days since 1970-01-01 */
+    if (z == cached_day)
+        return key;
+    cached_day = z;
+    /* civil_from_days (H. Hinnant) */
+    z += 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long y = yoe + era * 400;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    long long dd = doy - (153 * mp + 2) / 5 + 1;
+    long long mm = mp < 10 ? mp + 3 : mp - 9;
+    y += mm <= 2;
+    if (y < 0 || y > 9999)
+        y = 0;
+    char *p = key + sizeof DIALOG_STATS_PREFIX - 1;
+    p[0] = (char)('0' + y / 1000), p[1] = (char)('0' + y / 100 % 10);
+    p[2] = (char)('0' + y / 10 % 10), p[3] = (char)('0' + y % 10), p[4] = '-';
+    p[5] = (char)('0' + mm / 10), p[6] = (char)('0' + mm % 10), p[7] = '-';
+    p[8] = (char)('0' + dd / 10), p[9] = (char)('0' + dd % 10), p[10] = 0;
+    return key;
+}
+
 static void save(struct dialog *d)
 {
     struct session *s = &d->w->s;
@@ -472,6 +505,12 @@ static void save(struct dialog *d)
             req.resume_blob_len = (size_t)len;
             req.resume_ttl_s = cfg->session_ttl_s + cfg->resume_window_s;
         }
+    }
+    /* A dial's first step: one more dialog for today and its home screen, counted by
+     * the save script itself (no extra round trip). */
+    if (d->kind == DIALOG_BEGIN && s->home[0]) {
+        req.count_key = dialog_stats_key();
+        req.count_field = s->home;
     }
     if (o->lang_chosen) {
         req.lang_key = d->lang_key;

@@ -25,8 +25,10 @@ static void usage(FILE *f)
             "       ussdgw try [options] DIAL     walk a dialog on this terminal, e.g. '*123#'\n"
             "       ussdgw sms send TO TEXT [--key K] | ussdgw sms status ID\n"
             "       ussdgw alert send TOPIC DISTRICT TEXT   SMS an alert to its subscribers\n"
+            "       ussdgw poll results ID   the votes of a poll (menus.d polls:), per option\n"
             "       ussdgw seed [--scale N]       load the demo records (parcels, businesses, applications)\n"
             "       ussdgw app show|status REF    an application; `ussdgw app -h` for more\n"
+            "       ussdgw export [--from D] [--to D] [--out FILE]   anonymised aggregate CSV (open data)\n"
             "options:\n"
             "  -c, --config FILE       configuration file (see deploy/ussdgw.conf)\n"
             "      --smsc HOST:PORT    the SMSC of the first link (default 127.0.0.1:2775)\n"
@@ -106,6 +108,10 @@ int main(int argc, char **argv)
         return app_sms(argc, argv); /* its own flags (--key) */
     if (cmd && strcmp(cmd, "alert") == 0)
         return app_alert(argc, argv); /* its own flags (--id) */
+    if (cmd && strcmp(cmd, "poll") == 0)
+        return app_poll(argc, argv); /* its own flags (--menus) */
+    if (cmd && strcmp(cmd, "export") == 0)
+        return app_export(argc, argv); /* its own flags (--from, --to, --out) */
     if (cmd && (strcmp(cmd, "seed") == 0 || strcmp(cmd, "app") == 0))
         return app_records_cli(cmd, argc, argv); /* its own flags (--scale, --note, ...) */
     /* flags are applied after the config file, so keep them until it is read */

@@ -41,17 +41,24 @@
 #include <hiredis/hiredis.h>
 
 /* The compare-and-set of store_session_save.
- * KEYS: sess [resume] [lang] [sms queue], those present in mode order.
- * ARGV[1] mode, four bytes: sess S|D, resume S|D|-, lang S|-, sms Q|-.
- * ARGV[2] expected version; then value and ttl ("0": none) for every S, then the SMS. */
+ * KEYS: sess [resume] [lang] [sms queue] [counter], those present in mode order.
+ * ARGV[1] mode, four bytes: sess S|D, resume S|D|-, lang S|-, sms Q|-; a fifth byte C
+ * when a counter is set. ARGV[2] expected version; then value and ttl ("0": none) for
+ * every S, then the SMS, then (C) the counter's hash field, HINCRBY 1 after the writes. */
 static const char save_script[] =
     "local m=ARGV[1]\n"
     "local cur=redis.call('GET',KEYS[1])\n"
     "local ver=0\n"
     "if cur then local d=string.match(cur,'^%d+') if d then ver=tonumber(d) end end\n"
     "if ver~=tonumber(ARGV[2]) then return 0 end\n"
-    "if string.sub(m,4,4)=='Q' then\n"
+    "local nk,na,c=#KEYS,#ARGV,string.sub(m,5,5)=='C'\n"
+    "if c then nk=nk-1 na=na-1\n"
     " local t=redis.call('TYPE',KEYS[#KEYS])['ok']\n"
+    " if t~='hash' and t~='none' then\n"
+    "  return redis.error_reply('WRONGTYPE counter is not a hash') end\n"
+    "end\n"
+    "if string.sub(m,4,4)=='Q' then\n"
+    " local t=redis.call('TYPE',KEYS[nk])['ok']\n"
     " if t~='list' and t~='none' then\n"
     "  return redis.error_reply('WRONGTYPE sms queue is not a list') end\n"
     "end\n"
@@ -64,7 +71,8 @@ static const char save_script[] =
     "  a=a+2 k=k+1\n"
     " elseif op=='D' then redis.call('DEL',KEYS[k]) k=k+1 end\n"
     "end\n"
-    "if string.sub(m,4,4)=='Q' then redis.call('RPUSH',KEYS[k],unpack(ARGV,a)) end\n"
+    "if string.sub(m,4,4)=='Q' then redis.call('RPUSH',KEYS[k],unpack(ARGV,a,na)) end\n"
+    "if c then redis.call('HINCRBY',KEYS[#KEYS],ARGV[#ARGV],1) end\n"
     "return 1\n";
 
 enum conn_state { ST_DOWN, ST_CONNECTING, ST_UP };
@@ -1122,14 +1130,15 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
 {
     union req_cb u = {.save = cb};
     struct req *r = req_begin(s, REQ_SAVE, u, arg);
-    const char *argv[3 + 4 + 2 + 6 + STORE_MAX_SMS];
+    const char *argv[3 + 5 + 2 + 6 + STORE_MAX_SMS + 1];
     size_t lens[sizeof argv / sizeof argv[0]];
-    char nkeys[8], mode[5], ver[24], ttl[3][24];
+    char nkeys[8], mode[6], ver[24], ttl[3][24];
     int argc = 0;
     if (!r)
         return;
     if (!q || !q->sess_key || q->n_sms < 0 || q->n_sms > STORE_MAX_SMS ||
-        (q->n_sms > 0 && !q->sms_queue_key) || (q->lang_key && !q->lang)) {
+        (q->n_sms > 0 && !q->sms_queue_key) || (q->lang_key && !q->lang) ||
+        (q->count_key && !q->count_field)) {
         req_reject(s, r);
         return;
     }
@@ -1140,7 +1149,8 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
         }
 #define ARG(p, n) (argv[argc] = (p), lens[argc++] = (n))
 #define SARG(p) ARG((p), strlen(p))
-    nkeys[put_num(nkeys, (size_t)(1 + (q->resume_key != NULL) + (q->lang_key != NULL) + (q->n_sms > 0)))] = 0;
+    nkeys[put_num(nkeys, (size_t)(1 + (q->resume_key != NULL) + (q->lang_key != NULL) + (q->n_sms > 0) +
+                                  (q->count_key != NULL)))] = 0;
     SARG("EVALSHA");
     SARG(s->sha);
     SARG(nkeys);
@@ -1151,11 +1161,14 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
         SARG(q->lang_key);
     if (q->n_sms > 0)
         SARG(q->sms_queue_key);
+    if (q->count_key)
+        SARG(q->count_key);
     mode[0] = q->blob ? 'S' : 'D';
     mode[1] = !q->resume_key ? '-' : q->resume_blob ? 'S' : 'D';
     mode[2] = q->lang_key ? 'S' : '-';
     mode[3] = q->n_sms > 0 ? 'Q' : '-';
-    mode[4] = 0;
+    mode[4] = q->count_key ? 'C' : 0;
+    mode[5] = 0;
     SARG(mode);
     ver[put_num(ver, (size_t)q->expect_version)] = 0;
     SARG(ver);
@@ -1176,6 +1189,8 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
     }
     for (int i = 0; i < q->n_sms; i++)
         SARG(q->sms[i]);
+    if (q->count_key)
+        SARG(q->count_field);
 #undef SARG
 #undef ARG
     /* The arguments after the SHA1 start after "*N\r\n$7\r\nEVALSHA\r\n$40\r\n<sha>\r\n". */

@@ -115,6 +115,12 @@ struct store_save {
     const char *sms_queue_key;       /* list the SMS are RPUSHed to; required if n_sms > 0 */
     const char *sms[STORE_MAX_SMS];  /* NUL-terminated records */
     int n_sms;                       /* 0 .. STORE_MAX_SMS */
+
+    /* Optional counter, in the same script: HINCRBY count_key count_field 1 once the
+     * writes are done (not on STORE_CONFLICT). NULL: none. count_field is required when
+     * count_key is set; count_key must be a hash or absent (else STORE_ERR). */
+    const char *count_key;
+    const char *count_field;
 };
 
 /* Create a store on `base` for `addr`, "HOST:PORT" ("[V6]:PORT" too) or "unix:PATH",
@@ -150,7 +156,8 @@ void store_session_load(struct store *s, const char *sess_key, const char *resum
 /* One EVALSHA (an EVAL when the script is not cached) doing atomically: compare the
  * version stored at sess_key with req->expect_version; on mismatch write nothing and
  * report STORE_CONFLICT. Otherwise SET (with EX ttl) or DEL sess_key; SET or DEL
- * resume_key; SET lang_key; RPUSH the SMS to sms_queue_key. A wrong-typed key gives
+ * resume_key; SET lang_key; RPUSH the SMS to sms_queue_key; HINCRBY count_key
+ * count_field 1 when count_key is set. A wrong-typed key gives
  * STORE_ERR before anything is written. */
 void store_session_save(struct store *s, const struct store_save *req, store_save_cb cb,
                         void *arg);

@@ -176,6 +176,33 @@ struct menu_sms_rule {
     struct menu_pos pos;
 };
 
+/* Polls and participatory budgets (`polls:` in a menu file, menus/menu_load_polls.c). */
+enum menu_poll_voter {
+    POLL_VOTER_PHONE,       /* one vote per phone number */
+    POLL_VOTER_NATIONAL_ID, /* one vote per national ID (typed, checked by refs_id_check) */
+};
+
+/* An option, or a project of one district (`projects:`). */
+struct menu_poll_option {
+    const char *id;       /* [A-Za-z0-9_.-], unique in its poll: the tally's field */
+    struct menu_text label;
+    const char *district; /* projects: the district (as geo.h spells it); options: NULL */
+    struct menu_pos pos;
+};
+
+struct menu_poll {
+    const char *id; /* [A-Za-z0-9_.-] */
+    struct menu_text question;
+    struct menu_poll_option *options;
+    size_t n_options;
+    int by_district;      /* 1: `projects:` (options per district) */
+    long long opens, closes; /* Unix seconds (written in Kigali time, UTC+2) */
+    int max_choices;
+    enum menu_poll_voter voter;
+    int results_sms;
+    struct menu_pos pos;
+};
+
 struct menu_set {
     char version[17]; /* 16 hex digits: a hash of every file's name and bytes */
 
@@ -195,6 +222,9 @@ struct menu_set {
     size_t n_sms_rules;
     int has_sms_default;          /* 1: sms_default answers what no rule matches */
     struct menu_text sms_default;
+
+    struct menu_poll *polls; /* in file order */
+    size_t n_polls;
 
     void *arena; /* owns every string and array above */
 };
@@ -218,5 +248,13 @@ const char *menu_msg(const struct menu_set *set, enum menu_msg m, int lang);
 const char *menu_kind_name(enum screen_kind k);
 
 void menu_set_free(struct menu_set *set);
+
+/* The polls of the last set menu_load read without error (a copy owned by the loader,
+ * kept until the next such load): what the poll handlers see. *n gets their number. */
+const struct menu_poll *menu_polls_active(size_t *n);
+/* The poll called id in set (or, set NULL, among the active polls), or NULL. */
+const struct menu_poll *menu_poll_find(const struct menu_set *set, const char *id);
+/* A text of an active poll in language code lang (falling back like menu_text_get). */
+const char *menu_poll_text(const struct menu_text *t, const char *lang);
 
 #endif

@@ -1050,7 +1050,7 @@ static void load_settings(struct loader *L)
 /* ---- top level ------------------------------------------------------------------- */
 
 static const char *const top_keys[] = {"settings", "dial", "screens", "sms", "sms_default",
-                                       NULL};
+                                       "polls", NULL};
 
 /* Check each file's top level; find the one file with settings. */
 static void load_top(struct loader *L)
@@ -2021,6 +2021,8 @@ static struct menu_set *finish(struct loader *L)
         load_dials(L);
     if (!L->oom && !L->stop)
         menu_load_sms(L);
+    if (!L->oom && !L->stop)
+        menu_load_polls(L);
     if (!L->oom)
         resolve(L);
     if (!L->oom) {
@@ -2048,6 +2050,7 @@ static struct menu_set *finish(struct loader *L)
         menu_arena_free(L->a);
         return NULL;
     }
+    menu_polls_publish(set);
     return set;
 }
 

@@ -34,6 +34,11 @@ struct loader;
  * settings are read (texts need the languages). */
 void menu_load_sms(struct loader *L);
 
+/* The polls of every file into the set (menu_load_polls.c), once the settings are read. */
+void menu_load_polls(struct loader *L);
+/* Make set's polls the active ones (menu_polls_active): a copy, so set may be freed. */
+void menu_polls_publish(const struct menu_set *set);
+
 /* ---- from menu_load.c ---------------------------------------------------------- */
 
 struct menu_set *mload_set(struct loader *L);

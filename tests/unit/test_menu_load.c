@@ -498,6 +498,9 @@ GOLDEN(sms_two_defaults, 0)
 GOLDEN(sms_too_long, 1)
 GOLDEN(sms_no_default, 1)
 GOLDEN(sms_vars, 1)
+GOLDEN(poll_invalid, 0)
+GOLDEN(poll_dup, 0)
+GOLDEN(poll_projects, 0)
 
 static void test_missing_folder(void)
 {
@@ -712,6 +715,57 @@ static const char sms_set[] =
     "sms: []\n"
     "sms_default: \"Text HELP.\"\n";
 
+/* A valid poll set: the model, the Kigali times and the active copy. */
+static void test_polls_load(void)
+{
+    static const char y[] =
+        "settings:\n  languages: {en: English, fr: Fran\xc3\xa7" "ais}\n"
+        "dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\n"
+        "polls:\n"
+        "  - id: b27\n    question: {en: \"Q?\", fr: \"Q ?\"}\n"
+        "    opens: \"2026-07-01T08:00\"\n    closes: \"2026-07-31 18:00:30\"\n"
+        "    max_choices: 2\n    voter: national_id\n    results_sms: true\n"
+        "    projects:\n      gasabo: [{id: a, label: A}, {id: b, label: {en: B, fr: Bf}}]\n"
+        "      Kicukiro: [{id: a, label: A2}, {id: c, label: C}]\n"
+        "  - id: o\n    question: O\n    opens: \"2026-01-01T00:00\"\n"
+        "    closes: \"2026-01-02T00:00\"\n    options: [{id: x, label: X}, {id: y, label: Y}]\n";
+    struct diags d = {0};
+    struct menu_set *s = load_str(y, &d);
+    CHECK(s != NULL);
+    CHECK_INT(d.errors, 0);
+    CHECK_INT(d.warnings, 0);
+    if (!s) {
+        diag_print(&d, stdout);
+        diag_free(&d);
+        return;
+    }
+    CHECK_INT(s->n_polls, 2);
+    const struct menu_poll *p = menu_poll_find(s, "b27");
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_INT(p->n_options, 4);
+        CHECK_INT(p->by_district, 1);
+        CHECK_INT(p->max_choices, 2);
+        CHECK_INT(p->voter, POLL_VOTER_NATIONAL_ID);
+        CHECK_INT(p->results_sms, 1);
+        CHECK(p->opens == 1782885600LL); /* 2026-07-01 06:00 UTC */
+        CHECK(p->closes == 1785513630LL); /* 2026-07-31 16:00:30 UTC */
+        CHECK_STR(p->options[0].district, "Gasabo");
+        CHECK_STR(p->options[2].district, "Kicukiro");
+    }
+    menu_set_free(s);
+    diag_free(&d);
+    /* the handlers' copy outlives the set */
+    const struct menu_poll *a = menu_poll_find(NULL, "b27");
+    CHECK(a != NULL);
+    if (a) {
+        CHECK_STR(menu_poll_text(&a->options[1].label, "fr"), "Bf");
+        CHECK_STR(menu_poll_text(&a->options[1].label, "rw"), "B");
+        CHECK_STR(menu_poll_text(&a->question, "en"), "Q?");
+    }
+    CHECK(menu_poll_find(NULL, "o") != NULL && menu_poll_find(NULL, "zz") == NULL);
+}
+
 static void test_sms_rules_load(void)
 {
     struct diags d = {0};
@@ -871,6 +925,10 @@ int main(void)
     RUN(test_check_sms_too_long);
     RUN(test_check_sms_no_default);
     RUN(test_check_sms_vars);
+    RUN(test_check_poll_invalid);
+    RUN(test_check_poll_dup);
+    RUN(test_check_poll_projects);
+    RUN(test_polls_load);
     RUN(test_sms_rules_load);
     RUN(test_sms_rules_limit);
     RUN(test_missing_folder);

@@ -1,0 +1,443 @@
+/*
+ * menu_load_polls.c: the polls and participatory budgets of a menu set, `polls:` (a list
+ * of polls) at the top level of any menu file:
+ *
+ *   polls:
+ *     - id: budget-2027
+ *       question: {en: "...", rw: "...", fr: "..."}
+ *       projects:                       # or options: [{id, label}, ...] for everyone
+ *         Gasabo: [{id: gs-water, label: {en: "..."}}, ...]
+ *       opens: "2026-01-01T00:00"       # Kigali time (UTC+2)
+ *       closes: "2027-01-01T00:00"
+ *       max_choices: 1                  # 1..options (default 1)
+ *       voter: phone                    # or national_id (default phone)
+ *       results_sms: true               # default false
+ *
+ * Every problem is reported like the screens' (menu_load_int.h). The polls of the last
+ * set read without error are copied for the poll handlers (menu_polls_active).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "geo.h"
+#include "menu_check.h"
+#include "menu_load_int.h"
+
+#define LOAD_MAX_POLLS 100
+#define LOAD_MAX_POLL_OPTIONS 64
+
+static const char *const poll_keys[] = {"id",          "question", "options", "projects",
+                                        "opens",       "closes",   "max_choices", "voter",
+                                        "results_sms", NULL};
+static const char *const option_keys[] = {"id", "label", NULL};
+
+/* "YYYY-MM-DDTHH:MM[:SS]" (or a space for T) in Kigali time -> Unix seconds; -1 if not. */
+static long long parse_kigali(const char *s)
+{
+    int y, mo, d, h, mi, se = 0, used = 0;
+    char t;
+    if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &t, &h, &mi, &used) != 6)
+        return -1;
+    if (s[used] == ':') {
+        int more = 0;
+        if (sscanf(s + used, ":%2d%n", &se, &more) != 1)
+            return -1;
+        used += more;
+    }
+    if (s[used] || (t != 'T' && t != ' ') || y < 2000 || y > 2100 || mo < 1 || mo > 12 ||
+        d < 1 || d > 31 || h > 23 || mi > 59 || se > 59 || h < 0 || mi < 0 || se < 0)
+        return -1;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = se};
+    return (long long)timegm(&tm) - 2 * 3600;
+}
+
+static long long get_time(struct loader *L, const struct ynode *n, const char *what)
+{
+    const char *s = mload_get_str(L, n, what);
+    if (!s)
+        return -1;
+    long long t = parse_kigali(s);
+    if (t < 0)
+        mload_err(L, n, "%s '%s' is not a date and time: write it like \"2026-07-01T08:00\" "
+                        "(Kigali time)", what, s);
+    return t;
+}
+
+/* Options from a list of {id, label} into p->options from index p->n_options. */
+static void load_options(struct loader *L, struct menu_poll *p, const struct ynode *list,
+                         const char *district, size_t cap)
+{
+    char w[160];
+    if (list->type != Y_SEQ) {
+        mload_err(L, list, "the options of poll '%s'%s%s must be a list of {id, label}, not %s",
+                  p->id, district ? " in " : "", district ? district : "", mload_tname(list));
+        return;
+    }
+    size_t first = p->n_options;
+    for (size_t i = 0; i < list->n && !mload_oom(L); i++) {
+        const struct ynode *o = list->kids[i];
+        if (!o->complete)
+            continue;
+        if (o->type != Y_MAP) {
+            mload_err(L, o, "an option of poll '%s' must be a map with id and label, not %s",
+                      p->id, mload_tname(o));
+            continue;
+        }
+        if (p->n_options == cap) {
+            mload_err(L, o, "too many options: a poll can have at most %d",
+                      LOAD_MAX_POLL_OPTIONS);
+            return;
+        }
+        mload_check_dups(L, o);
+        mload_check_keys(L, o, option_keys, "a poll option");
+        struct menu_poll_option *opt = &p->options[p->n_options];
+        opt->pos = mload_pos(L, o);
+        opt->district = district;
+        const struct ynode *id = mload_map_get(o, "id"), *label = mload_map_get(o, "label");
+        if (!id) {
+            mload_err(L, o, "an option of poll '%s' is missing the required key 'id'", p->id);
+            continue;
+        }
+        snprintf(w, sizeof w, "the id of an option of poll '%s'", p->id);
+        if (!(opt->id = mload_get_name(L, id, w)))
+            continue;
+        for (size_t j = district ? first : 0; j < p->n_options; j++)
+            if (strcmp(p->options[j].id, opt->id) == 0) {
+                struct menu_pos q = p->options[j].pos;
+                mload_err(L, id, "option '%s' of poll '%s' is already given at line %d",
+                          opt->id, p->id, q.line);
+                opt->id = NULL;
+                break;
+            }
+        if (!opt->id)
+            continue;
+        if (!label) {
+            mload_err(L, o, "option '%s' of poll '%s' is missing the required key 'label'",
+                      opt->id, p->id);
+            continue;
+        }
+        snprintf(w, sizeof w, "the label of option '%s' of poll '%s'", opt->id, p->id);
+        if (mload_get_text(L, label, &opt->label, w, 1))
+            p->n_options++;
+    }
+}
+
+static size_t count_options(const struct ynode *opts, const struct ynode *projects)
+{
+    size_t n = 0;
+    if (opts && opts->type == Y_SEQ)
+        n += opts->n;
+    if (projects && projects->type == Y_MAP)
+        for (size_t i = 1; i < projects->n; i += 2)
+            if (projects->kids[i]->type == Y_SEQ)
+                n += projects->kids[i]->n;
+    return n > LOAD_MAX_POLL_OPTIONS ? LOAD_MAX_POLL_OPTIONS : n;
+}
+
+static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *n, size_t no)
+{
+    char w[160];
+    p->pos = mload_pos(L, n);
+    if (n->type != Y_MAP) {
+        mload_err(L, n, "poll %zu must be a map with id, question, options, opens and closes, "
+                        "not %s", no, mload_tname(n));
+        return 0;
+    }
+    mload_check_dups(L, n);
+    mload_check_keys(L, n, poll_keys, "a poll");
+    const struct ynode *id = mload_map_get(n, "id"), *q = mload_map_get(n, "question"),
+                       *opts = mload_map_get(n, "options"),
+                       *projects = mload_map_get(n, "projects"),
+                       *opens = mload_map_get(n, "opens"), *closes = mload_map_get(n, "closes"),
+                       *maxc = mload_map_get(n, "max_choices"), *voter = mload_map_get(n, "voter"),
+                       *rs = mload_map_get(n, "results_sms");
+    if (!id) {
+        mload_err(L, n, "poll %zu is missing the required key 'id' (a name, like budget-2027)",
+                  no);
+        return 0;
+    }
+    snprintf(w, sizeof w, "the id of poll %zu", no);
+    if (!(p->id = mload_get_name(L, id, w)))
+        return 0;
+    if (!q)
+        mload_err(L, n, "poll '%s' is missing the required key 'question'", p->id);
+    else {
+        snprintf(w, sizeof w, "the question of poll '%s'", p->id);
+        mload_get_text(L, q, &p->question, w, 1);
+    }
+    p->opens = p->closes = -1;
+    if (!opens)
+        mload_err(L, n, "poll '%s' is missing the required key 'opens' (like \"2026-07-01T08:00\", "
+                        "Kigali time)", p->id);
+    else
+        p->opens = get_time(L, opens, "opens");
+    if (!closes)
+        mload_err(L, n, "poll '%s' is missing the required key 'closes' (like "
+                        "\"2026-07-31T18:00\", Kigali time)", p->id);
+    else
+        p->closes = get_time(L, closes, "closes");
+    if (p->opens >= 0 && p->closes >= 0 && p->closes <= p->opens)
+        mload_err(L, closes, "poll '%s' closes before it opens: 'closes' must be after 'opens'",
+                  p->id);
+
+    p->voter = POLL_VOTER_PHONE;
+    if (voter) {
+        const char *v = mload_get_str(L, voter, "voter");
+        if (v && strcmp(v, "national_id") == 0)
+            p->voter = POLL_VOTER_NATIONAL_ID;
+        else if (v && strcmp(v, "phone") != 0)
+            mload_err(L, voter, "voter must be phone (one vote per phone number) or national_id "
+                                "(one vote per national ID), not '%s'", v);
+    }
+    if (rs) {
+        const char *v = mload_get_str(L, rs, "results_sms");
+        if (v && strcmp(v, "true") == 0)
+            p->results_sms = 1;
+        else if (v && strcmp(v, "false") != 0)
+            mload_err(L, rs, "results_sms must be true or false, not '%s'", v);
+    }
+
+    if (opts && projects)
+        mload_err(L, projects, "poll '%s' has both 'options' and 'projects': give options (for "
+                               "everyone) or projects per district", p->id);
+    else if (!opts && !projects)
+        mload_err(L, n, "poll '%s' needs 'options' (a list of {id, label}) or 'projects' (per "
+                        "district: {Gasabo: [{id, label}, ...]})", p->id);
+    size_t cap = count_options(opts, projects);
+    if (cap && !(p->options = mload_alloc(L, cap * sizeof *p->options)))
+        return 0;
+    size_t min_n = 0;
+    if (opts && !projects) {
+        load_options(L, p, opts, NULL, cap);
+        min_n = opts->type == Y_SEQ ? opts->n : 0;
+        if (min_n < 2 && opts->type == Y_SEQ)
+            mload_err(L, opts, "poll '%s' has %zu option%s: give at least 2", p->id, min_n,
+                      min_n == 1 ? "" : "s");
+    } else if (projects && !opts) {
+        p->by_district = 1;
+        if (projects->type != Y_MAP || projects->n == 0) {
+            mload_err(L, projects, "the projects of poll '%s' must be a map of district to a "
+                                   "list of {id, label}, not %s", p->id, mload_tname(projects));
+        } else {
+            mload_check_dups(L, projects);
+            min_n = (size_t)-1;
+            for (size_t i = 0; i + 1 < projects->n; i += 2) {
+                const struct ynode *k = projects->kids[i], *v = projects->kids[i + 1];
+                const char *dn = mload_get_str(L, k, "a district of 'projects'");
+                if (!dn)
+                    continue;
+                const struct geo_district *gd = geo_district_by_name(dn);
+                if (!gd) {
+                    size_t nd = 0;
+                    const struct geo_district *all = geo_districts(&nd);
+                    const char *names[GEO_N_DISTRICTS];
+                    for (size_t j = 0; j < nd && j < GEO_N_DISTRICTS; j++)
+                        names[j] = all[j].name;
+                    const char *c = menu_closest(dn, names, nd < GEO_N_DISTRICTS ? nd : GEO_N_DISTRICTS);
+                    if (c)
+                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district of "
+                                        "Rwanda (did you mean '%s'?)", dn, p->id, c);
+                    else
+                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district of "
+                                        "Rwanda (write it like Gasabo or Kicukiro)", dn, p->id);
+                    continue;
+                }
+                load_options(L, p, v, gd->name, cap);
+                size_t got = v->type == Y_SEQ ? v->n : 0;
+                if (got < 2 && v->type == Y_SEQ)
+                    mload_err(L, k, "poll '%s' has %zu project%s in %s: give at least 2", p->id,
+                              got, got == 1 ? "" : "s", gd->name);
+                if (got < min_n)
+                    min_n = got;
+            }
+            if (min_n == (size_t)-1)
+                min_n = 0;
+        }
+    }
+    p->max_choices = 1;
+    if (maxc) {
+        const char *v = mload_get_str(L, maxc, "max_choices");
+        char *end = NULL;
+        long m = v ? strtol(v, &end, 10) : 0;
+        if (v && (!*v || *end || m < 1 || (min_n >= 1 && (size_t)m > min_n)))
+            mload_err(L, maxc, "max_choices of poll '%s' must be a number from 1 to %zu (its "
+                               "options%s), not '%s'", p->id, min_n ? min_n : 1,
+                      p->by_district ? " in the smallest district" : "", v);
+        else if (v)
+            p->max_choices = (int)m;
+    }
+    return 1;
+}
+
+void menu_load_polls(struct loader *L)
+{
+    struct menu_set *set = mload_set(L);
+    size_t nf = mload_n_files(L), total = 0;
+    for (size_t f = 0; f < nf; f++) {
+        const struct ynode *root = mload_file(L, f);
+        const struct ynode *polls = root ? mload_map_get(root, "polls") : NULL;
+        if (polls && polls->type == Y_SEQ)
+            total += polls->n;
+    }
+    if (total > LOAD_MAX_POLLS)
+        total = LOAD_MAX_POLLS;
+    if (total && !(set->polls = mload_alloc(L, total * sizeof *set->polls)))
+        return;
+    /* where each poll id was first given, for duplicates */
+    size_t *files = total ? calloc(total, sizeof *files) : NULL;
+    if (total && !files)
+        return;
+    for (size_t f = 0; f < nf && !mload_oom(L); f++) {
+        const struct ynode *root = mload_file(L, f);
+        if (!root || root->type != Y_MAP)
+            continue;
+        const struct ynode *polls = mload_map_get(root, "polls");
+        if (!polls || mload_is_null(polls))
+            continue;
+        if (polls->type != Y_SEQ) {
+            mload_err(L, polls, "polls must be a list of polls, like - {id: budget-2027, "
+                                "question: \"...\", options: [...], opens: ..., closes: ...}, "
+                                "not %s", mload_tname(polls));
+            continue;
+        }
+        for (size_t i = 0; i < polls->n && !mload_oom(L); i++) {
+            if (set->n_polls == total) {
+                mload_err(L, polls->kids[i], "too many polls: a set can have at most %d",
+                          LOAD_MAX_POLLS);
+                break;
+            }
+            if (!polls->kids[i]->complete)
+                continue;
+            struct menu_poll *p = &set->polls[set->n_polls];
+            memset(p, 0, sizeof *p);
+            if (!load_poll(L, p, polls->kids[i], i + 1))
+                continue;
+            size_t j;
+            for (j = 0; j < set->n_polls && strcmp(set->polls[j].id, p->id) != 0; j++)
+                ;
+            if (j < set->n_polls) {
+                const struct ynode *idn = mload_map_get(polls->kids[i], "id");
+                mload_err(L, idn, "poll '%s' is already given in %s:%d:%d", p->id,
+                          mload_file_name(L, files[j]), set->polls[j].pos.line,
+                          set->polls[j].pos.col);
+                continue;
+            }
+            files[set->n_polls++] = f;
+        }
+    }
+    free(files);
+}
+
+/* ---- the active polls ----------------------------------------------------------------- */
+
+static struct menu_poll *active;
+static size_t n_active;
+static char **active_strs; /* every string of the copy */
+static size_t n_strs;
+static char active_langs[MENU_MAX_LANGS][8];
+static int active_default;
+
+static const char *keep(char **strs, size_t *n, const char *s)
+{
+    if (!s)
+        return NULL;
+    char *c = strdup(s);
+    if (c)
+        strs[(*n)++] = c;
+    return c;
+}
+
+static void active_free(void)
+{
+    for (size_t i = 0; i < n_strs; i++)
+        free(active_strs[i]);
+    free(active_strs);
+    if (active)
+        for (size_t i = 0; i < n_active; i++)
+            free(active[i].options);
+    free(active);
+    active = NULL;
+    active_strs = NULL;
+    n_active = n_strs = 0;
+}
+
+void menu_polls_publish(const struct menu_set *set)
+{
+    active_free();
+    if (!set || !set->n_polls)
+        return;
+    size_t ns = 0;
+    for (size_t i = 0; i < set->n_polls; i++)
+        ns += (1 + MENU_MAX_LANGS) * (1 + set->polls[i].n_options) + set->polls[i].n_options;
+    active = calloc(set->n_polls, sizeof *active);
+    active_strs = calloc(ns, sizeof *active_strs);
+    if (!active || !active_strs) {
+        active_free();
+        return;
+    }
+    for (size_t i = 0; i < set->n_polls; i++) {
+        const struct menu_poll *s = &set->polls[i];
+        struct menu_poll *d = &active[i];
+        *d = *s;
+        d->pos.file = NULL;
+        d->id = keep(active_strs, &n_strs, s->id);
+        for (int l = 0; l < MENU_MAX_LANGS; l++)
+            d->question.s[l] = keep(active_strs, &n_strs, s->question.s[l]);
+        d->question.pos.file = NULL;
+        d->options = calloc(s->n_options ? s->n_options : 1, sizeof *d->options);
+        if (!d->options) {
+            d->n_options = 0;
+            continue;
+        }
+        for (size_t o = 0; o < s->n_options; o++) {
+            const struct menu_poll_option *so = &s->options[o];
+            struct menu_poll_option *dopt = &d->options[o];
+            dopt->id = keep(active_strs, &n_strs, so->id);
+            dopt->district = keep(active_strs, &n_strs, so->district);
+            for (int l = 0; l < MENU_MAX_LANGS; l++)
+                dopt->label.s[l] = keep(active_strs, &n_strs, so->label.s[l]);
+        }
+    }
+    n_active = set->n_polls;
+    for (size_t l = 0; l < MENU_MAX_LANGS; l++)
+        snprintf(active_langs[l], sizeof active_langs[l], "%s",
+                 l < set->n_langs && set->langs[l] ? set->langs[l] : "");
+    active_default = set->default_lang;
+}
+
+const char *menu_poll_text(const struct menu_text *t, const char *lang)
+{
+    for (int l = 0; lang && l < MENU_MAX_LANGS; l++)
+        if (active_langs[l][0] && strcmp(active_langs[l], lang) == 0 && t->s[l])
+            return t->s[l];
+    if (active_default >= 0 && active_default < MENU_MAX_LANGS && t->s[active_default])
+        return t->s[active_default];
+    for (int l = 0; l < MENU_MAX_LANGS; l++)
+        if (t->s[l])
+            return t->s[l];
+    return "";
+}
+
+const struct menu_poll *menu_polls_active(size_t *n)
+{
+    if (n)
+        *n = n_active;
+    return active;
+}
+
+const struct menu_poll *menu_poll_find(const struct menu_set *set, const char *id)
+{
+    const struct menu_poll *ps = set ? set->polls : active;
+    size_t n = set ? set->n_polls : n_active;
+    for (size_t i = 0; id && i < n; i++)
+        if (ps[i].id && strcmp(ps[i].id, id) == 0)
+            return &ps[i];
+    return NULL;
+}

@@ -4,6 +4,19 @@
  * "OPTION_ID<TAB>VOTES<TAB>LABEL" (label in the default language; projects are
  * prefixed with their district), in the order the poll gives them, then
  * "total<TAB>N" and "status<TAB>open|closed|not yet open".
+ *
+ * `ussdgw poll notify-closed` sends, for every poll that has closed and has
+ * `results_sms: true`, the tally as one SMS (default language) to each phone in
+ * ussd:poll:ID:phones, through the SMS queue with the idempotency key
+ * poll-result:ID:MSISDN (so running it again, e.g. from cron, sends nothing twice);
+ * prints "poll ID: N queued, M already sent" per poll and "queued<TAB>TOTAL".
+ *
+ * `ussdgw poll moderate list` prints the proposals waiting for review (oldest first),
+ * "ID<TAB>DISTRICT<TAB>CATEGORY<TAB>MSISDN<TAB>TITLE"; `moderate approve ID [--poll
+ * POLL]` makes proposal ID option pID of POLL (default: the first open poll), stored
+ * in ussd:poll:POLL:extra; `moderate reject ID [--note TEXT]` refuses it. Both are one
+ * EVAL (a second approve or reject of a decided proposal changes nothing and says so)
+ * and SMS the proposer (idempotency key proposal:ID:approved|rejected).
  */
 #include <event2/event.h>
 #include <getopt.h>
@@ -15,9 +28,11 @@
 
 #include "app.h"
 #include "log.h"
+#include "sms_codec.h"
+#include "sms_queue.h"
 #include "store.h"
 
-enum { OPT_REDIS = 256, OPT_MENUS, OPT_LOGLEVEL };
+enum { OPT_REDIS = 256, OPT_MENUS, OPT_LOGLEVEL, OPT_POLL, OPT_NOTE };
 
 struct tally {
     int done, error;
@@ -29,6 +44,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ussdgw poll results [options] ID   the votes of poll ID, per option\n"
+            "       ussdgw poll notify-closed [options] SMS the results of closed polls to voters\n"
+            "       ussdgw poll moderate list | approve ID [--poll POLL] | reject ID [--note TEXT]\n"
+            "                                          review residents' project proposals\n"
             "options:\n"
             "  -c, --config FILE       configuration file (redis, menus)\n"
             "      --redis ADDR        HOST:PORT or unix:PATH (default 127.0.0.1:6379)\n"
@@ -60,6 +78,321 @@ static void on_tally(void *arg, int status, const struct redisReply *rep)
     }
 }
 
+struct reply_wait {
+    int done, error;
+    char **str;
+    size_t n;
+};
+
+static void on_array(void *arg, int status, const struct redisReply *rep)
+{
+    struct reply_wait *w = arg;
+    w->done = 1;
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY) {
+        w->error = 1;
+        return;
+    }
+    w->str = calloc(rep->elements ? rep->elements : 1, sizeof *w->str);
+    if (!w->str) {
+        w->error = 1;
+        return;
+    }
+    for (size_t i = 0; i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        w->str[w->n++] = strdup(e->type == REDIS_REPLY_STRING ? e->str : "");
+    }
+}
+
+static void reply_free(struct reply_wait *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        free(w->str[i]);
+    free(w->str);
+}
+
+static int wait_cmd(struct event_base *base, struct store *store, struct reply_wait *w,
+                    const char *cmd, const char *key)
+{
+    const char *av[] = {cmd, key};
+    store_cmd(store, on_array, w, 2, av, NULL);
+    while (!w->done)
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            break;
+    return w->done && !w->error ? 0 : -1;
+}
+
+struct notify {
+    size_t inflight, queued, failed, already;
+};
+
+struct exists_wait {
+    int done, error;
+    long long n;
+};
+
+static void on_exists(void *arg, int status, const struct redisReply *rep)
+{
+    struct exists_wait *w = arg;
+    w->done = 1;
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_INTEGER)
+        w->error = 1;
+    else
+        w->n = rep->integer;
+}
+
+static void on_notify_queued(void *arg, int status, const char *id)
+{
+    struct notify *n = arg;
+    (void)id;
+    n->inflight--;
+    if (status == 0)
+        n->queued++;
+    else
+        n->failed++;
+}
+
+static int notify_closed(struct menu_set *set, struct event_base *base, struct store *store,
+                         struct sms_queue *q)
+{
+    long long now = (long long)time(NULL);
+    size_t total = 0;
+    int rc = 0;
+    for (size_t i = 0; i < set->n_polls; i++) {
+        const struct menu_poll *p = &set->polls[i];
+        if (!p->results_sms || now < p->closes)
+            continue;
+        char key[160];
+        struct reply_wait tw = {0}, pw = {0};
+        snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
+        if (wait_cmd(base, store, &tw, "HGETALL", key) < 0) {
+            reply_free(&tw);
+            return -1;
+        }
+        snprintf(key, sizeof key, "ussd:poll:%s:phones", p->id);
+        if (wait_cmd(base, store, &pw, "SMEMBERS", key) < 0) {
+            reply_free(&tw);
+            reply_free(&pw);
+            return -1;
+        }
+        char text[640];
+        size_t len = 0;
+        long long sum = 0;
+        len += (size_t)snprintf(text + len, sizeof text - len, "Results: %s",
+                                menu_text_get(set, &p->question, set->default_lang));
+        for (size_t o = 0; o < p->n_options && len < sizeof text; o++) {
+            long long v = 0;
+            for (size_t k = 0; k + 1 < tw.n; k += 2)
+                if (strcmp(tw.str[k], p->options[o].id) == 0)
+                    v = strtoll(tw.str[k + 1], NULL, 10);
+            sum += v;
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s %s%s%s: %lld",
+                                    o ? "," : "", p->options[o].district ? p->options[o].district : "",
+                                    p->options[o].district ? " " : "",
+                                    menu_text_get(set, &p->options[o].label, set->default_lang), v);
+        }
+        struct reply_wait ew = {0};
+        snprintf(key, sizeof key, "ussd:poll:%s:extra", p->id);
+        if (wait_cmd(base, store, &ew, "HGETALL", key) == 0)
+            for (size_t e = 0; e + 1 < ew.n && len < sizeof text; e += 2) {
+                long long v = 0;
+                for (size_t k = 0; k + 1 < tw.n; k += 2)
+                    if (strcmp(tw.str[k], ew.str[e]) == 0)
+                        v = strtoll(tw.str[k + 1], NULL, 10);
+                sum += v;
+                len += (size_t)snprintf(text + len, sizeof text - len, ", %s: %lld", ew.str[e + 1], v);
+            }
+        reply_free(&ew);
+        if (len < sizeof text)
+            snprintf(text + len, sizeof text - len, ". Total %lld.", sum);
+        struct notify n = {0};
+        for (size_t k = 0; k < pw.n; k++) {
+            if (!sms_msisdn_ok(pw.str[k]))
+                continue;
+            char idem[200];
+            snprintf(idem, sizeof idem, "poll-result:%s:%s", p->id, pw.str[k]);
+            /* already queued by an earlier run: counted apart (the key makes a second
+             * enqueue harmless anyway) */
+            char ikey[240];
+            snprintf(ikey, sizeof ikey, SMS_KEY_PREFIX "idem:%s", idem);
+            struct exists_wait xw = {0};
+            const char *eav[] = {"EXISTS", ikey};
+            store_cmd(store, on_exists, &xw, 2, eav, NULL);
+            while (!xw.done)
+                if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                    break;
+            if (xw.done && !xw.error && xw.n > 0) {
+                n.already++;
+                continue;
+            }
+            n.inflight++;
+            sms_enqueue(q, pw.str[k], text, idem, on_notify_queued, &n);
+            while (n.inflight >= 32)
+                if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                    break;
+        }
+        while (n.inflight)
+            if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                break;
+        printf("poll %s: %zu queued, %zu already sent\n", p->id, n.queued, n.already);
+        if (n.failed || n.inflight) {
+            fprintf(stderr, "ussdgw poll notify-closed: poll %s: %zu SMS could not be queued; run it again\n",
+                    p->id, n.failed + n.inflight);
+            rc = 1;
+        }
+        log_event(L_INFO, "poll.notified", "poll=%s queued=%zu failed=%zu", p->id, n.queued, n.failed);
+        total += n.queued;
+        reply_free(&tw);
+        reply_free(&pw);
+        if (n.inflight)
+            return -1;
+    }
+    printf("queued\t%zu\n", total);
+    return rc;
+}
+
+/* KEYS: the proposal hash, proposals zset, the poll's extra hash. ARGV: approve|reject,
+ * id, poll, note. Returns {outcome, msisdn, title} (outcome approved, rejected,
+ * already:STATUS, not_found). */
+static const char script_moderate[] =
+    "local st=redis.call('HGET',KEYS[1],'status')\n"
+    "if not st then return {'not_found','',''} end\n"
+    "local h=redis.call('HMGET',KEYS[1],'msisdn','title')\n"
+    "if st~='pending' then return {'already:'..st,h[1],h[2]} end\n"
+    "if ARGV[1]=='approve' then\n"
+    "  redis.call('HSET',KEYS[3],'p'..ARGV[2],h[2])\n"
+    "  redis.call('HSET',KEYS[1],'status','approved','poll',ARGV[3])\n"
+    "else redis.call('HSET',KEYS[1],'status','rejected','note',ARGV[4]) end\n"
+    "redis.call('ZREM',KEYS[2],ARGV[2])\n"
+    "return {ARGV[1]=='approve' and 'approved' or 'rejected',h[1],h[2]}\n";
+
+struct mod_wait {
+    int done, error;
+    char outcome[64], msisdn[40], title[128];
+};
+
+static void on_moderate(void *arg, int status, const struct redisReply *rep)
+{
+    struct mod_wait *w = arg;
+    w->done = 1;
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+        w->error = 1;
+        return;
+    }
+    char *dst[] = {w->outcome, w->msisdn, w->title};
+    size_t sz[] = {sizeof w->outcome, sizeof w->msisdn, sizeof w->title};
+    for (size_t i = 0; i < 3; i++)
+        snprintf(dst[i], sz[i], "%s", rep->element[i]->type == REDIS_REPLY_STRING ? rep->element[i]->str : "");
+}
+
+static void on_one_queued(void *arg, int status, const char *id)
+{
+    (void)id;
+    *(int *)arg = status == 0 ? 1 : -1;
+}
+
+static int moderate_run(struct menu_set *set, struct event_base *base, struct store *store,
+                        struct sms_queue *q, const char *act, const char *pid, const char *poll,
+                        const char *note, const char *addr)
+{
+    if (strcmp(act, "list") == 0) {
+        struct reply_wait w = {0};
+        const char *av[] = {"ZRANGE", "ussd:poll:proposals", "0", "-1"};
+        store_cmd(store, on_array, &w, 4, av, NULL);
+        while (!w.done)
+            if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                break;
+        if (!w.done || w.error) {
+            fprintf(stderr, "ussdgw poll moderate: Redis at %s did not answer\n", addr);
+            reply_free(&w);
+            return 1;
+        }
+        for (size_t i = 0; i < w.n; i++) {
+            char key[96];
+            snprintf(key, sizeof key, "ussd:poll:proposal:%s", w.str[i]);
+            struct reply_wait h = {0};
+            const char *hav[] = {"HMGET", key, "district", "category", "msisdn", "title"};
+            store_cmd(store, on_array, &h, 6, hav, NULL);
+            while (!h.done)
+                if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                    break;
+            if (!h.error && h.n == 4)
+                printf("%s\t%s\t%s\t%s\t%s\n", w.str[i], h.str[0], h.str[1], h.str[2], h.str[3]);
+            reply_free(&h);
+        }
+        printf("pending\t%zu\n", w.n);
+        reply_free(&w);
+        return 0;
+    }
+    if (!pid || !pid[0] || strlen(pid) > 20 || strspn(pid, "0123456789") != strlen(pid)) {
+        fprintf(stderr, "ussdgw poll moderate: the proposal ID is a number, not '%s'\n", pid ? pid : "");
+        return 2;
+    }
+    int approve = strcmp(act, "approve") == 0;
+    const struct menu_poll *p = NULL;
+    long long now = (long long)time(NULL);
+    if (approve && poll)
+        p = menu_poll_find(set, poll);
+    else if (approve)
+        for (size_t i = 0; i < set->n_polls && !p; i++)
+            if (now >= set->polls[i].opens && now < set->polls[i].closes)
+                p = &set->polls[i];
+    if (approve && !p) {
+        if (poll)
+            fprintf(stderr, "ussdgw poll moderate: no poll '%s'\n", poll);
+        else
+            fprintf(stderr, "ussdgw poll moderate: no poll is open; name one with --poll\n");
+        return 1;
+    }
+    char k_prop[96], k_extra[160];
+    snprintf(k_prop, sizeof k_prop, "ussd:poll:proposal:%s", pid);
+    snprintf(k_extra, sizeof k_extra, "ussd:poll:%s:extra", p ? p->id : "-");
+    struct mod_wait w = {0};
+    const char *av[] = {"EVAL", script_moderate, "3", k_prop, "ussd:poll:proposals", k_extra,
+                        approve ? "approve" : "reject", pid, p ? p->id : "", note};
+    store_cmd(store, on_moderate, &w, 10, av, NULL);
+    while (!w.done)
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            break;
+    if (!w.done || w.error) {
+        fprintf(stderr, "ussdgw poll moderate: Redis at %s did not answer\n", addr);
+        return 1;
+    }
+    if (strcmp(w.outcome, "not_found") == 0) {
+        fprintf(stderr, "ussdgw poll moderate: no proposal %s\n", pid);
+        return 1;
+    }
+    if (strncmp(w.outcome, "already:", 8) == 0) {
+        printf("proposal %s was already %s\n", pid, w.outcome + 8);
+        return 0;
+    }
+    char text[400], idem[96];
+    if (approve)
+        snprintf(text, sizeof text,
+                 "Your project \"%s\" (no. %s) was approved: you can now vote for it on *123#.",
+                 w.title, pid);
+    else
+        snprintf(text, sizeof text, "Your project \"%s\" (no. %s) was not approved.%s%s", w.title,
+                 pid, note[0] ? " " : "", note);
+    snprintf(idem, sizeof idem, "proposal:%s:%s", pid, approve ? "approved" : "rejected");
+    int queued = 0;
+    if (sms_msisdn_ok(w.msisdn)) {
+        sms_enqueue(q, w.msisdn, text, idem, on_one_queued, &queued);
+        while (!queued)
+            if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                break;
+    }
+    if (approve)
+        printf("proposal %s approved: option p%s of poll %s\n", pid, pid, p->id);
+    else
+        printf("proposal %s rejected\n", pid);
+    if (queued != 1) {
+        fprintf(stderr, "ussdgw poll moderate: the SMS to the proposer could not be queued\n");
+        return 1;
+    }
+    log_event(L_INFO, "poll.moderated", "proposal=%s action=%s", pid, act);
+    return 0;
+}
+
 int app_poll(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -67,11 +400,14 @@ int app_poll(int argc, char **argv)
         {"redis", required_argument, NULL, OPT_REDIS},
         {"menus", required_argument, NULL, OPT_MENUS},
         {"log-level", required_argument, NULL, OPT_LOGLEVEL},
+        {"poll", required_argument, NULL, OPT_POLL},
+        {"note", required_argument, NULL, OPT_NOTE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct config cfg;
     const char *config_path = NULL, *redis = NULL, *menus = NULL, *level = "warn";
+    const char *mod_poll = NULL, *mod_note = "";
     int ch;
     config_default(&cfg);
     optind = 1;
@@ -81,16 +417,26 @@ int app_poll(int argc, char **argv)
         case OPT_REDIS: redis = optarg; break;
         case OPT_MENUS: menus = optarg; break;
         case OPT_LOGLEVEL: level = optarg; break;
+        case OPT_POLL: mod_poll = optarg; break;
+        case OPT_NOTE: mod_note = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     const char *sub = optind < argc ? argv[optind] : NULL;
-    if (!sub || strcmp(sub, "results") != 0 || argc - optind != 2) {
+    int notify = sub && strcmp(sub, "notify-closed") == 0;
+    int moderate = sub && strcmp(sub, "moderate") == 0;
+    const char *act = moderate && argc - optind >= 2 ? argv[optind + 1] : "";
+    int mod_ok = strcmp(act, "list") == 0 ? argc - optind == 2
+                 : strcmp(act, "approve") == 0 || strcmp(act, "reject") == 0 ? argc - optind == 3
+                                                                             : 0;
+    if (!sub || (notify     ? argc - optind != 1
+                 : moderate ? !mod_ok
+                            : strcmp(sub, "results") != 0 || argc - optind != 2)) {
         usage(stderr);
         return 2;
     }
-    const char *id = argv[optind + 1];
+    const char *id = notify || moderate ? NULL : argv[optind + 1];
     enum log_level lv;
     if (log_parse_level(level, &lv)) {
         fprintf(stderr, "ussdgw poll: log level must be debug, info, warn or error, not '%s'\n", level);
@@ -113,6 +459,49 @@ int app_poll(int argc, char **argv)
     struct menu_set *set = app_load_menus(cfg.menus, &cfg, 1);
     if (!set)
         return 1;
+    if (moderate) {
+        struct event_base *nb = event_base_new();
+        struct store_opts nso = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
+        struct store *ns = nb ? store_new(nb, cfg.redis, &nso) : NULL;
+        struct sms_queue *q = ns ? sms_queue_new(nb, ns, &cfg) : NULL;
+        int nrc = 1;
+        if (!q)
+            fprintf(stderr, "ussdgw poll: cannot use Redis at %s\n", cfg.redis);
+        else
+            nrc = moderate_run(set, nb, ns, q, act, argc - optind == 3 ? argv[optind + 2] : NULL,
+                               mod_poll, mod_note, cfg.redis);
+        fflush(stdout);
+        sms_queue_free(q);
+        store_free(ns);
+        if (nb) {
+            event_base_loop(nb, EVLOOP_NONBLOCK);
+            event_base_free(nb);
+        }
+        menu_set_free(set);
+        return nrc;
+    }
+    if (notify) {
+        struct event_base *nb = event_base_new();
+        struct store_opts nso = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
+        struct store *ns = nb ? store_new(nb, cfg.redis, &nso) : NULL;
+        struct sms_queue *q = ns ? sms_queue_new(nb, ns, &cfg) : NULL;
+        int nrc = 1;
+        if (!q)
+            fprintf(stderr, "ussdgw poll: cannot use Redis at %s\n", cfg.redis);
+        else if ((nrc = notify_closed(set, nb, ns, q)) < 0) {
+            fprintf(stderr, "ussdgw poll notify-closed: Redis at %s did not answer\n", cfg.redis);
+            nrc = 1;
+        }
+        fflush(stdout);
+        sms_queue_free(q);
+        store_free(ns);
+        if (nb) {
+            event_base_loop(nb, EVLOOP_NONBLOCK);
+            event_base_free(nb);
+        }
+        menu_set_free(set);
+        return nrc;
+    }
     const struct menu_poll *p = menu_poll_find(set, id);
     if (!p) {
         fprintf(stderr, "ussdgw poll results: no poll '%s' in %s\n", id, cfg.menus);
@@ -146,6 +535,23 @@ int app_poll(int argc, char **argv)
                        opt->district ? ": " : "", menu_text_get(set, &opt->label, set->default_lang));
                 total += t.votes[o];
             }
+            /* approved proposals (ussd:poll:ID:extra), after the menu's options */
+            struct reply_wait ew = {0}, tw = {0};
+            snprintf(key, sizeof key, "ussd:poll:%s:extra", p->id);
+            if (wait_cmd(base, store, &ew, "HGETALL", key) == 0) {
+                snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
+                wait_cmd(base, store, &tw, "HGETALL", key);
+                for (size_t e = 0; e + 1 < ew.n; e += 2) {
+                    long long v = 0;
+                    for (size_t k = 0; k + 1 < tw.n; k += 2)
+                        if (strcmp(tw.str[k], ew.str[e]) == 0)
+                            v = strtoll(tw.str[k + 1], NULL, 10);
+                    printf("%s\t%lld\t%s\n", ew.str[e], v, ew.str[e + 1]);
+                    total += v;
+                }
+            }
+            reply_free(&ew);
+            reply_free(&tw);
             long long now = (long long)time(NULL);
             printf("total\t%lld\nstatus\t%s\n", total,
                    now < p->opens ? "not yet open" : now < p->closes ? "open" : "closed");

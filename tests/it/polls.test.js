@@ -5,7 +5,8 @@
 // voting at once are both counted; the CLI prints the tally.
 'use strict';
 const L = require('./lib');
-const { test, assert, assertEq } = L;
+const { test, assert, assertEq, until } = L;
+const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 
@@ -24,12 +25,28 @@ async function hgetall(redis, key) {
   return o;
 }
 
-async function setup() {
+async function setup(menus = MENUS) {
   const redis = await L.startRedis();
   const smsc = new L.SmsAwareSmsc();
   await smsc.listen();
-  const gw = await L.startGateway({ smscPort: smsc.port, redis: redis.addr, menus: MENUS, smsc, name: 'polls' });
+  const before = smsc.sessions.slice();
+  const gw = await L.startGateway({ smscPort: smsc.port, redis: redis.addr, menus, smsc, name: 'polls' });
+  gw.esme = smsc.sessions.find((x) => !before.includes(x));
   return { redis, smsc, gw };
+}
+
+// A copy of menus.d whose poll budget-2027 closes `secs` seconds from now; returns the
+// folder and the closing time (ms since the epoch, whole seconds).
+function menusClosingIn(secs) {
+  const dir = fs.mkdtempSync(path.join(L.TMP, 'menus-closing-'));
+  for (const f of fs.readdirSync(MENUS)) fs.copyFileSync(path.join(MENUS, f), path.join(dir, f));
+  const closesMs = Math.ceil((Date.now() + secs * 1000) / 1000) * 1000;
+  const kigali = new Date(closesMs + 2 * 3600 * 1000).toISOString().slice(0, 19);
+  const y = fs.readFileSync(path.join(dir, 'polls.yaml'), 'utf8');
+  const out = y.replace('closes: "2027-12-31T23:59"', `closes: "${kigali}"`);
+  assert(out !== y, 'the closes line of budget-2027');
+  fs.writeFileSync(path.join(dir, 'polls.yaml'), out);
+  return { dir, closesMs };
 }
 
 let phoneSeq = 0;
@@ -75,6 +92,9 @@ async function toOptions(p) {
   const m = /(\d+)\. (Vote|Tora|Voter)\n/.exec(root);
   assert(m, root);
   let s = await p.say(m[1]);
+  within(s);
+  assert(/\n1\. .*\n2\. (Propose a project|Tanga umushinga|Proposer un projet)/.test(s), s);
+  s = await p.say('1');
   within(s);
   has(s, '4. Gasabo');
   s = await p.say('4');
@@ -128,5 +148,166 @@ test('Kinyarwanda; two phones voting at the same moment are both counted, once e
   assertEq(t.water, 2, 'two votes');
   assertEq(await env.redis.cmd('SCARD', `ussd:poll:${POLL}:phones`), 2);
 }, 60000);
+
+test('the same vote deliver_sm twice at once: one reply, the tally moves by 1', async () => {
+  const env = await setup();
+  const p = new Phone(env);
+  await toOptions(p);
+  const from = env.smsc.submits.length;
+  const seq = p.seq + 1;
+  const resps = await Promise.all([1, 2].map(() =>
+    env.smsc.deliver({ msisdn: p.msisdn, text: '2', op: 18, session: p.session, seq })));
+  resps.forEach((x) => assertEq(x.command_status, 0, 'deliver_sm_resp'));
+  const r = await env.smsc.nextSubmit((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined, from);
+  has(r.text, 'your vote was recorded: Market road repair');
+  // a marker dialog: its reply comes after anything the duplicate could still send
+  await new Phone(env).dial();
+  const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.road, 1, 'counted once');
+  assertEq(env.smsc.submits.slice(from).filter((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined).length, 1, 'one USSD reply');
+}, 60000);
+
+test('two daemons, the same vote step on both at once: counted once', async () => {
+  const env = await setup();
+  const before = env.smsc.sessions.slice();
+  const gw2 = await L.startGateway({ smscPort: env.smsc.port, redis: env.redis.addr, menus: MENUS, smsc: env.smsc, name: 'polls2' });
+  gw2.esme = env.smsc.sessions.find((x) => !before.includes(x));
+  assert(env.gw.esme && gw2.esme && env.gw.esme !== gw2.esme, 'two ESME sessions');
+  for (let round = 0; round < 3; round++) {
+    const p = new Phone(env);
+    await toOptions(p);
+    const from = env.smsc.submits.length;
+    const seq = p.seq + 1;
+    const choice = String(round + 1);
+    const resps = await Promise.all([env.gw.esme, gw2.esme].map((esme) =>
+      env.smsc.deliver({ msisdn: p.msisdn, text: choice, op: 18, session: p.session, seq, esme })));
+    resps.forEach((x) => assertEq(x.command_status, 0, 'deliver_sm_resp'));
+    const r = await env.smsc.nextSubmit((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined, from);
+    has(r.text, 'your vote was recorded');
+    await Promise.all([env.gw.esme, gw2.esme].map((esme) =>
+      env.smsc.dial(new Phone(env).msisdn, '*123#', 200 + round, { esme })));
+    assertEq(env.smsc.submits.slice(from).filter((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined).length, 1, `round ${round}: one USSD reply`);
+  }
+  const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.water, 1, 'water once');
+  assertEq(t.road, 1, 'road once');
+  assertEq(t.lights, 1, 'lights once');
+  assertEq(await env.redis.cmd('SCARD', `ussd:poll:${POLL}:phones`), 3);
+  assert(gw2.exitCode === null && !gw2.signal, 'gw2 alive');
+}, 90000);
+
+test('a poll that closes while the resident is on its options: the vote is refused; results by SMS', async () => {
+  const { dir, closesMs } = menusClosingIn(25);
+  const env = await setup(dir);
+  const v = new Phone(env);
+  await toOptions(v);
+  has(await v.say('1'), 'your vote was recorded: Water taps in schools');
+  const none = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
+  assertEq(none.code, 0, none.err);
+  assertEq(none.out, 'queued\t0\n', 'nothing while the poll is open');
+  const p = new Phone(env);
+  const s = await toOptions(p);
+  has(s, 'District budget 2027');
+  assert(Date.now() < closesMs, 'reached the options before the poll closed');
+  await until(() => Date.now() >= closesMs + 1000, closesMs + 5000 - Date.now(), 'the poll to close');
+  const r = await p.say('1');
+  has(r, 'This poll is closed');
+  const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.water, 1, 'the refused vote not counted');
+  const again = await p.dial();
+  const m = /(\d+)\. Vote\n/.exec(again);
+  assert(m, again);
+  await p.say(m[1]);
+  await p.say('1');
+  has(await p.say('4'), 'No poll is open in Gasabo');
+  const res = cli(env.redis, ['poll', 'results', POLL, '--menus', dir]);
+  assertEq(res.code, 0, res.err);
+  has(res.out, 'status\tclosed\n');
+
+  const from = env.smsc.submits.length;
+  const n1 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
+  assertEq(n1.code, 0, n1.err);
+  assertEq(n1.out, `poll ${POLL}: 1 queued, 0 already sent\nqueued\t1\n`);
+  const sms = (await v.sms((x) => x.startsWith('Results: District budget 2027'), from)).text;
+  has(sms, 'Water taps in schools: 1, Market road repair: 0');
+  has(sms, 'Total 1.');
+  const n2 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
+  assertEq(n2.out, `poll ${POLL}: 0 queued, 1 already sent\nqueued\t0\n`, 'a second run sends nothing');
+  assertEq((await p.env.redis.cmd('SISMEMBER', `ussd:poll:${POLL}:phones`, p.msisdn)), 0, 'the refused voter is no voter');
+}, 90000);
+
+// Dial, Vote, Propose a project: title, Gasabo, category n; returns the last screen.
+async function propose(p, title, category) {
+  const root = await p.dial();
+  const m = /(\d+)\. (Vote|Tora|Voter)\n/.exec(root);
+  assert(m, root);
+  await p.say(m[1]);
+  let s = await p.say('2');
+  within(s);
+  assert(/\(3 .* 60 /.test(s), s);
+  s = await p.say('ab'); // too short: asked again
+  within(s);
+  assert(/(Please type|Andika|Tapez) 3 /.test(s), s);
+  s = await p.say(title);
+  within(s);
+  has(s, '4. Gasabo');
+  s = await p.say('4');
+  within(s);
+  assert(/2\. (Roads|Imihanda|Routes)\n/.test(s), s);
+  s = await p.say(String(category));
+  within(s);
+  return s;
+}
+
+test('proposals: a resident proposes, staff approve (it becomes an option) or reject; SMS to the proposer', async () => {
+  const env = await setup();
+  const a = new Phone(env);
+  let s = await propose(a, 'Bridge to Kimironko market', 2);
+  const m = /Thank you: project (\d+) \(Gasabo\) will be reviewed/.exec(s);
+  assert(m, s);
+  const id = m[1];
+  assertEq(await env.redis.cmd('HGET', `ussd:poll:proposal:${id}`, 'status'), 'pending');
+  const b = new Phone(env, 'fr');
+  s = await propose(b, 'Terrain de football', 6);
+  const id2 = /le projet (\d+) \(Gasabo\)/.exec(s)[1];
+
+  let r = cli(env.redis, ['poll', 'moderate', 'list']);
+  assertEq(r.code, 0, r.err);
+  has(r.out, `${id}\tGasabo\troads\t${a.msisdn}\tBridge to Kimironko market\n`);
+  has(r.out, `${id2}\tGasabo\tother\t${b.msisdn}\tTerrain de football\n`);
+  has(r.out, 'pending\t2\n');
+
+  // not on the ballot before approval
+  s = await toOptions(new Phone(env));
+  assert(!s.includes('Bridge'), s);
+
+  r = cli(env.redis, ['poll', 'moderate', 'approve', id, '--poll', POLL]);
+  assertEq(r.code, 0, r.err);
+  assertEq(r.out, `proposal ${id} approved: option p${id} of poll ${POLL}\n`);
+  await a.sms((x) => x.startsWith(`Your project "Bridge to Kimironko market" (no. ${id}) was approved`));
+  r = cli(env.redis, ['poll', 'moderate', 'approve', id, '--poll', POLL]);
+  assertEq(r.out, `proposal ${id} was already approved\n`);
+  r = cli(env.redis, ['poll', 'moderate', 'reject', id2, '--note', 'Not a district project.']);
+  assertEq(r.code, 0, r.err);
+  await b.sms((x) => x === `Your project "Terrain de football" (no. ${id2}) was not approved. Not a district project.`);
+  r = cli(env.redis, ['poll', 'moderate', 'list']);
+  assertEq(r.out, 'pending\t0\n');
+  r = cli(env.redis, ['poll', 'moderate', 'reject', '999999']);
+  assertEq(r.code, 1);
+  has(r.err, 'no proposal 999999');
+
+  const v = new Phone(env);
+  s = await toOptions(v);
+  has(s, '5. Bridge to Kimironko market');
+  s = await v.say('5');
+  has(s, 'your vote was recorded: Bridge to Kimironko market');
+  await v.sms((x) => x.startsWith('Your vote: Bridge to Kimironko market.'));
+  const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t[`p${id}`], 1, 'the approved proposal counted');
+  assertEq(await env.redis.cmd('GET', `ussd:poll:${POLL}:voter:${v.msisdn}`), `p${id}`);
+  r = cli(env.redis, ['poll', 'results', POLL]);
+  assertEq(r.code, 0, r.err);
+  has(r.out, `clinic\t0\tHealth post\np${id}\t1\tBridge to Kimironko market\ntotal\t1\n`);
+}, 90000);
 
 L.run();

@@ -106,7 +106,6 @@ function countTo(env, msisdn, text) {
   return smsTo(env.smsc, msisdn).filter((t) => t === text).length;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function setup() {
   const redis = sharedRedis() || await startRedis();
@@ -135,7 +134,9 @@ test('JOIN by SMS, then an alert reaches exactly the subscribers of its topic an
   // the same alert again (its id): nobody gets it twice
   const s2 = await alertSend(env, 'water', 'Gasabo', text, ['--id', s1.id]);
   assertEq(s2.id, s1.id, 'same alert id');
-  await sleep(1500);
+  // the send has returned, so the queue holds all it will ever send for this alert
+  assertEq((await L.smsFor(env.redis, a)).filter((t) => t === text).length, 1, 'a: queued once');
+  assertEq((await L.smsFor(env.redis, b)).filter((t) => t === text).length, 1, 'b: queued once');
   assertEq(countTo(env, a, text), 1, 'a: once');
   assertEq(countTo(env, b, text), 1, 'b: once');
   assertEq(countTo(env, c, text), 0, 'c (another topic): nothing');
@@ -179,7 +180,7 @@ test('STOP stops every alert until START', async () => {
   const t1 = `Vaccination day in Kayonza (${process.pid}-1).`;
   assertEq((await alertSend(env, 'health', 'Kayonza', t1)).queued, 1, 'only b');
   await until(() => countTo(env, b, t1) === 1, 10000, 'b gets it');
-  await sleep(1000);
+  assertEq((await L.smsFor(env.redis, a)).filter((t) => t === t1).length, 0, 'a stopped: nothing queued');
   assertEq(countTo(env, a, t1), 0, 'a stopped: nothing');
   assert((await ask(env, a, 'start')).startsWith('Alerts are on again. Topics followed: 1.'), 'start reply');
   const t2 = `Vaccination day in Kayonza (${process.pid}-2).`;

@@ -6,9 +6,11 @@
  * "total<TAB>N" and "status<TAB>open|closed|not yet open".
  *
  * `ussdgw poll notify-closed` sends, for every poll that has closed and has
- * `results_sms: true`, the tally as one SMS (default language) to each phone in
- * ussd:poll:ID:phones, through the SMS queue with the idempotency key
- * poll-result:ID:MSISDN (so running it again, e.g. from cron, sends nothing twice);
+ * `results_sms: true`, the tally as one SMS (in the voter's language, ussd:l:MSISDN, else
+ * the default; en, rw or fr words) to each phone in ussd:poll:ID:phones, through the SMS
+ * queue with the idempotency key poll-result:ID:MSISDN; each phone sent to is added to
+ * the permanent set ussd:poll:ID:notified (so running it again, e.g. from cron, sends
+ * nothing twice, also after the queue's idempotency keys expire);
  * prints "poll ID: N queued, M already sent" per poll and "queued<TAB>TOTAL".
  *
  * `ussdgw poll moderate list` prints the proposals waiting for review (oldest first),
@@ -140,15 +142,80 @@ static void on_exists(void *arg, int status, const struct redisReply *rep)
         w->n = rep->integer;
 }
 
+struct notify_item {
+    struct notify *n;
+    int ok;
+};
+
 static void on_notify_queued(void *arg, int status, const char *id)
 {
-    struct notify *n = arg;
+    struct notify_item *it = arg;
+    struct notify *n = it->n;
     (void)id;
     n->inflight--;
-    if (status == 0)
+    if (status == 0) {
         n->queued++;
-    else
+        it->ok = 1;
+    } else
         n->failed++;
+}
+
+static void on_ignore(void *arg, int status, const struct redisReply *rep)
+{
+    (void)status;
+    (void)rep;
+    (*(int *)arg)--;
+}
+
+/* One integer command (SISMEMBER, EXISTS): its value, or -1. */
+static long long wait_int(struct event_base *base, struct store *store, int argc,
+                          const char **argv)
+{
+    struct exists_wait w = {0};
+    store_cmd(store, on_exists, &w, argc, argv, NULL);
+    while (!w.done)
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            break;
+    return w.done && !w.error ? w.n : -1;
+}
+
+/* The results SMS of poll p in language lang (an index of set->langs): the words
+ * around the tally in en, rw or fr (others: English), the labels in that language. */
+static void results_text(const struct menu_set *set, const struct menu_poll *p, int lang,
+                         const struct reply_wait *tw, const struct reply_wait *ew, char *text,
+                         size_t size)
+{
+    const char *code = lang >= 0 && (size_t)lang < set->n_langs ? set->langs[lang] : "en";
+    const char *head = "Results: ", *tail = ". Total ";
+    if (strcmp(code, "rw") == 0)
+        head = "Ibyavuye mu itora: ", tail = ". Yose hamwe ";
+    else if (strcmp(code, "fr") == 0)
+        head = "Résultats : ", tail = ". Total ";
+    size_t len = 0;
+    long long sum = 0;
+    len += (size_t)snprintf(text + len, size - len, "%s%s", head,
+                            menu_text_get(set, &p->question, lang));
+    for (size_t o = 0; o < p->n_options && len < size; o++) {
+        long long v = 0;
+        for (size_t k = 0; k + 1 < tw->n; k += 2)
+            if (strcmp(tw->str[k], p->options[o].id) == 0)
+                v = strtoll(tw->str[k + 1], NULL, 10);
+        sum += v;
+        len += (size_t)snprintf(text + len, size - len, "%s %s%s%s: %lld", o ? "," : "",
+                                p->options[o].district ? p->options[o].district : "",
+                                p->options[o].district ? " " : "",
+                                menu_text_get(set, &p->options[o].label, lang), v);
+    }
+    for (size_t e = 0; e + 1 < ew->n && len < size; e += 2) {
+        long long v = 0;
+        for (size_t k = 0; k + 1 < tw->n; k += 2)
+            if (strcmp(tw->str[k], ew->str[e]) == 0)
+                v = strtoll(tw->str[k + 1], NULL, 10);
+        sum += v;
+        len += (size_t)snprintf(text + len, size - len, ", %s: %lld", ew->str[e + 1], v);
+    }
+    if (len < size)
+        snprintf(text + len, size - len, "%s%lld.", tail, sum);
 }
 
 static int notify_closed(struct menu_set *set, struct event_base *base, struct store *store,
@@ -161,8 +228,8 @@ static int notify_closed(struct menu_set *set, struct event_base *base, struct s
         const struct menu_poll *p = &set->polls[i];
         if (!p->results_sms || now < p->closes)
             continue;
-        char key[160];
-        struct reply_wait tw = {0}, pw = {0};
+        char key[160], k_notified[160];
+        struct reply_wait tw = {0}, pw = {0}, ew = {0};
         snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
         if (wait_cmd(base, store, &tw, "HGETALL", key) < 0) {
             reply_free(&tw);
@@ -174,58 +241,69 @@ static int notify_closed(struct menu_set *set, struct event_base *base, struct s
             reply_free(&pw);
             return -1;
         }
-        char text[640];
-        size_t len = 0;
-        long long sum = 0;
-        len += (size_t)snprintf(text + len, sizeof text - len, "Results: %s",
-                                menu_text_get(set, &p->question, set->default_lang));
-        for (size_t o = 0; o < p->n_options && len < sizeof text; o++) {
-            long long v = 0;
-            for (size_t k = 0; k + 1 < tw.n; k += 2)
-                if (strcmp(tw.str[k], p->options[o].id) == 0)
-                    v = strtoll(tw.str[k + 1], NULL, 10);
-            sum += v;
-            len += (size_t)snprintf(text + len, sizeof text - len, "%s %s%s%s: %lld",
-                                    o ? "," : "", p->options[o].district ? p->options[o].district : "",
-                                    p->options[o].district ? " " : "",
-                                    menu_text_get(set, &p->options[o].label, set->default_lang), v);
-        }
-        struct reply_wait ew = {0};
         snprintf(key, sizeof key, "ussd:poll:%s:extra", p->id);
-        if (wait_cmd(base, store, &ew, "HGETALL", key) == 0)
-            for (size_t e = 0; e + 1 < ew.n && len < sizeof text; e += 2) {
-                long long v = 0;
-                for (size_t k = 0; k + 1 < tw.n; k += 2)
-                    if (strcmp(tw.str[k], ew.str[e]) == 0)
-                        v = strtoll(tw.str[k + 1], NULL, 10);
-                sum += v;
-                len += (size_t)snprintf(text + len, sizeof text - len, ", %s: %lld", ew.str[e + 1], v);
-            }
-        reply_free(&ew);
-        if (len < sizeof text)
-            snprintf(text + len, sizeof text - len, ". Total %lld.", sum);
+        if (wait_cmd(base, store, &ew, "HGETALL", key) < 0) {
+            reply_free(&ew);
+            ew = (struct reply_wait){0};
+        }
+        snprintf(k_notified, sizeof k_notified, "ussd:poll:%s:notified", p->id);
+        /* the text per language, built when a voter of that language comes */
+        char *texts[MENU_MAX_LANGS] = {0};
         struct notify n = {0};
+        struct notify_item *items = calloc(pw.n ? pw.n : 1, sizeof *items);
+        if (!items) {
+            reply_free(&tw);
+            reply_free(&pw);
+            reply_free(&ew);
+            return -1;
+        }
         for (size_t k = 0; k < pw.n; k++) {
+            items[k].n = &n;
             if (!sms_msisdn_ok(pw.str[k]))
                 continue;
-            char idem[200];
-            snprintf(idem, sizeof idem, "poll-result:%s:%s", p->id, pw.str[k]);
-            /* already queued by an earlier run: counted apart (the key makes a second
-             * enqueue harmless anyway) */
-            char ikey[240];
-            snprintf(ikey, sizeof ikey, SMS_KEY_PREFIX "idem:%s", idem);
-            struct exists_wait xw = {0};
-            const char *eav[] = {"EXISTS", ikey};
-            store_cmd(store, on_exists, &xw, 2, eav, NULL);
-            while (!xw.done)
-                if (event_base_loop(base, EVLOOP_ONCE) < 0)
-                    break;
-            if (xw.done && !xw.error && xw.n > 0) {
+            /* sent by an earlier run: the permanent set ussd:poll:ID:notified, or (runs
+             * before that set existed) the SMS queue's idempotency key, which expires */
+            const char *sav[] = {"SISMEMBER", k_notified, pw.str[k]};
+            if (wait_int(base, store, 3, sav) > 0) {
                 n.already++;
                 continue;
             }
+            char idem[200];
+            snprintf(idem, sizeof idem, "poll-result:%s:%s", p->id, pw.str[k]);
+            char ikey[240];
+            snprintf(ikey, sizeof ikey, SMS_KEY_PREFIX "idem:%s", idem);
+            const char *eav[] = {"EXISTS", ikey};
+            if (wait_int(base, store, 2, eav) > 0) {
+                n.already++;
+                items[k].ok = 1; /* recorded in the set below */
+                continue;
+            }
+            /* the voter's language (ussd:l:MSISDN), else the default */
+            char lkey[80];
+            snprintf(lkey, sizeof lkey, "ussd:l:%s", pw.str[k]);
+            struct reply_wait lw = {0};
+            const char *gav[] = {"MGET", lkey};
+            int lang = set->default_lang;
+            store_cmd(store, on_array, &lw, 2, gav, NULL);
+            while (!lw.done)
+                if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                    break;
+            if (lw.done && !lw.error && lw.n == 1 && lw.str[0][0]) {
+                int l = menu_find_lang(set, lw.str[0]);
+                if (l >= 0)
+                    lang = l;
+            }
+            reply_free(&lw);
+            if (lang < 0 || lang >= MENU_MAX_LANGS)
+                lang = 0;
+            if (!texts[lang] && (texts[lang] = malloc(640)))
+                results_text(set, p, lang, &tw, &ew, texts[lang], 640);
+            if (!texts[lang]) {
+                n.failed++;
+                continue;
+            }
             n.inflight++;
-            sms_enqueue(q, pw.str[k], text, idem, on_notify_queued, &n);
+            sms_enqueue(q, pw.str[k], texts[lang], idem, on_notify_queued, &items[k]);
             while (n.inflight >= 32)
                 if (event_base_loop(base, EVLOOP_ONCE) < 0)
                     break;
@@ -233,6 +311,20 @@ static int notify_closed(struct menu_set *set, struct event_base *base, struct s
         while (n.inflight)
             if (event_base_loop(base, EVLOOP_ONCE) < 0)
                 break;
+        /* remember who has their results, for good */
+        int pending = 0;
+        for (size_t k = 0; k < pw.n && !n.inflight; k++)
+            if (items[k].ok) {
+                const char *aav[] = {"SADD", k_notified, pw.str[k]};
+                pending++;
+                store_cmd(store, on_ignore, &pending, 3, aav, NULL);
+            }
+        while (pending > 0)
+            if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                break;
+        for (size_t l = 0; l < MENU_MAX_LANGS; l++)
+            free(texts[l]);
+        free(items);
         printf("poll %s: %zu queued, %zu already sent\n", p->id, n.queued, n.already);
         if (n.failed || n.inflight) {
             fprintf(stderr, "ussdgw poll notify-closed: poll %s: %zu SMS could not be queued; run it again\n",
@@ -243,6 +335,7 @@ static int notify_closed(struct menu_set *set, struct event_base *base, struct s
         total += n.queued;
         reply_free(&tw);
         reply_free(&pw);
+        reply_free(&ew);
         if (n.inflight)
             return -1;
     }
@@ -250,16 +343,18 @@ static int notify_closed(struct menu_set *set, struct event_base *base, struct s
     return rc;
 }
 
-/* KEYS: the proposal hash, proposals zset, the poll's extra hash. ARGV: approve|reject,
+/* KEYS: the proposal hash, proposals zset, the poll's extra hash (an approved proposal
+ * also goes into EXTRA:DISTRICT, the ballot of its own district). ARGV: approve|reject,
  * id, poll, note. Returns {outcome, msisdn, title} (outcome approved, rejected,
  * already:STATUS, not_found). */
 static const char script_moderate[] =
     "local st=redis.call('HGET',KEYS[1],'status')\n"
     "if not st then return {'not_found','',''} end\n"
-    "local h=redis.call('HMGET',KEYS[1],'msisdn','title')\n"
+    "local h=redis.call('HMGET',KEYS[1],'msisdn','title','district')\n"
     "if st~='pending' then return {'already:'..st,h[1],h[2]} end\n"
     "if ARGV[1]=='approve' then\n"
     "  redis.call('HSET',KEYS[3],'p'..ARGV[2],h[2])\n"
+    "  redis.call('HSET',KEYS[3]..':'..(h[3] or ''),'p'..ARGV[2],h[2])\n"
     "  redis.call('HSET',KEYS[1],'status','approved','poll',ARGV[3])\n"
     "else redis.call('HSET',KEYS[1],'status','rejected','note',ARGV[4]) end\n"
     "redis.call('ZREM',KEYS[2],ARGV[2])\n"

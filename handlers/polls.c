@@ -13,11 +13,14 @@
  *                question, choice_text, closes.
  *
  * Redis keys, each vote one EVAL (atomic, idempotent on req->step_key):
- *   ussd:poll:ID:voter:VOTER   the voter's choice (VOTER: the MSISDN or national ID)
+ *   ussd:poll:ID:voter:VOTER   the voter's choice (VOTER: the MSISDN, or for a national ID
+ *                              "id-" and the SHA-1 of "ussdgw-poll:ID:NATIONAL_ID": the
+ *                              ID is never in a key name)
  *   ussd:poll:ID:tally         hash option id -> votes (the old choice is subtracted)
  *   ussd:poll:ID:phones        set of MSISDNs that voted (for results by SMS)
  *   ussd:poll:idem:STEP_KEY    the outcome of a step already recorded (7 days)
- *   ussd:poll:ID:extra         hash option id -> label: approved proposals (ids p1, p2..),
+ *   ussd:poll:ID:extra         hash option id -> label: approved proposals (ids p1, p2..);
+ *   ussd:poll:ID:extra:DISTRICT  the same for one district (what its ballot lists),
  *                              listed after the menu's options, voted on like them
  *
  *   poll_propose records a resident's project proposal (`title`, `district`,
@@ -41,9 +44,12 @@
 #include "log.h"
 #include "menu.h"
 #include "refs.h"
+#include "services.h"
 #include "store.h"
 
 #define POLL_IDEM_TTL_S (7 * 24 * 3600)
+#define POLL_PICKED_MAX 200 /* the space-separated option ids of one vote */
+#define POLL_MAX_CHOICES 64 /* as many as a poll has options (menu_load_polls.c) */
 
 static void done_now(handler_done_fn done, void *arg, const char *outcome,
                      const struct handler_kv *set, size_t n_set)
@@ -115,18 +121,80 @@ struct options_call {
     void *arg;
     const struct menu_poll *p;
     char district[64], lang[16], closes[32];
-    int starting, answered, cancelled;
+    char picked[POLL_PICKED_MAX], add[32];
+    int pick, fresh, starting, answered, cancelled;
 };
+
+/* The label of option id (a menu option for district, or in the extra hash rep), or
+ * NULL. */
+static const char *option_label(const struct menu_poll *p, const char *id, const char *district,
+                                const char *lang, const struct redisReply *rep)
+{
+    for (size_t i = 0; i < p->n_options; i++)
+        if (strcmp(p->options[i].id, id) == 0 && option_for(&p->options[i], district))
+            return menu_poll_text(&p->options[i].label, lang);
+    if (rep && rep->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i + 1 < rep->elements; i += 2)
+            if (rep->element[i]->type == REDIS_REPLY_STRING &&
+                rep->element[i + 1]->type == REDIS_REPLY_STRING &&
+                strcmp(rep->element[i]->str, id) == 0)
+                return rep->element[i + 1]->str;
+    return NULL;
+}
+
+/* Pick mode (args picked, add): adds choice `add` to the space-separated set `picked`.
+ * Outcomes: one (the poll takes one choice: picked is add), more (picked grew, `left`
+ * more may be added), full (max_choices reached), dup (add is already picked: picked
+ * unchanged), invalid (no such option). Sets picked, picked_text (the labels), left. */
+static void pick_finish(const struct options_call *c, const struct redisReply *rep)
+{
+    const struct menu_poll *p = c->p;
+    char picked[POLL_PICKED_MAX], text[400] = "", left[16], tok[POLL_PICKED_MAX];
+    const char *outcome;
+    int max = p->max_choices > 1 ? p->max_choices : 1, n = 0, dup = 0;
+    const char *add_label = option_label(p, c->add, c->district, c->lang, rep);
+    snprintf(picked, sizeof picked, "%s", max > 1 ? c->picked : "");
+    snprintf(tok, sizeof tok, "%s", picked);
+    size_t tl = 0;
+    for (char *save = NULL, *t = strtok_r(tok, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        const char *l = option_label(p, t, c->district, c->lang, rep);
+        n++;
+        dup |= strcmp(t, c->add) == 0;
+        if (tl < sizeof text)
+            tl += (size_t)snprintf(text + tl, sizeof text - tl, "%s%s", tl ? ", " : "", l ? l : t);
+    }
+    if (!add_label)
+        outcome = "invalid";
+    else if (dup)
+        outcome = "dup";
+    else if (n >= max || strlen(picked) + strlen(c->add) + 2 > sizeof picked)
+        outcome = "full";
+    else {
+        size_t pl = strlen(picked);
+        snprintf(picked + pl, sizeof picked - pl, "%s%s", pl ? " " : "", c->add);
+        if (tl < sizeof text)
+            snprintf(text + tl, sizeof text - tl, "%s%s", tl ? ", " : "", add_label);
+        n++;
+        outcome = max == 1 ? "one" : n >= max ? "full" : "more";
+    }
+    snprintf(left, sizeof left, "%d", max - n > 0 ? max - n : 0);
+    struct handler_kv set[] = {{"picked", picked}, {"picked_text", text}, {"left", left}};
+    done_now(c->done, c->arg, outcome, set, 3);
+}
 
 /* items: the menu's options for district, then the extras (rep: HGETALL, or NULL). */
 static void options_finish(const struct options_call *c, const struct redisReply *rep)
 {
     const struct menu_poll *p = c->p;
+    char maxc[16];
+    snprintf(maxc, sizeof maxc, "%d", p->max_choices > 1 ? p->max_choices : 1);
     struct handler_kv set[] = {
         {"poll", p->id},
         {"question", menu_poll_text(&p->question, c->lang)},
         {"voter", p->voter == POLL_VOTER_NATIONAL_ID ? "national_id" : "phone"},
         {"closes", c->closes},
+        {"max_choices", maxc},
+        {"picked", ""},
     };
     struct handler_item items[HANDLER_MAX_ITEMS];
     size_t k = 0;
@@ -139,7 +207,9 @@ static void options_finish(const struct options_call *c, const struct redisReply
             if (rep->element[i]->type == REDIS_REPLY_STRING &&
                 rep->element[i + 1]->type == REDIS_REPLY_STRING)
                 items[k++] = (struct handler_item){rep->element[i + 1]->str, rep->element[i]->str};
-    struct handler_result r = {.outcome = k ? "ok" : "not_found", .set = set, .n_set = 4,
+    /* `fresh` (the handler step before the options): a new vote, no choice picked yet */
+    struct handler_result r = {.outcome = k ? "ok" : "not_found", .set = set,
+                               .n_set = c->fresh ? 6 : 5,
                                .items = items, .n_items = k};
     c->done(c->arg, &r);
 }
@@ -159,7 +229,10 @@ static void on_extra(void *arg, int status, const struct redisReply *rep)
         done_now(v.done, v.arg, "error", NULL, 0);
         return;
     }
-    options_finish(&v, rep);
+    if (v.pick)
+        pick_finish(&v, rep);
+    else
+        options_finish(&v, rep);
 }
 
 static struct handler_call *options_start(const struct handler_env *env,
@@ -175,6 +248,19 @@ static struct handler_call *options_start(const struct handler_env *env,
     snprintf(tmp.district, sizeof tmp.district, "%s", district_of(req));
     snprintf(tmp.lang, sizeof tmp.lang, "%s", req->lang ? req->lang : "");
     kigali_time(p->closes, tmp.closes, sizeof tmp.closes);
+    const char *add = handler_arg(req, "add"), *picked = handler_arg(req, "picked");
+    const char *fresh = handler_arg(req, "fresh");
+    tmp.fresh = fresh && strcmp(fresh, "1") == 0;
+    if (add && add[0]) {
+        tmp.pick = 1;
+        snprintf(tmp.add, sizeof tmp.add, "%s", add);
+        snprintf(tmp.picked, sizeof tmp.picked, "%s", picked ? picked : "");
+        if (strlen(add) >= sizeof tmp.add || strchr(add, ' ') ||
+            (picked && strlen(picked) >= sizeof tmp.picked)) {
+            done_now(done, arg, "invalid", NULL, 0);
+            return NULL;
+        }
+    }
     if (!poll_open_now(p)) {
         struct handler_kv set[] = {
             {"poll", p->id},
@@ -187,12 +273,16 @@ static struct handler_call *options_start(const struct handler_env *env,
     }
     struct options_call *c = env->store ? malloc(sizeof *c) : NULL;
     if (!c) {
-        options_finish(&tmp, NULL);
+        if (tmp.pick)
+            pick_finish(&tmp, NULL);
+        else
+            options_finish(&tmp, NULL);
         return NULL;
     }
     *c = tmp;
-    char key[160];
-    snprintf(key, sizeof key, "ussd:poll:%s:extra", p->id);
+    /* the approved proposals of this district only: a district's budget lists its own */
+    char key[240];
+    snprintf(key, sizeof key, "ussd:poll:%s:extra:%s", p->id, c->district);
     const char *argv[] = {"HGETALL", key};
     c->starting = 1;
     store_cmd(env->store, on_extra, c, 2, argv, NULL);
@@ -209,20 +299,27 @@ static void options_cancel(struct handler_call *call)
     ((struct options_call *)call)->cancelled = 1;
 }
 
-/* KEYS: idem, voter, tally, phones, extra. ARGV: choice, idem ttl, msisdn, "1" when the
- * choice is not a menu option (it must then be in the extra hash). Returns the outcome,
- * for an extra option followed by a tab and its label. */
+/* KEYS: idem, voter key prefix (ussd:poll:ID:voter:), tally, phones, extra. ARGV:
+ * the choices (option ids, space-separated: one, or up to max_choices), idem ttl, msisdn,
+ * the space-separated choices that are not menu options (each must then be in the extra
+ * hash), the voter (MSISDN or national ID), "1" when the voter is a national ID: the key
+ * then ends with "id-" and the SHA-1 of "ussdgw-poll:POLL:ID" (ARGV[7]: the poll), never
+ * the ID itself. The voter's key holds the set; a new vote subtracts the old set and adds
+ * the new one. Returns the outcome, followed by a tab and each extra's label. */
 static const char script_vote[] =
     "local seen=redis.call('GET',KEYS[1]) if seen then return seen end\n"
     "local label=''\n"
-    "if ARGV[4]=='1' then label=redis.call('HGET',KEYS[5],ARGV[1])\n"
-    "  if not label then return 'invalid' end label='\\t'..label end\n"
-    "local old=redis.call('GET',KEYS[2]) local out='ok'\n"
+    "for x in string.gmatch(ARGV[4],'%S+') do\n"
+    "  local l=redis.call('HGET',KEYS[5],x)\n"
+    "  if not l then return 'invalid' end label=label..'\\t'..l end\n"
+    "local vk=KEYS[2]..ARGV[5]\n"
+    "if ARGV[6]=='1' then vk=KEYS[2]..'id-'..redis.sha1hex('ussdgw-poll:'..ARGV[7]..':'..ARGV[5]) end\n"
+    "local old=redis.call('GET',vk) local out='ok'\n"
     "if old then out='changed' end\n"
     "if old~=ARGV[1] then\n"
-    "  if old then redis.call('HINCRBY',KEYS[3],old,-1) end\n"
-    "  redis.call('HINCRBY',KEYS[3],ARGV[1],1)\n"
-    "  redis.call('SET',KEYS[2],ARGV[1]) end\n"
+    "  if old then for x in string.gmatch(old,'%S+') do redis.call('HINCRBY',KEYS[3],x,-1) end end\n"
+    "  for x in string.gmatch(ARGV[1],'%S+') do redis.call('HINCRBY',KEYS[3],x,1) end\n"
+    "  redis.call('SET',vk,ARGV[1]) end\n"
     "redis.call('SADD',KEYS[4],ARGV[3])\n"
     "out=out..label\n"
     "redis.call('SET',KEYS[1],out,'EX',tonumber(ARGV[2]))\n"
@@ -231,17 +328,47 @@ static const char script_vote[] =
 struct vote_call {
     handler_done_fn done;
     void *arg;
-    char question[200], choice[200], closes[32];
-    int starting, answered, cancelled;
+    char question[200], choice[400], closes[32], note[96];
+    char ids[POLL_PICKED_MAX];      /* the choices, space-separated */
+    const char *labels[POLL_MAX_CHOICES]; /* a menu option's label, or NULL: an extra */
+    int n_ids, starting, answered, cancelled;
 };
+
+/* choice_text: the labels of the choices, an extra's from the script's reply (labels:
+ * tab-separated, in order, or NULL). */
+static void vote_text(struct vote_call *v, const char *labels)
+{
+    char ids[POLL_PICKED_MAX];
+    snprintf(ids, sizeof ids, "%s", v->ids);
+    size_t len = 0;
+    int i = 0;
+    v->choice[0] = 0;
+    for (char *save = NULL, *t = strtok_r(ids, " ", &save); t && i < v->n_ids;
+         t = strtok_r(NULL, " ", &save), i++) {
+        const char *l = v->labels[i];
+        size_t ln = l ? strlen(l) : 0;
+        if (!l && labels) {
+            const char *tab = strchr(labels, '\t');
+            l = labels;
+            ln = tab ? (size_t)(tab - labels) : strlen(labels);
+            labels = tab ? tab + 1 : NULL;
+        }
+        if (!l)
+            l = t, ln = strlen(t);
+        if (len < sizeof v->choice)
+            len += (size_t)snprintf(v->choice + len, sizeof v->choice - len, "%s%.*s",
+                                    len ? ", " : "", (int)ln, l);
+    }
+}
 
 static void vote_finish(handler_done_fn done, void *arg, const char *outcome,
                         const struct vote_call *v)
 {
     struct handler_kv set[] = {{"question", v->question},
                                {"choice_text", v->choice},
-                               {"closes", v->closes}};
-    done_now(done, arg, outcome, set, 3);
+                               {"closes", v->closes},
+                               {"note", v->note}};
+    done_now(done, arg, outcome, set, 4);
 }
 
 static void on_vote(void *arg, int status, const struct redisReply *rep)
@@ -262,8 +389,7 @@ static void on_vote(void *arg, int status, const struct redisReply *rep)
         size_t n = tab ? (size_t)(tab - rep->str) : strlen(rep->str);
         if (n < sizeof out)
             memcpy(out, rep->str, n), out[n] = 0;
-        if (tab)
-            snprintf(v.choice, sizeof v.choice, "%s", tab + 1);
+        vote_text(&v, tab ? tab + 1 : NULL);
     }
     if (strcmp(out, "ok") == 0 || strcmp(out, "changed") == 0 || strcmp(out, "invalid") == 0)
         outcome = strcmp(out, "ok") == 0 ? "ok" : strcmp(out, "changed") == 0 ? "changed" : "invalid";
@@ -281,21 +407,49 @@ static struct handler_call *vote_start(const struct handler_env *env,
     const struct menu_poll *p = menu_poll_find(NULL, handler_arg(req, "poll"));
     const char *choice = handler_arg(req, "choice");
     const char *district = district_of(req);
-    const struct menu_poll_option *opt = NULL;
+    char extras[POLL_PICKED_MAX] = "", ids[POLL_PICKED_MAX];
+    int ok = p && choice && choice[0] && strlen(choice) < sizeof ids;
     if (p) {
         snprintf(tmp.question, sizeof tmp.question, "%s",
                  menu_poll_text(&p->question, req->lang));
         kigali_time(p->closes, tmp.closes, sizeof tmp.closes);
-        for (size_t i = 0; choice && i < p->n_options && !opt; i++)
-            if (strcmp(p->options[i].id, choice) == 0 && option_for(&p->options[i], district))
-                opt = &p->options[i];
     }
-    if (opt)
-        snprintf(tmp.choice, sizeof tmp.choice, "%s", menu_poll_text(&opt->label, req->lang));
-    /* not a menu option: maybe an approved proposal (p1, p2, ...), checked by the script */
-    int extra = p && !opt && choice && choice[0] == 'p' && strlen(choice) < 24 &&
-                strspn(choice + 1, "0123456789") == strlen(choice + 1) && choice[1];
-    if (!p || (!opt && !extra) || !req->msisdn || !req->msisdn[0] || strlen(req->msisdn) > 32 ||
+    /* each choice a menu option for district or (checked by the script) an approved
+     * proposal p1, p2...; no choice twice; at most max_choices */
+    if (ok) {
+        int max = p->max_choices > 1 ? p->max_choices : 1;
+        snprintf(ids, sizeof ids, "%s", choice);
+        size_t el = 0, il = 0;
+        for (char *save = NULL, *t = strtok_r(ids, " ", &save); t && ok;
+             t = strtok_r(NULL, " ", &save)) {
+            const struct menu_poll_option *opt = NULL;
+            for (size_t i = 0; i < p->n_options && !opt; i++)
+                if (strcmp(p->options[i].id, t) == 0 && option_for(&p->options[i], district))
+                    opt = &p->options[i];
+            int extra = !opt && t[0] == 'p' && t[1] && strlen(t) < 24 &&
+                        strspn(t + 1, "0123456789") == strlen(t + 1);
+            for (int j = 0; j < tmp.n_ids && ok; j++) {
+                /* the ids so far are tmp.ids, space-separated */
+                char prev[POLL_PICKED_MAX];
+                snprintf(prev, sizeof prev, "%s", tmp.ids);
+                for (char *s2 = NULL, *u = strtok_r(prev, " ", &s2); u; u = strtok_r(NULL, " ", &s2))
+                    if (strcmp(u, t) == 0)
+                        ok = 0;
+            }
+            if (!ok || (!opt && !extra) || tmp.n_ids >= max) {
+                ok = 0;
+                break;
+            }
+            tmp.labels[tmp.n_ids++] = opt ? menu_poll_text(&opt->label, req->lang) : NULL;
+            il += (size_t)snprintf(tmp.ids + il, sizeof tmp.ids - il, "%s%s", il ? " " : "", t);
+            if (extra)
+                el += (size_t)snprintf(extras + el, sizeof extras - el, "%s%s", el ? " " : "", t);
+        }
+        ok = ok && tmp.n_ids > 0;
+    }
+    if (ok)
+        vote_text(&tmp, NULL);
+    if (!ok || !req->msisdn || !req->msisdn[0] || strlen(req->msisdn) > 32 ||
         !req->step_key || !req->step_key[0] || strlen(req->step_key) > 200) {
         vote_finish(done, arg, "invalid", &tmp);
         return NULL;
@@ -306,9 +460,9 @@ static struct handler_call *vote_start(const struct handler_env *env,
     }
     char voter[64];
     if (p->voter == POLL_VOTER_NATIONAL_ID) {
-        const char *raw = handler_arg(req, "national_id");
-        refs_id_clean(raw ? raw : "", voter, sizeof voter);
-        if (!voter[0] || refs_id_check(voter) != NULL) {
+        const char *bad = svc_id(handler_arg(req, "national_id"), voter, sizeof voter);
+        if (bad) {
+            svc_id_reason(bad, voter, req->lang, tmp.note, sizeof tmp.note);
             vote_finish(done, arg, "invalid_id", &tmp);
             return NULL;
         }
@@ -324,12 +478,13 @@ static struct handler_call *vote_start(const struct handler_env *env,
     char k_idem[256], k_voter[192], k_tally[128], k_phones[128], k_extra[128], ttl[16];
     snprintf(k_extra, sizeof k_extra, "ussd:poll:%s:extra", p->id);
     snprintf(k_idem, sizeof k_idem, "ussd:poll:idem:%s", req->step_key);
-    snprintf(k_voter, sizeof k_voter, "ussd:poll:%s:voter:%s", p->id, voter);
+    snprintf(k_voter, sizeof k_voter, "ussd:poll:%s:voter:", p->id);
     snprintf(k_tally, sizeof k_tally, "ussd:poll:%s:tally", p->id);
     snprintf(k_phones, sizeof k_phones, "ussd:poll:%s:phones", p->id);
     snprintf(ttl, sizeof ttl, "%d", POLL_IDEM_TTL_S);
     const char *argv[] = {"EVAL", script_vote, "5", k_idem, k_voter, k_tally, k_phones, k_extra,
-                          opt ? opt->id : choice, ttl, req->msisdn, extra ? "1" : "0"};
+                          tmp.ids, ttl, req->msisdn, extras, voter,
+                          p->voter == POLL_VOTER_NATIONAL_ID ? "1" : "0", p->id};
     c->starting = 1;
     store_cmd(env->store, on_vote, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
     c->starting = 0;

@@ -49,6 +49,17 @@ function menusClosingIn(secs) {
   return { dir, closesMs };
 }
 
+// A copy of menus.d with the poll budget-2027 edited by `edit` (text -> text).
+function menusWith(edit) {
+  const dir = fs.mkdtempSync(path.join(L.TMP, 'menus-polls-'));
+  for (const f of fs.readdirSync(MENUS)) fs.copyFileSync(path.join(MENUS, f), path.join(dir, f));
+  const y = fs.readFileSync(path.join(dir, 'polls.yaml'), 'utf8');
+  const out = edit(y);
+  assert(out !== y, 'the poll edited');
+  fs.writeFileSync(path.join(dir, 'polls.yaml'), out);
+  return dir;
+}
+
 let phoneSeq = 0;
 class Phone {
   constructor(env, lang) {
@@ -287,6 +298,9 @@ test('proposals: a resident proposes, staff approve (it becomes an option) or re
   await a.sms((x) => x.startsWith(`Your project "Bridge to Kimironko market" (no. ${id}) was approved`));
   r = cli(env.redis, ['poll', 'moderate', 'approve', id, '--poll', POLL]);
   assertEq(r.out, `proposal ${id} was already approved\n`);
+  // it is on its own district's ballot only
+  assertEq(await env.redis.cmd('HEXISTS', `ussd:poll:${POLL}:extra:Gasabo`, `p${id}`), 1, 'on the Gasabo ballot');
+  assertEq(await env.redis.cmd('EXISTS', `ussd:poll:${POLL}:extra:Huye`), 0, 'not on another district\'s ballot');
   r = cli(env.redis, ['poll', 'moderate', 'reject', id2, '--note', 'Not a district project.']);
   assertEq(r.code, 0, r.err);
   await b.sms((x) => x === `Your project "Terrain de football" (no. ${id2}) was not approved. Not a district project.`);
@@ -308,6 +322,138 @@ test('proposals: a resident proposes, staff approve (it becomes an option) or re
   r = cli(env.redis, ['poll', 'results', POLL]);
   assertEq(r.code, 0, r.err);
   has(r.out, `clinic\t0\tHealth post\np${id}\t1\tBridge to Kimironko market\ntotal\t1\n`);
+}, 90000);
+
+test('voter: national_id: a malformed ID refused with the reason; one vote per ID from any phone; the ID never in a key', async () => {
+  const dir = menusWith((y) => y.replace('voter: phone', 'voter: national_id'));
+  const env = await setup(dir);
+  const ID = '1199880012345678';
+  const bad = new Phone(env);
+  await toOptions(bad);
+  let s = await bad.say('2');
+  within(s);
+  has(s, 'national ID number (16 digits)');
+  s = await bad.say('5199880012345678');
+  within(s);
+  has(s, 'This national ID number is not valid: A national ID starts with 1, 2 or 3.');
+  const badFr = new Phone(env, 'fr');
+  await toOptions(badFr);
+  await badFr.say('2');
+  s = await badFr.say('1299980012345678');
+  within(s);
+  has(s, "n'est pas valide : L'année de naissance");
+  let t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(Object.keys(t).length, 0, 'no vote from a bad ID');
+
+  const a = new Phone(env);
+  await toOptions(a);
+  await a.say('2');
+  s = await a.say('1 1998 8 0012345 6 78');
+  has(s, 'your vote was recorded: Market road repair');
+  t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.road, 1, 'road once');
+  // the same ID from another phone: replaces the first vote
+  const b = new Phone(env);
+  await toOptions(b);
+  await b.say('3');
+  s = await b.say(ID);
+  has(s, 'your vote was recorded: Street lights');
+  t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.road, 0, 'the first phone\'s vote subtracted');
+  assertEq(t.lights, 1, 'one vote for the ID');
+  assertEq(Object.values(t).reduce((x, y) => x + y, 0), 1, 'one vote per ID in the tally');
+  const voters = await env.redis.cmd('KEYS', `ussd:poll:${POLL}:voter:*`);
+  assertEq(voters.length, 1, 'one voter key');
+  assert(/:voter:id-[0-9a-f]{40}$/.test(voters[0]), voters[0]);
+  assertEq(await env.redis.cmd('GET', voters[0]), 'lights');
+  const all = await env.redis.cmd('KEYS', '*');
+  assert(all.length > 0 && !all.some((k) => k.includes(ID) || k.includes('1199880012345')), 'the ID in a key');
+  const r = cli(env.redis, ['poll', 'results', POLL, '--menus', dir]);
+  assertEq(r.code, 0, r.err);
+  has(r.out, 'total\t1\n');
+}, 90000);
+
+test('notify-closed: results in each voter\'s language; never resent, also after the SMS idempotency keys expire', async () => {
+  const dir = menusWith((y) => y.replace('opens: "2026-01-01T00:00"', 'opens: "2025-01-01T00:00"')
+    .replace('closes: "2027-12-31T23:59"', 'closes: "2025-06-30T18:00"'));
+  const env = await setup(dir);
+  const en = new Phone(env), rw = new Phone(env, 'rw'), fr = new Phone(env, 'fr');
+  await env.redis.cmd('SET', `ussd:l:${rw.msisdn}`, 'rw');
+  await env.redis.cmd('SET', `ussd:l:${fr.msisdn}`, 'fr');
+  await env.redis.cmd('SADD', `ussd:poll:${POLL}:phones`, en.msisdn, rw.msisdn, fr.msisdn);
+  await env.redis.cmd('HSET', `ussd:poll:${POLL}:tally`, 'water', '2', 'road', '1');
+  const from = env.smsc.submits.length;
+  const n1 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
+  assertEq(n1.code, 0, n1.err);
+  assertEq(n1.out, `poll ${POLL}: 3 queued, 0 already sent\nqueued\t3\n`);
+  let sms = (await en.sms((x) => x.startsWith('Results: District budget 2027'), from)).text;
+  has(sms, 'Water taps in schools: 2, Market road repair: 1');
+  has(sms, 'Total 3.');
+  sms = (await rw.sms((x) => x.startsWith("Ibyavuye mu itora: Ingengo y'imari 2027"), from)).text;
+  has(sms, 'Amazi mu mashuri: 2');
+  has(sms, 'Yose hamwe 3.');
+  sms = (await fr.sms((x) => x.startsWith('Résultats : Budget 2027'), from)).text;
+  has(sms, 'Route du marché: 1');
+  const notified = await env.redis.cmd('SMEMBERS', `ussd:poll:${POLL}:notified`);
+  assertEq(notified.slice().sort().join(','), [en.msisdn, rw.msisdn, fr.msisdn].sort().join(','));
+  // the queue's idempotency keys expire: the permanent set still stops a resend
+  const idem = await env.redis.cmd('KEYS', `ussd:sms:idem:poll-result:${POLL}:*`);
+  assertEq(idem.length, 3, 'three idempotency keys');
+  for (const k of idem) await env.redis.cmd('DEL', k);
+  const n2 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
+  assertEq(n2.code, 0, n2.err);
+  assertEq(n2.out, `poll ${POLL}: 0 queued, 3 already sent\nqueued\t0\n`, 'a rerun sends nothing');
+  assertEq((await env.redis.cmd('KEYS', `ussd:sms:idem:poll-result:${POLL}:*`)).length, 0, 'nothing enqueued again');
+}, 60000);
+
+test('max_choices 2: add another choice or done; a choice twice refused; the set counted atomically, a new vote subtracts the old set', async () => {
+  const dir = menusWith((y) => y.replace('max_choices: 1', 'max_choices: 2'));
+  const env = await setup(dir);
+  const p = new Phone(env);
+  await toOptions(p);
+  let s = await p.say('1');
+  within(s);
+  has(s, 'Your choice: Water taps in schools');
+  has(s, 'Add another choice (1 left) or done?\n1. Add another choice\n');
+  has(s, '2. Done');
+  s = await p.say('1');
+  within(s);
+  has(s, '2. Market road repair');
+  s = await p.say('1'); // water again
+  within(s);
+  has(s, 'Already chosen: Water taps in schools.');
+  s = await p.say('1');
+  within(s);
+  s = await p.say('2');
+  within(s);
+  has(s, 'your vote was recorded: Water taps in schools, Market road repair');
+  await p.sms((x) => x.startsWith('Your vote: Water taps in schools, Market road repair.'));
+  let t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.water, 1, 'water');
+  assertEq(t.road, 1, 'road');
+  assertEq(await env.redis.cmd('GET', `ussd:poll:${POLL}:voter:${p.msisdn}`), 'water road');
+
+  // a new vote, one choice then Done: the old set subtracted
+  const rw = new Phone(env, 'rw');
+  await toOptions(rw);
+  s = await rw.say('3');
+  within(s);
+  has(s, 'Wahisemo: Amatara yo ku muhanda');
+  has(s, 'Ongeraho ikindi (1 bisigaye)');
+  has(s, '2. Ndarangije');
+  s = await p.dial();
+  await toOptions(p);
+  s = await p.say('3');
+  s = await p.say('2');
+  has(s, 'your vote was recorded: Street lights');
+  t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.water, 0, 'water subtracted');
+  assertEq(t.road, 0, 'road subtracted');
+  assertEq(t.lights, 1, 'lights');
+  const r = cli(env.redis, ['poll', 'results', POLL, '--menus', dir]);
+  assertEq(r.code, 0, r.err);
+  has(r.out, 'lights\t1\tStreet lights\n');
+  has(r.out, 'total\t1\n');
 }, 90000);
 
 L.run();

@@ -172,23 +172,9 @@ int app_alert(int argc, char **argv)
         fprintf(stderr, "ussdgw alert send: --id must be a number, not '%s'\n", given_id);
         return 2;
     }
-    enum log_level lv;
-    if (log_parse_level(level, &lv)) {
-        fprintf(stderr, "ussdgw alert: log level must be debug, info, warn or error, not '%s'\n", level);
-        return 2;
-    }
-    struct diags dg = {0};
-    if (config_path)
-        config_load(&cfg, config_path, &dg);
-    if (redis)
-        snprintf(cfg.redis, sizeof cfg.redis, "%s", redis);
-    config_check(&cfg, &dg, config_path ? config_path : "command line");
-    diag_print(&dg, stderr);
-    int bad_config = dg.errors > 0;
-    diag_free(&dg);
-    if (bad_config)
-        return 1;
-    log_set_level(lv);
+    int rc = app_cli_config(&cfg, "alert", config_path, redis, NULL, level);
+    if (rc)
+        return rc;
     int parts = sms_count_parts(text, strlen(text));
     if (parts == 0) {
         fprintf(stderr, "ussdgw alert send: the text is empty\n");
@@ -230,7 +216,7 @@ int app_alert(int argc, char **argv)
         if (event_base_loop(base, EVLOOP_ONCE) < 0)
             break;
     }
-    int rc = 0;
+    rc = 0;
     if (a.step != 3 || a.error) {
         fprintf(stderr, "ussdgw alert send: Redis at %s did not answer\n", cfg.redis);
         rc = 1;

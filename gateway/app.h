@@ -19,6 +19,12 @@ struct app_opts {
  * stderr as FILE:LINE:COL. Returns NULL when there were errors. */
 struct menu_set *app_load_menus(const char *dir, const struct config *cfg, int quiet);
 
+/* For the command-line tools: on top of cfg's defaults, read config_path (may be NULL),
+ * then apply redis and menus when not NULL, check, print every problem to stderr and set
+ * the log level. Returns 0, 1 (a bad configuration) or 2 (a bad log level). */
+int app_cli_config(struct config *cfg, const char *cmd, const char *config_path,
+                   const char *redis, const char *menus, const char *level);
+
 /* Run the gateway until SIGTERM/SIGINT. Returns the exit status. */
 int app_daemon(struct app_opts *o);
 

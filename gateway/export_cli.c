@@ -490,23 +490,9 @@ int app_export(int argc, char **argv)
         fprintf(stderr, "ussdgw export: --from and --to take a date, YYYY-MM-DD\n");
         return 2;
     }
-    enum log_level lv;
-    if (log_parse_level(level, &lv)) {
-        fprintf(stderr, "ussdgw export: log level must be debug, info, warn or error, not '%s'\n", level);
-        return 2;
-    }
-    struct diags dg = {0};
-    if (config_path)
-        config_load(&cfg, config_path, &dg);
-    if (redis)
-        snprintf(cfg.redis, sizeof cfg.redis, "%s", redis);
-    config_check(&cfg, &dg, config_path ? config_path : "command line");
-    diag_print(&dg, stderr);
-    int bad_config = dg.errors > 0;
-    diag_free(&dg);
-    if (bad_config)
-        return 1;
-    log_set_level(lv);
+    int rc = app_cli_config(&cfg, "export", config_path, redis, NULL, level);
+    if (rc)
+        return rc;
 
     struct event_base *base = event_base_new();
     struct store_opts so = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
@@ -524,7 +510,7 @@ int app_export(int argc, char **argv)
     while (!e.done)
         if (event_base_loop(base, EVLOOP_ONCE) < 0)
             break;
-    int rc = 0;
+    rc = 0;
     if (!e.done || e.error) {
         fprintf(stderr, "ussdgw export: Redis at %s did not answer\n", cfg.redis);
         rc = 1;

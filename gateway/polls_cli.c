@@ -532,25 +532,9 @@ int app_poll(int argc, char **argv)
         return 2;
     }
     const char *id = notify || moderate ? NULL : argv[optind + 1];
-    enum log_level lv;
-    if (log_parse_level(level, &lv)) {
-        fprintf(stderr, "ussdgw poll: log level must be debug, info, warn or error, not '%s'\n", level);
-        return 2;
-    }
-    struct diags dg = {0};
-    if (config_path)
-        config_load(&cfg, config_path, &dg);
-    if (redis)
-        snprintf(cfg.redis, sizeof cfg.redis, "%s", redis);
-    if (menus)
-        snprintf(cfg.menus, sizeof cfg.menus, "%s", menus);
-    config_check(&cfg, &dg, config_path ? config_path : "command line");
-    diag_print(&dg, stderr);
-    int bad_config = dg.errors > 0;
-    diag_free(&dg);
-    if (bad_config)
-        return 1;
-    log_set_level(lv);
+    int rc = app_cli_config(&cfg, "poll", config_path, redis, menus, level);
+    if (rc)
+        return rc;
     struct menu_set *set = app_load_menus(cfg.menus, &cfg, 1);
     if (!set)
         return 1;
@@ -607,7 +591,7 @@ int app_poll(int argc, char **argv)
     struct event_base *base = t.votes ? event_base_new() : NULL;
     struct store_opts so = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
     struct store *store = base ? store_new(base, cfg.redis, &so) : NULL;
-    int rc = 0;
+    rc = 0;
     if (!store) {
         fprintf(stderr, "ussdgw poll: cannot use Redis at %s\n", cfg.redis);
         rc = 1;

@@ -114,23 +114,9 @@ int app_sms(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    enum log_level lv;
-    if (log_parse_level(level, &lv)) {
-        fprintf(stderr, "ussdgw sms: log level must be debug, info, warn or error, not '%s'\n", level);
-        return 2;
-    }
-    struct diags d = {0};
-    if (config_path)
-        config_load(&cfg, config_path, &d);
-    if (redis)
-        snprintf(cfg.redis, sizeof cfg.redis, "%s", redis);
-    config_check(&cfg, &d, config_path ? config_path : "command line");
-    diag_print(&d, stderr);
-    int bad_config = d.errors > 0;
-    diag_free(&d);
-    if (bad_config)
-        return 1;
-    log_set_level(lv);
+    int rc = app_cli_config(&cfg, "sms", config_path, redis, NULL, level);
+    if (rc)
+        return rc;
 
     const char *to = NULL, *text = NULL;
     if (is_send) {
@@ -172,7 +158,7 @@ int app_sms(int argc, char **argv)
     while (!s.done)
         if (event_base_loop(base, EVLOOP_ONCE) < 0)
             break;
-    int rc = 0;
+    rc = 0;
     if (!s.done || s.status < 0) {
         fprintf(stderr, "ussdgw sms %s: Redis at %s did not answer\n", sub, cfg.redis);
         rc = 1;

@@ -4,7 +4,7 @@
 # sanitizers (objects go to their own build folder).
 
 CC      ?= cc
-PKGS    := libevent hiredis libsmpp34 libpcre2-8 yaml-0.1 jansson
+PKGS    := libevent hiredis libsmpp34 libpcre2-8 yaml-0.1 jansson libsodium
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
 OPT     ?= -O2 -g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')

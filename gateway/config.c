@@ -49,6 +49,8 @@ static const struct key global_keys[] = {
     {"sms_retry_max_ms", K_INT, G(sms_retry_max_ms), 0, 10, 86400000},
     {"sms_poll_ms", K_INT, G(sms_poll_ms), 0, 10, 60000},
     {"sms_source", K_STR, G(sms_source), S(struct config, sms_source), 0, 0},
+    {"vote_secret", K_STR, G(vote_secret), S(struct config, vote_secret), 0, 0},
+    {"poll_results_every", K_INT, G(poll_results_every_s), 0, 0, 86400},
 };
 
 static const struct key link_keys[] = {
@@ -138,6 +140,7 @@ void config_default(struct config *c)
     c->sms_retry_min_ms = 2000;
     c->sms_retry_max_ms = 300000;
     c->sms_poll_ms = 200;
+    c->poll_results_every_s = 60;
     snprintf(c->sms_source, sizeof c->sms_source, "123");
 }
 

@@ -70,6 +70,8 @@ struct config {
     int sms_retry_max_ms;     /* 300000 */
     int sms_poll_ms;          /* 200: how often a process looks for messages due */
     char sms_source[21];      /* source_addr of SMS sent, the short code: "123" */
+    char vote_secret[129];    /* key of the hash naming a binding vote's national ID */
+    int poll_results_every_s; /* 60: results SMS of closed polls; 0 = off (use cron) */
     struct link_config links[CONFIG_MAX_LINKS];
     int n_links;
 };

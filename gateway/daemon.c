@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "dialog.h"
 #include "http_ingress.h"
 #include "log.h"
+#include "poll_results.h"
 #include "sms_in.h"
 #include "sms_queue.h"
 #include "store.h"
@@ -31,7 +34,32 @@ struct daemon {
     struct sms_queue *sms;
     struct sms_in *sms_in;
     struct http_ingress *http;
+    struct event *results_timer;    /* poll results by SMS, every poll_results_every s */
+    struct poll_results *results;   /* the run in progress, or NULL */
+    const struct menu_set *set;
+    char owner[64];                 /* this process in a poll's results lock */
 };
+
+static void results_done(void *arg, int status)
+{
+    struct daemon *d = arg;
+    d->results = NULL;
+    if (status < 0)
+        log_event(L_WARN, "poll.results_failed", "retry_in_s=%d", d->env.cfg->poll_results_every_s);
+}
+
+/* Results of polls closed lately to the voters who asked (poll_results.h); one run at
+ * a time, none while stopping. */
+static void results_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd;
+    (void)what;
+    if (d->env.draining || d->results)
+        return;
+    d->results = poll_results_start(d->env.store, d->sms, d->set, (long long)time(NULL),
+                                    POLL_RESULTS_WINDOW_S, d->owner, NULL, results_done, d);
+}
 
 /* deliver_sm without USSD fields: a delivery receipt, or an SMS from a resident. */
 static void on_sms(void *arg, const char *link, const struct smpp_msg *m)
@@ -95,6 +123,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
     log_event(L_INFO, "gateway.stopping", "signal=%d in_flight=%d", (int)sig, d->env.inflight);
     d->env.draining = 1;
+    if (d->results_timer)
+        event_del(d->results_timer);
     http_ingress_stop(d->http); /* no new HTTP dialogs either */
     drain_tick(-1, 0, d);
 }
@@ -161,6 +191,20 @@ int app_daemon(struct app_opts *o)
     for (int i = 0; i < d.n_links; i++)
         ussd_smpp_start(d.links[i]);
     sms_queue_start(d.sms);
+    d.set = set;
+    snprintf(d.owner, sizeof d.owner, "gw-%ld-%08lx", (long)getpid(), (unsigned long)random());
+    if (cfg->poll_results_every_s > 0 &&
+        (d.results_timer = event_new(d.base, -1, EV_PERSIST, results_tick, &d))) {
+        struct timeval every = {cfg->poll_results_every_s, 0};
+        event_add(d.results_timer, &every);
+    }
+    for (size_t i = 0; i < set->n_polls; i++)
+        if (set->polls[i].voter == POLL_VOTER_NATIONAL_ID && !cfg->vote_secret[0]) {
+            log_event(L_WARN, "poll.no_vote_secret",
+                      "poll=%s hint=\"set vote_secret: without it a national ID could be "
+                      "found from its hash by anyone who reads Redis\"", set->polls[i].id);
+            break;
+        }
     log_event(L_INFO, "gateway.started", "menus=%s menu_version=%s screens=%zu links=%d redis=%s http=%s",
               cfg->menus, set->version, set->n_screens, d.n_links, cfg->redis,
               cfg->http[0] ? cfg->http : "off");
@@ -173,6 +217,9 @@ int app_daemon(struct app_opts *o)
 out:
     /* the store first: steps still waiting on it finish (and fail their replies) while
      * the links exist */
+    if (d.results_timer)
+        event_free(d.results_timer);
+    poll_results_cancel(d.results);
     http_ingress_free(d.http);
     sms_in_free(d.sms_in);
     sms_queue_free(d.sms);

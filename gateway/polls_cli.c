@@ -5,13 +5,11 @@
  * prefixed with their district), in the order the poll gives them, then
  * "total<TAB>N" and "status<TAB>open|closed|not yet open".
  *
- * `ussdgw poll notify-closed` sends, for every poll that has closed and has
- * `results_sms: true`, the tally as one SMS (in the voter's language, ussd:l:MSISDN, else
- * the default; en, rw or fr words) to each phone in ussd:poll:ID:phones, through the SMS
- * queue with the idempotency key poll-result:ID:MSISDN; each phone sent to is added to
- * the permanent set ussd:poll:ID:notified (so running it again, e.g. from cron, sends
- * nothing twice, also after the queue's idempotency keys expire);
- * prints "poll ID: N queued, M already sent" per poll and "queued<TAB>TOTAL".
+ * `ussdgw poll notify-closed` sends the results of every closed poll with `results_sms:
+ * true` to the voters who asked for them (gateway/poll_results.h: the gateway itself does
+ * so every `poll_results_every` seconds for polls closed in the last 30 days; this is for
+ * older polls, or a gateway run with it off); prints "poll ID: N queued, M already sent"
+ * (or "being sent by another process") per poll and "queued<TAB>TOTAL".
  *
  * `ussdgw poll moderate list` prints the proposals waiting for review (oldest first),
  * "ID<TAB>DISTRICT<TAB>CATEGORY<TAB>MSISDN<TAB>TITLE"; `moderate approve ID [--poll
@@ -27,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "log.h"
+#include "poll_results.h"
 #include "sms_codec.h"
 #include "sms_queue.h"
 #include "store.h"
@@ -124,223 +124,49 @@ static int wait_cmd(struct event_base *base, struct store *store, struct reply_w
 }
 
 struct notify {
-    size_t inflight, queued, failed, already;
+    int done, status;
+    size_t queued, failed;
 };
 
-struct exists_wait {
-    int done, error;
-    long long n;
-};
-
-static void on_exists(void *arg, int status, const struct redisReply *rep)
+static void on_poll_done(void *arg, const struct poll_results_report *r)
 {
-    struct exists_wait *w = arg;
-    w->done = 1;
-    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_INTEGER)
-        w->error = 1;
+    struct notify *n = arg;
+    if (r->busy)
+        printf("poll %s: being sent by another process\n", r->poll);
     else
-        w->n = rep->integer;
+        printf("poll %s: %zu queued, %zu already sent\n", r->poll, r->queued, r->already);
+    if (r->failed)
+        fprintf(stderr, "ussdgw poll notify-closed: poll %s: %zu SMS could not be queued; run it again\n",
+                r->poll, r->failed);
+    n->queued += r->queued;
+    n->failed += r->failed;
 }
 
-struct notify_item {
-    struct notify *n;
-    int ok;
-};
-
-static void on_notify_queued(void *arg, int status, const char *id)
+static void on_run_done(void *arg, int status)
 {
-    struct notify_item *it = arg;
-    struct notify *n = it->n;
-    (void)id;
-    n->inflight--;
-    if (status == 0) {
-        n->queued++;
-        it->ok = 1;
-    } else
-        n->failed++;
+    struct notify *n = arg;
+    n->done = 1;
+    n->status = status;
 }
 
-static void on_ignore(void *arg, int status, const struct redisReply *rep)
-{
-    (void)status;
-    (void)rep;
-    (*(int *)arg)--;
-}
-
-/* One integer command (SISMEMBER, EXISTS): its value, or -1. */
-static long long wait_int(struct event_base *base, struct store *store, int argc,
-                          const char **argv)
-{
-    struct exists_wait w = {0};
-    store_cmd(store, on_exists, &w, argc, argv, NULL);
-    while (!w.done)
-        if (event_base_loop(base, EVLOOP_ONCE) < 0)
-            break;
-    return w.done && !w.error ? w.n : -1;
-}
-
-/* The results SMS of poll p in language lang (an index of set->langs): the words
- * around the tally in en, rw or fr (others: English), the labels in that language. */
-static void results_text(const struct menu_set *set, const struct menu_poll *p, int lang,
-                         const struct reply_wait *tw, const struct reply_wait *ew, char *text,
-                         size_t size)
-{
-    const char *code = lang >= 0 && (size_t)lang < set->n_langs ? set->langs[lang] : "en";
-    const char *head = "Results: ", *tail = ". Total ";
-    if (strcmp(code, "rw") == 0)
-        head = "Ibyavuye mu itora: ", tail = ". Yose hamwe ";
-    else if (strcmp(code, "fr") == 0)
-        head = "Résultats : ", tail = ". Total ";
-    size_t len = 0;
-    long long sum = 0;
-    len += (size_t)snprintf(text + len, size - len, "%s%s", head,
-                            menu_text_get(set, &p->question, lang));
-    for (size_t o = 0; o < p->n_options && len < size; o++) {
-        long long v = 0;
-        for (size_t k = 0; k + 1 < tw->n; k += 2)
-            if (strcmp(tw->str[k], p->options[o].id) == 0)
-                v = strtoll(tw->str[k + 1], NULL, 10);
-        sum += v;
-        len += (size_t)snprintf(text + len, size - len, "%s %s%s%s: %lld", o ? "," : "",
-                                p->options[o].district ? p->options[o].district : "",
-                                p->options[o].district ? " " : "",
-                                menu_text_get(set, &p->options[o].label, lang), v);
-    }
-    for (size_t e = 0; e + 1 < ew->n && len < size; e += 2) {
-        long long v = 0;
-        for (size_t k = 0; k + 1 < tw->n; k += 2)
-            if (strcmp(tw->str[k], ew->str[e]) == 0)
-                v = strtoll(tw->str[k + 1], NULL, 10);
-        sum += v;
-        len += (size_t)snprintf(text + len, size - len, ", %s: %lld", ew->str[e + 1], v);
-    }
-    if (len < size)
-        snprintf(text + len, size - len, "%s%lld.", tail, sum);
-}
-
+/* Results of every closed poll to the voters who asked (poll_results.h): 0, 1 when
+ * some SMS could not be queued, -1 when Redis failed. */
 static int notify_closed(struct menu_set *set, struct event_base *base, struct store *store,
                          struct sms_queue *q)
 {
-    long long now = (long long)time(NULL);
-    size_t total = 0;
-    int rc = 0;
-    for (size_t i = 0; i < set->n_polls; i++) {
-        const struct menu_poll *p = &set->polls[i];
-        if (!p->results_sms || now < p->closes)
-            continue;
-        char key[160], k_notified[160];
-        struct reply_wait tw = {0}, pw = {0}, ew = {0};
-        snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
-        if (wait_cmd(base, store, &tw, "HGETALL", key) < 0) {
-            reply_free(&tw);
-            return -1;
-        }
-        snprintf(key, sizeof key, "ussd:poll:%s:phones", p->id);
-        if (wait_cmd(base, store, &pw, "SMEMBERS", key) < 0) {
-            reply_free(&tw);
-            reply_free(&pw);
-            return -1;
-        }
-        snprintf(key, sizeof key, "ussd:poll:%s:extra", p->id);
-        if (wait_cmd(base, store, &ew, "HGETALL", key) < 0) {
-            reply_free(&ew);
-            ew = (struct reply_wait){0};
-        }
-        snprintf(k_notified, sizeof k_notified, "ussd:poll:%s:notified", p->id);
-        /* the text per language, built when a voter of that language comes */
-        char *texts[MENU_MAX_LANGS] = {0};
-        struct notify n = {0};
-        struct notify_item *items = calloc(pw.n ? pw.n : 1, sizeof *items);
-        if (!items) {
-            reply_free(&tw);
-            reply_free(&pw);
-            reply_free(&ew);
-            return -1;
-        }
-        for (size_t k = 0; k < pw.n; k++) {
-            items[k].n = &n;
-            if (!sms_msisdn_ok(pw.str[k]))
-                continue;
-            /* sent by an earlier run: the permanent set ussd:poll:ID:notified, or (runs
-             * before that set existed) the SMS queue's idempotency key, which expires */
-            const char *sav[] = {"SISMEMBER", k_notified, pw.str[k]};
-            if (wait_int(base, store, 3, sav) > 0) {
-                n.already++;
-                continue;
-            }
-            char idem[200];
-            snprintf(idem, sizeof idem, "poll-result:%s:%s", p->id, pw.str[k]);
-            char ikey[240];
-            snprintf(ikey, sizeof ikey, SMS_KEY_PREFIX "idem:%s", idem);
-            const char *eav[] = {"EXISTS", ikey};
-            if (wait_int(base, store, 2, eav) > 0) {
-                n.already++;
-                items[k].ok = 1; /* recorded in the set below */
-                continue;
-            }
-            /* the voter's language (ussd:l:MSISDN), else the default */
-            char lkey[80];
-            snprintf(lkey, sizeof lkey, "ussd:l:%s", pw.str[k]);
-            struct reply_wait lw = {0};
-            const char *gav[] = {"MGET", lkey};
-            int lang = set->default_lang;
-            store_cmd(store, on_array, &lw, 2, gav, NULL);
-            while (!lw.done)
-                if (event_base_loop(base, EVLOOP_ONCE) < 0)
-                    break;
-            if (lw.done && !lw.error && lw.n == 1 && lw.str[0][0]) {
-                int l = menu_find_lang(set, lw.str[0]);
-                if (l >= 0)
-                    lang = l;
-            }
-            reply_free(&lw);
-            if (lang < 0 || lang >= MENU_MAX_LANGS)
-                lang = 0;
-            if (!texts[lang] && (texts[lang] = malloc(640)))
-                results_text(set, p, lang, &tw, &ew, texts[lang], 640);
-            if (!texts[lang]) {
-                n.failed++;
-                continue;
-            }
-            n.inflight++;
-            sms_enqueue(q, pw.str[k], texts[lang], idem, on_notify_queued, &items[k]);
-            while (n.inflight >= 32)
-                if (event_base_loop(base, EVLOOP_ONCE) < 0)
-                    break;
-        }
-        while (n.inflight)
-            if (event_base_loop(base, EVLOOP_ONCE) < 0)
-                break;
-        /* remember who has their results, for good */
-        int pending = 0;
-        for (size_t k = 0; k < pw.n && !n.inflight; k++)
-            if (items[k].ok) {
-                const char *aav[] = {"SADD", k_notified, pw.str[k]};
-                pending++;
-                store_cmd(store, on_ignore, &pending, 3, aav, NULL);
-            }
-        while (pending > 0)
-            if (event_base_loop(base, EVLOOP_ONCE) < 0)
-                break;
-        for (size_t l = 0; l < MENU_MAX_LANGS; l++)
-            free(texts[l]);
-        free(items);
-        printf("poll %s: %zu queued, %zu already sent\n", p->id, n.queued, n.already);
-        if (n.failed || n.inflight) {
-            fprintf(stderr, "ussdgw poll notify-closed: poll %s: %zu SMS could not be queued; run it again\n",
-                    p->id, n.failed + n.inflight);
-            rc = 1;
-        }
-        log_event(L_INFO, "poll.notified", "poll=%s queued=%zu failed=%zu", p->id, n.queued, n.failed);
-        total += n.queued;
-        reply_free(&tw);
-        reply_free(&pw);
-        reply_free(&ew);
-        if (n.inflight)
-            return -1;
-    }
-    printf("queued\t%zu\n", total);
-    return rc;
+    struct notify n = {0};
+    char owner[48];
+    snprintf(owner, sizeof owner, "cli-%ld", (long)getpid());
+    if (!poll_results_start(store, q, set, (long long)time(NULL), 0, owner, on_poll_done,
+                            on_run_done, &n))
+        return -1;
+    while (!n.done)
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            break;
+    if (!n.done || n.status < 0)
+        return -1;
+    printf("queued\t%zu\n", n.queued);
+    return n.failed ? 1 : 0;
 }
 
 /* KEYS: the proposal hash, proposals zset, the poll's extra hash (an approved proposal
@@ -349,33 +175,35 @@ static int notify_closed(struct menu_set *set, struct event_base *base, struct s
  * already:STATUS, not_found). */
 static const char script_moderate[] =
     "local st=redis.call('HGET',KEYS[1],'status')\n"
-    "if not st then return {'not_found','',''} end\n"
-    "local h=redis.call('HMGET',KEYS[1],'msisdn','title','district')\n"
-    "if st~='pending' then return {'already:'..st,h[1],h[2]} end\n"
+    "if not st then return {'not_found','','',''} end\n"
+    "local h=redis.call('HMGET',KEYS[1],'msisdn','title','district','lang')\n"
+    "local lang=h[4] or ''\n"
+    "if lang=='' then lang=redis.call('GET','ussd:l:'..(h[1] or '')) or '' end\n"
+    "if st~='pending' then return {'already:'..st,h[1],h[2],lang} end\n"
     "if ARGV[1]=='approve' then\n"
     "  redis.call('HSET',KEYS[3],'p'..ARGV[2],h[2])\n"
     "  redis.call('HSET',KEYS[3]..':'..(h[3] or ''),'p'..ARGV[2],h[2])\n"
     "  redis.call('HSET',KEYS[1],'status','approved','poll',ARGV[3])\n"
     "else redis.call('HSET',KEYS[1],'status','rejected','note',ARGV[4]) end\n"
     "redis.call('ZREM',KEYS[2],ARGV[2])\n"
-    "return {ARGV[1]=='approve' and 'approved' or 'rejected',h[1],h[2]}\n";
+    "return {ARGV[1]=='approve' and 'approved' or 'rejected',h[1],h[2],lang}\n";
 
 struct mod_wait {
     int done, error;
-    char outcome[64], msisdn[40], title[128];
+    char outcome[64], msisdn[40], title[128], lang[16];
 };
 
 static void on_moderate(void *arg, int status, const struct redisReply *rep)
 {
     struct mod_wait *w = arg;
     w->done = 1;
-    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
         w->error = 1;
         return;
     }
-    char *dst[] = {w->outcome, w->msisdn, w->title};
-    size_t sz[] = {sizeof w->outcome, sizeof w->msisdn, sizeof w->title};
-    for (size_t i = 0; i < 3; i++)
+    char *dst[] = {w->outcome, w->msisdn, w->title, w->lang};
+    size_t sz[] = {sizeof w->outcome, sizeof w->msisdn, sizeof w->title, sizeof w->lang};
+    for (size_t i = 0; i < 4; i++)
         snprintf(dst[i], sz[i], "%s", rep->element[i]->type == REDIS_REPLY_STRING ? rep->element[i]->str : "");
 }
 
@@ -460,14 +288,22 @@ static int moderate_run(struct menu_set *set, struct event_base *base, struct st
         printf("proposal %s was already %s\n", pid, w.outcome + 8);
         return 0;
     }
+    /* in the proposer's language (as they proposed, else as last used); the staff's
+     * note as they wrote it */
     char text[400], idem[96];
+    int rw = strcmp(w.lang, "rw") == 0, fr = strcmp(w.lang, "fr") == 0;
     if (approve)
         snprintf(text, sizeof text,
-                 "Your project \"%s\" (no. %s) was approved: you can now vote for it on *123#.",
+                 rw   ? "Umushinga wanyu \"%s\" (no. %s) wemejwe: mushobora kuwutora kuri *123#."
+                 : fr ? "Votre projet \"%s\" (no %s) est approuvé : vous pouvez voter pour lui sur *123#."
+                      : "Your project \"%s\" (no. %s) was approved: you can now vote for it on *123#.",
                  w.title, pid);
     else
-        snprintf(text, sizeof text, "Your project \"%s\" (no. %s) was not approved.%s%s", w.title,
-                 pid, note[0] ? " " : "", note);
+        snprintf(text, sizeof text,
+                 rw   ? "Umushinga wanyu \"%s\" (no. %s) ntiwemejwe.%s%s"
+                 : fr ? "Votre projet \"%s\" (no %s) n'a pas été retenu.%s%s"
+                      : "Your project \"%s\" (no. %s) was not approved.%s%s",
+                 w.title, pid, note[0] ? " " : "", note);
     snprintf(idem, sizeof idem, "proposal:%s:%s", pid, approve ? "approved" : "rejected");
     int queued = 0;
     if (sms_msisdn_ok(w.msisdn)) {

@@ -84,7 +84,7 @@ static int cli_open(struct cli *c, const struct config *cfg)
         run_loop(c);
         if (c->rc == 0) {
             c->done = 0;
-            c->env = (struct handler_env){c->base, c->store};
+            c->env = (struct handler_env){.base = c->base, .store = c->store};
             return 0;
         }
     }

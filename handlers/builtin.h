@@ -52,5 +52,5 @@ extern const struct handler_def handler_alert_start; /* alerts.c */
 extern const struct handler_def handler_alert_list; /* alerts.c */
 
 extern const struct handler_def handler_polls_open, handler_poll_options, handler_poll_vote; /* polls.c */
-extern const struct handler_def handler_poll_propose; /* polls.c */
+extern const struct handler_def handler_poll_propose, handler_poll_notify; /* polls.c */
 #endif

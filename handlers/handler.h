@@ -56,10 +56,13 @@ struct handler_req {
     const char *step_key;
 };
 
-/* What handlers may use: the loop and the Redis store. */
+/* What handlers may use: the loop, the Redis store and the settings they need. */
 struct handler_env {
     struct event_base *base;
     struct store *store;
+    /* the key of the hash that names a binding vote's national ID in Redis (config
+     * vote_secret); NULL or "" uses a built-in key (and the gateway warns) */
+    const char *vote_secret;
 };
 
 typedef void (*handler_done_fn)(void *arg, const struct handler_result *res);

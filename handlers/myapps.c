@@ -235,7 +235,7 @@ static void on_submit_created(void *arg, int status, const char *why,
         submit_done(s, "");
         return;
     }
-    struct handler_env env = {s->base, s->store};
+    struct handler_env env = {.base = s->base, .store = s->store};
     records_bill_get(&env, s->bill, on_submit_bill, s);
 }
 

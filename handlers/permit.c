@@ -250,7 +250,7 @@ static void on_permit(void *arg, int status, const char *why, const struct rec_a
             svc_finish(pc, "error", ref, 1);
             return;
         }
-        struct handler_env env = {pc->base, pc->store};
+        struct handler_env env = {.base = pc->base, .store = pc->store};
         records_slots_free(&env, pc->district, 1, on_inspect_slots, pc);
         return;
     }
@@ -408,7 +408,7 @@ static void on_same_time(void *arg, int status, const char *why, const struct re
         return;
     for (size_t i = 0; status == REC_OK && i < n; i++)
         if (strncmp(s[i].id, bc->slot, 12) == 0 && strcmp(s[i].id, bc->slot) != 0) {
-            struct handler_env env = {bc->base, bc->store};
+            struct handler_env env = {.base = bc->base, .store = bc->store};
             snprintf(bc->slot, sizeof bc->slot, "%s", s[i].id);
             records_slot_book(&env, bc->ref, bc->slot, on_book, bc);
             return;
@@ -425,7 +425,7 @@ static void on_book(void *arg, int status, const char *why, const struct rec_boo
         return;
     if (status == REC_REFUSED && why && strcmp(why, "slot_taken") == 0 && !bc->retried &&
         geo_district_by_name(bc->district)) {
-        struct handler_env env = {bc->base, bc->store};
+        struct handler_env env = {.base = bc->base, .store = bc->store};
         bc->retried = 1;
         records_slots_free(&env, bc->district, REC_LIST_LIMIT, on_same_time, bc);
         return;

@@ -34,6 +34,7 @@
  *   ussd:poll:pidem:STEP_KEY   the id a step already created (7 days)
  */
 #include <hiredis/hiredis.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,7 @@ static void options_finish(const struct options_call *c, const struct redisReply
         {"voter", p->voter == POLL_VOTER_NATIONAL_ID ? "national_id" : "phone"},
         {"closes", c->closes},
         {"max_choices", maxc},
+        {"results_sms", p->results_sms ? "1" : "0"},
         {"picked", ""},
     };
     struct handler_item items[HANDLER_MAX_ITEMS];
@@ -209,7 +211,7 @@ static void options_finish(const struct options_call *c, const struct redisReply
                 items[k++] = (struct handler_item){rep->element[i + 1]->str, rep->element[i]->str};
     /* `fresh` (the handler step before the options): a new vote, no choice picked yet */
     struct handler_result r = {.outcome = k ? "ok" : "not_found", .set = set,
-                               .n_set = c->fresh ? 6 : 5,
+                               .n_set = c->fresh ? 7 : 6,
                                .items = items, .n_items = k};
     c->done(c->arg, &r);
 }
@@ -299,13 +301,14 @@ static void options_cancel(struct handler_call *call)
     ((struct options_call *)call)->cancelled = 1;
 }
 
-/* KEYS: idem, voter key prefix (ussd:poll:ID:voter:), tally, phones, extra. ARGV:
- * the choices (option ids, space-separated: one, or up to max_choices), idem ttl, msisdn,
- * the space-separated choices that are not menu options (each must then be in the extra
- * hash), the voter (MSISDN or national ID), "1" when the voter is a national ID: the key
- * then ends with "id-" and the SHA-1 of "ussdgw-poll:POLL:ID" (ARGV[7]: the poll), never
- * the ID itself. The voter's key holds the set; a new vote subtracts the old set and adds
- * the new one. Returns the outcome, followed by a tab and each extra's label. */
+/* KEYS: idem, voter key prefix (ussd:poll:ID:voter:), tally, phones, extra, the ID's phone
+ * key prefix (ussd:poll:ID:idphone:). ARGV: the choices (option ids, space-separated: one,
+ * or up to max_choices), idem ttl, msisdn, the space-separated choices that are not menu
+ * options (each must then be in the extra hash), the voter (the MSISDN, or "id-" and the
+ * keyed hash of the national ID: vote_voter), "1" when the voter is a national ID. The
+ * voter's key holds the set; a new vote subtracts the old set and adds the new one. A
+ * national ID's vote can be changed only from the phone that cast it: from another
+ * phone it is `taken`. Returns the outcome, followed by a tab and each extra's label. */
 static const char script_vote[] =
     "local seen=redis.call('GET',KEYS[1]) if seen then return seen end\n"
     "local label=''\n"
@@ -313,8 +316,12 @@ static const char script_vote[] =
     "  local l=redis.call('HGET',KEYS[5],x)\n"
     "  if not l then return 'invalid' end label=label..'\\t'..l end\n"
     "local vk=KEYS[2]..ARGV[5]\n"
-    "if ARGV[6]=='1' then vk=KEYS[2]..'id-'..redis.sha1hex('ussdgw-poll:'..ARGV[7]..':'..ARGV[5]) end\n"
     "local old=redis.call('GET',vk) local out='ok'\n"
+    "if ARGV[6]=='1' then\n"
+    "  local pk=KEYS[6]..ARGV[5] local by=redis.call('GET',pk)\n"
+    "  if old and by and by~=ARGV[3] then\n"
+    "    redis.call('SET',KEYS[1],'taken','EX',tonumber(ARGV[2])) return 'taken' end\n"
+    "  redis.call('SET',pk,ARGV[3]) end\n"
     "if old then out='changed' end\n"
     "if old~=ARGV[1] then\n"
     "  if old then for x in string.gmatch(old,'%S+') do redis.call('HINCRBY',KEYS[3],x,-1) end end\n"
@@ -324,6 +331,31 @@ static const char script_vote[] =
     "out=out..label\n"
     "redis.call('SET',KEYS[1],out,'EX',tonumber(ARGV[2]))\n"
     "return out\n";
+
+/* The voter of a binding vote: "id-" and 40 hex digits, a BLAKE2b hash of the poll and
+ * the national ID keyed with (a hash of) the configured secret, so that neither the ID
+ * nor a hash one could compute from an ID alone is ever in Redis (16-digit IDs are few
+ * enough to try them all). */
+static void vote_voter_id(const char *secret, const char *poll, const char *id, char *out,
+                          size_t size)
+{
+    static const char fallback[] = "ussdgw-vote-secret-not-configured";
+    unsigned char key[crypto_generichash_KEYBYTES], h[20];
+    const char *sec = secret && secret[0] ? secret : fallback;
+    if (sodium_init() < 0) /* idempotent: picks the fastest implementation */
+        log_event(L_WARN, "polls.sodium", "init failed: the portable hash is used");
+    crypto_generichash(key, sizeof key, (const unsigned char *)sec, strlen(sec), NULL, 0);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, key, sizeof key, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)poll, strlen(poll));
+    crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
+    crypto_generichash_update(&st, (const unsigned char *)id, strlen(id));
+    crypto_generichash_final(&st, h, sizeof h);
+    char hex[2 * sizeof h + 1];
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(out, size, "id-%s", hex);
+    sodium_memzero(key, sizeof key);
+}
 
 struct vote_call {
     handler_done_fn done;
@@ -391,9 +423,11 @@ static void on_vote(void *arg, int status, const struct redisReply *rep)
             memcpy(out, rep->str, n), out[n] = 0;
         vote_text(&v, tab ? tab + 1 : NULL);
     }
-    if (strcmp(out, "ok") == 0 || strcmp(out, "changed") == 0 || strcmp(out, "invalid") == 0)
-        outcome = strcmp(out, "ok") == 0 ? "ok" : strcmp(out, "changed") == 0 ? "changed" : "invalid";
-    else
+    static const char *const outcomes[] = {"ok", "changed", "invalid", "taken"};
+    for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++)
+        if (strcmp(out, outcomes[i]) == 0)
+            outcome = outcomes[i];
+    if (strcmp(outcome, "error") == 0)
         log_event(L_WARN, "polls.redis", "err=%s",
                   rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no reply");
     vote_finish(v.done, v.arg, outcome, &v);
@@ -460,12 +494,14 @@ static struct handler_call *vote_start(const struct handler_env *env,
     }
     char voter[64];
     if (p->voter == POLL_VOTER_NATIONAL_ID) {
-        const char *bad = svc_id(handler_arg(req, "national_id"), voter, sizeof voter);
+        char nid[64];
+        const char *bad = svc_id(handler_arg(req, "national_id"), nid, sizeof nid);
         if (bad) {
-            svc_id_reason(bad, voter, req->lang, tmp.note, sizeof tmp.note);
+            svc_id_reason(bad, nid, req->lang, tmp.note, sizeof tmp.note);
             vote_finish(done, arg, "invalid_id", &tmp);
             return NULL;
         }
+        vote_voter_id(env->vote_secret, p->id, nid, voter, sizeof voter);
     } else {
         snprintf(voter, sizeof voter, "%s", req->msisdn);
     }
@@ -475,16 +511,18 @@ static struct handler_call *vote_start(const struct handler_env *env,
         return NULL;
     }
     *c = tmp;
-    char k_idem[256], k_voter[192], k_tally[128], k_phones[128], k_extra[128], ttl[16];
+    char k_idem[256], k_voter[192], k_tally[128], k_phones[128], k_extra[128], k_idphone[160];
+    char ttl[16];
+    snprintf(k_idphone, sizeof k_idphone, "ussd:poll:%s:idphone:", p->id);
     snprintf(k_extra, sizeof k_extra, "ussd:poll:%s:extra", p->id);
     snprintf(k_idem, sizeof k_idem, "ussd:poll:idem:%s", req->step_key);
     snprintf(k_voter, sizeof k_voter, "ussd:poll:%s:voter:", p->id);
     snprintf(k_tally, sizeof k_tally, "ussd:poll:%s:tally", p->id);
     snprintf(k_phones, sizeof k_phones, "ussd:poll:%s:phones", p->id);
     snprintf(ttl, sizeof ttl, "%d", POLL_IDEM_TTL_S);
-    const char *argv[] = {"EVAL", script_vote, "5", k_idem, k_voter, k_tally, k_phones, k_extra,
-                          tmp.ids, ttl, req->msisdn, extras, voter,
-                          p->voter == POLL_VOTER_NATIONAL_ID ? "1" : "0", p->id};
+    const char *argv[] = {"EVAL", script_vote, "6", k_idem, k_voter, k_tally, k_phones, k_extra,
+                          k_idphone, tmp.ids, ttl, req->msisdn, extras, voter,
+                          p->voter == POLL_VOTER_NATIONAL_ID ? "1" : "0"};
     c->starting = 1;
     store_cmd(env->store, on_vote, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
     c->starting = 0;
@@ -501,12 +539,13 @@ static void vote_cancel(struct handler_call *call)
     ((struct vote_call *)call)->cancelled = 1;
 }
 
-/* KEYS: idem, seq, proposals. ARGV: title, district, category, msisdn, now, idem ttl. */
+/* KEYS: idem, seq, proposals. ARGV: title, district, category, msisdn, now, idem ttl,
+ * language (the proposer's: the moderation SMS is in it). */
 static const char script_propose[] =
     "local seen=redis.call('GET',KEYS[1]) if seen then return seen end\n"
     "local id=tostring(redis.call('INCR',KEYS[2]))\n"
     "redis.call('HSET','ussd:poll:proposal:'..id,'title',ARGV[1],'district',ARGV[2],\n"
-    "  'category',ARGV[3],'msisdn',ARGV[4],'created',ARGV[5],'status','pending')\n"
+    "  'category',ARGV[3],'msisdn',ARGV[4],'created',ARGV[5],'status','pending','lang',ARGV[7])\n"
     "redis.call('ZADD',KEYS[3],tonumber(ARGV[5]),id)\n"
     "redis.call('SET',KEYS[1],id,'EX',tonumber(ARGV[6]))\n"
     "return id\n";
@@ -569,7 +608,8 @@ static struct handler_call *propose_start(const struct handler_env *env,
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
     snprintf(ttl, sizeof ttl, "%d", POLL_IDEM_TTL_S);
     const char *argv[] = {"EVAL", script_propose, "3", k_idem, "ussd:poll:proposal:seq",
-                          "ussd:poll:proposals", title, district, category, req->msisdn, now, ttl};
+                          "ussd:poll:proposals", title, district, category, req->msisdn, now, ttl,
+                          req->lang && strlen(req->lang) < 16 ? req->lang : ""};
     c->starting = 1;
     store_cmd(env->store, on_propose, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
     c->starting = 0;
@@ -585,6 +625,86 @@ static void propose_cancel(struct handler_call *call)
     ((struct propose_call *)call)->cancelled = 1;
 }
 
+/* KEYS: phones, notify. ARGV: msisdn, yes|no, district. Only a voter may ask. */
+static const char script_notify[] =
+    "if redis.call('SISMEMBER',KEYS[1],ARGV[1])==0 then return 'not_voter' end\n"
+    "if ARGV[2]=='yes' then redis.call('HSET',KEYS[2],ARGV[1],ARGV[3]) return 'ok' end\n"
+    "redis.call('HDEL',KEYS[2],ARGV[1]) return 'off'\n";
+
+struct notify_call {
+    handler_done_fn done;
+    void *arg;
+    char closes[32];
+    int starting, answered, cancelled;
+};
+
+static void on_notify(void *arg, int status, const struct redisReply *rep)
+{
+    struct notify_call *c = arg;
+    c->answered = 1;
+    if (c->cancelled) {
+        free(c);
+        return;
+    }
+    struct notify_call v = *c;
+    if (!c->starting)
+        free(c);
+    const char *outcome = "error";
+    if (status == STORE_OK && rep && rep->type == REDIS_REPLY_STRING &&
+        (strcmp(rep->str, "ok") == 0 || strcmp(rep->str, "off") == 0 ||
+         strcmp(rep->str, "not_voter") == 0))
+        outcome = rep->str;
+    else
+        log_event(L_WARN, "polls.redis", "err=%s",
+                  rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no reply");
+    struct handler_kv set[] = {{"closes", v.closes}};
+    done_now(v.done, v.arg, outcome, set, 1);
+}
+
+/* poll_notify: whether the voter gets the result by SMS when `poll` closes (`want` yes or
+ * no; `district`: the ballot whose result they get). Outcomes ok (yes), off (no),
+ * not_voter (this phone has not voted in the poll), invalid (no such poll, or its
+ * results are not sent by SMS), error. Sets closes. */
+static struct handler_call *notify_start(const struct handler_env *env,
+                                         const struct handler_req *req, handler_done_fn done,
+                                         void *arg)
+{
+    const struct menu_poll *p = menu_poll_find(NULL, handler_arg(req, "poll"));
+    const char *want = handler_arg(req, "want");
+    int yes = want && strcmp(want, "yes") == 0, no = want && strcmp(want, "no") == 0;
+    if (!p || !p->results_sms || (!yes && !no) || !req->msisdn || !req->msisdn[0] ||
+        strlen(req->msisdn) > 32) {
+        done_now(done, arg, "invalid", NULL, 0);
+        return NULL;
+    }
+    struct notify_call *c = env->store ? calloc(1, sizeof *c) : NULL;
+    if (!c) {
+        done_now(done, arg, "error", NULL, 0);
+        return NULL;
+    }
+    c->done = done;
+    c->arg = arg;
+    kigali_time(p->closes, c->closes, sizeof c->closes);
+    char k_phones[128], k_notify[128];
+    snprintf(k_phones, sizeof k_phones, "ussd:poll:%s:phones", p->id);
+    snprintf(k_notify, sizeof k_notify, "ussd:poll:%s:notify", p->id);
+    const char *argv[] = {"EVAL", script_notify, "2", k_phones, k_notify, req->msisdn,
+                          yes ? "yes" : "no", district_of(req)};
+    c->starting = 1;
+    store_cmd(env->store, on_notify, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
+    c->starting = 0;
+    if (c->answered) {
+        free(c);
+        return NULL;
+    }
+    return (struct handler_call *)c;
+}
+
+static void notify_cancel(struct handler_call *call)
+{
+    ((struct notify_call *)call)->cancelled = 1;
+}
+
 static void no_cancel(struct handler_call *call)
 {
     (void)call;
@@ -594,3 +714,4 @@ const struct handler_def handler_polls_open = {"polls_open", 1, open_start, no_c
 const struct handler_def handler_poll_options = {"poll_options", 1, options_start, options_cancel};
 const struct handler_def handler_poll_propose = {"poll_propose", 0, propose_start, propose_cancel};
 const struct handler_def handler_poll_vote = {"poll_vote", 0, vote_start, vote_cancel};
+const struct handler_def handler_poll_notify = {"poll_notify", 0, notify_start, notify_cancel};

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(build-essential pkg-config libsmpp34-dev libevent-dev libhiredis-dev libpcre2-dev
-      libyaml-dev libjansson-dev redis-server redis-tools curl)
+      libyaml-dev libjansson-dev libsodium-dev redis-server redis-tools curl)
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 

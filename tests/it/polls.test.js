@@ -1,8 +1,9 @@
 // polls.test.js: polls and participatory budgets (menus.d/polls.yaml, handlers/polls.c,
 // `ussdgw poll results`): the real daemon with the shipped menus, node-smpp as the SMSC
 // and a private Redis. A resident votes on *123# (Vote, district, poll, option), gets an
-// SMS receipt, changes the vote (the tally moves, never counts twice); two phones
-// voting at once are both counted; the CLI prints the tally.
+// SMS receipt, may ask for the result by SMS at the close, changes the vote (the tally
+// moves, never counts twice); two phones voting at once are both counted; the CLI prints
+// the tally; the gateway sends the results of a closed poll to those who asked.
 'use strict';
 const L = require('./lib');
 const { test, assert, assertEq, until } = L;
@@ -25,12 +26,12 @@ async function hgetall(redis, key) {
   return o;
 }
 
-async function setup(menus = MENUS) {
+async function setup(menus = MENUS, config = 'vote_secret = test-secret-1\n') {
   const redis = await L.startRedis();
   const smsc = new L.SmsAwareSmsc();
   await smsc.listen();
   const before = smsc.sessions.slice();
-  const gw = await L.startGateway({ smscPort: smsc.port, redis: redis.addr, menus, smsc, name: 'polls' });
+  const gw = await L.startGateway({ smscPort: smsc.port, redis: redis.addr, menus, config, smsc, name: 'polls' });
   gw.esme = smsc.sessions.find((x) => !before.includes(x));
   return { redis, smsc, gw };
 }
@@ -96,6 +97,18 @@ function has(s, part) {
   assert(s.includes(part), `expected ${JSON.stringify(part)} in:\n${s}`);
 }
 
+// The screen after a vote: recorded, choice shown, the result by SMS offered; answers
+// it (want: 1 yes, 2 no) and returns the last screen.
+async function afterVote(p, s, choice, want = '2') {
+  within(s);
+  has(s, `Vote recorded: ${choice}. Get the result by SMS on `);
+  has(s, '\n1. Yes\n2. No');
+  s = await p.say(want);
+  within(s);
+  has(s, want === '1' ? 'Thank you for voting. We will send you the result by SMS after ' : 'Thank you for voting.');
+  return s;
+}
+
 // Dial, Vote, Gasabo, the first open poll; returns the options screen.
 async function toOptions(p) {
   const root = await p.dial();
@@ -122,7 +135,7 @@ test('vote on *123#: options, SMS receipt, a second vote replaces the first; pol
   has(s, 'District budget 2027: which project first?');
   has(s, '2. Market road repair');
   s = await p.say('2');
-  has(s, 'your vote was recorded: Market road repair');
+  await afterVote(p, s, 'Market road repair');
   await p.sms((x) => x.startsWith('Your vote: Market road repair. You can change it until 2027-12-31 23:59'));
   assertEq(await env.redis.cmd('GET', `ussd:poll:${POLL}:voter:${p.msisdn}`), 'road');
   let t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
@@ -130,7 +143,7 @@ test('vote on *123#: options, SMS receipt, a second vote replaces the first; pol
 
   s = await toOptions(p);
   s = await p.say('3');
-  has(s, 'Street lights');
+  await afterVote(p, s, 'Street lights');
   t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.road, 0, 'the old choice is subtracted');
   assertEq(t.lights, 1, 'the new choice counted once');
@@ -153,8 +166,11 @@ test('Kinyarwanda; two phones voting at the same moment are both counted, once e
   has(sa, "Ingengo y'imari 2027");
   await toOptions(b);
   const [ra, rb] = await Promise.all([a.say('1'), b.say('1')]);
-  has(ra, 'Murakoze');
-  has(rb, 'Thank you');
+  has(ra, 'Itora ryakiriwe: Amazi mu mashuri.');
+  within(ra);
+  has(ra, '\n1. Yego\n2. Oya');
+  has(rb, 'Vote recorded: Water taps in schools.');
+  has(await a.say('1'), 'Murakoze gutora. Tuzaboherereza ibyavuye mu itora kuri SMS');
   const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.water, 2, 'two votes');
   assertEq(await env.redis.cmd('SCARD', `ussd:poll:${POLL}:phones`), 2);
@@ -170,7 +186,7 @@ test('the same vote deliver_sm twice at once: one reply, the tally moves by 1', 
     env.smsc.deliver({ msisdn: p.msisdn, text: '2', op: 18, session: p.session, seq })));
   resps.forEach((x) => assertEq(x.command_status, 0, 'deliver_sm_resp'));
   const r = await env.smsc.nextSubmit((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined, from);
-  has(r.text, 'your vote was recorded: Market road repair');
+  has(r.text, 'Vote recorded: Market road repair');
   // a marker dialog: its reply comes after anything the duplicate could still send
   await new Phone(env).dial();
   const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
@@ -194,7 +210,7 @@ test('two daemons, the same vote step on both at once: counted once', async () =
       env.smsc.deliver({ msisdn: p.msisdn, text: choice, op: 18, session: p.session, seq, esme })));
     resps.forEach((x) => assertEq(x.command_status, 0, 'deliver_sm_resp'));
     const r = await env.smsc.nextSubmit((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined, from);
-    has(r.text, 'your vote was recorded');
+    has(r.text, 'Vote recorded: ');
     await Promise.all([env.gw.esme, gw2.esme].map((esme) =>
       env.smsc.dial(new Phone(env).msisdn, '*123#', 200 + round, { esme })));
     assertEq(env.smsc.submits.slice(from).filter((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined).length, 1, `round ${round}: one USSD reply`);
@@ -207,12 +223,24 @@ test('two daemons, the same vote step on both at once: counted once', async () =
   assert(gw2.exitCode === null && !gw2.signal, 'gw2 alive');
 }, 90000);
 
-test('a poll that closes while the resident is on its options: the vote is refused; results by SMS', async () => {
+test('a poll that closes while the resident is on its options: the vote is refused; the gateway sends the result to who asked', async () => {
   const { dir, closesMs } = menusClosingIn(25);
-  const env = await setup(dir);
+  const env = await setup(dir, 'vote_secret = test-secret-1\npoll_results_every = 1\n');
   const v = new Phone(env);
   await toOptions(v);
-  has(await v.say('1'), 'your vote was recorded: Water taps in schools');
+  await afterVote(v, await v.say('1'), 'Water taps in schools', '1');
+  assertEq(await env.redis.cmd('HGET', `ussd:poll:${POLL}:notify`, v.msisdn), 'Gasabo', 'asked for the result');
+  // asked, then changed the vote and said no: no result
+  const o = new Phone(env, 'fr');
+  await toOptions(o);
+  await o.say('2');
+  has(await o.say('1'), 'Merci d\'avoir voté. Nous vous enverrons le résultat par SMS après le ');
+  await toOptions(o);
+  const so = await o.say('2');
+  has(so, 'Vote enregistré : Route du marché. Recevoir le résultat par SMS le ');
+  within(so);
+  has(await o.say('2'), 'Merci d\'avoir voté.');
+  assertEq(await env.redis.cmd('HEXISTS', `ussd:poll:${POLL}:notify`, o.msisdn), 0, 'said no at last');
   const none = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
   assertEq(none.code, 0, none.err);
   assertEq(none.out, 'queued\t0\n', 'nothing while the poll is open');
@@ -220,11 +248,13 @@ test('a poll that closes while the resident is on its options: the vote is refus
   const s = await toOptions(p);
   has(s, 'District budget 2027');
   assert(Date.now() < closesMs, 'reached the options before the poll closed');
+  const from = env.smsc.submits.length;
   await until(() => Date.now() >= closesMs + 1000, closesMs + 5000 - Date.now(), 'the poll to close');
   const r = await p.say('1');
   has(r, 'This poll is closed');
   const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.water, 1, 'the refused vote not counted');
+  assertEq(t.road, 1, 'the changed vote');
   const again = await p.dial();
   const m = /(\d+)\. Vote\n/.exec(again);
   assert(m, again);
@@ -235,15 +265,15 @@ test('a poll that closes while the resident is on its options: the vote is refus
   assertEq(res.code, 0, res.err);
   has(res.out, 'status\tclosed\n');
 
-  const from = env.smsc.submits.length;
+  // the gateway sends it by itself (poll_results_every), no cron
+  const sms = (await v.sms((x) => x.startsWith('Results: District budget 2027'), from)).text;
+  has(sms, 'Water taps in schools: 1, Market road repair: 1');
+  has(sms, 'Total 2.');
+  await until(async () => (await env.redis.cmd('SISMEMBER', `ussd:poll:${POLL}:notified`, v.msisdn)) === 1, 5000, 'recorded as sent');
   const n1 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
   assertEq(n1.code, 0, n1.err);
-  assertEq(n1.out, `poll ${POLL}: 1 queued, 0 already sent\nqueued\t1\n`);
-  const sms = (await v.sms((x) => x.startsWith('Results: District budget 2027'), from)).text;
-  has(sms, 'Water taps in schools: 1, Market road repair: 0');
-  has(sms, 'Total 1.');
-  const n2 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
-  assertEq(n2.out, `poll ${POLL}: 0 queued, 1 already sent\nqueued\t0\n`, 'a second run sends nothing');
+  assertEq(n1.out, `poll ${POLL}: 0 queued, 1 already sent\nqueued\t0\n`, 'the CLI sends nothing twice');
+  assertEq((await env.redis.cmd('KEYS', `ussd:sms:idem:poll-result:${POLL}:*`)).join(','), `ussd:sms:idem:poll-result:${POLL}:${v.msisdn}`, 'one results SMS queued: not to who said no');
   assertEq((await p.env.redis.cmd('SISMEMBER', `ussd:poll:${POLL}:phones`, p.msisdn)), 0, 'the refused voter is no voter');
 }, 90000);
 
@@ -303,7 +333,7 @@ test('proposals: a resident proposes, staff approve (it becomes an option) or re
   assertEq(await env.redis.cmd('EXISTS', `ussd:poll:${POLL}:extra:Huye`), 0, 'not on another district\'s ballot');
   r = cli(env.redis, ['poll', 'moderate', 'reject', id2, '--note', 'Not a district project.']);
   assertEq(r.code, 0, r.err);
-  await b.sms((x) => x === `Your project "Terrain de football" (no. ${id2}) was not approved. Not a district project.`);
+  await b.sms((x) => x === `Votre projet "Terrain de football" (no ${id2}) n'a pas été retenu. Not a district project.`);
   r = cli(env.redis, ['poll', 'moderate', 'list']);
   assertEq(r.out, 'pending\t0\n');
   r = cli(env.redis, ['poll', 'moderate', 'reject', '999999']);
@@ -314,7 +344,7 @@ test('proposals: a resident proposes, staff approve (it becomes an option) or re
   s = await toOptions(v);
   has(s, '5. Bridge to Kimironko market');
   s = await v.say('5');
-  has(s, 'your vote was recorded: Bridge to Kimironko market');
+  await afterVote(v, s, 'Bridge to Kimironko market');
   await v.sms((x) => x.startsWith('Your vote: Bridge to Kimironko market.'));
   const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t[`p${id}`], 1, 'the approved proposal counted');
@@ -349,51 +379,72 @@ test('voter: national_id: a malformed ID refused with the reason; one vote per I
   await toOptions(a);
   await a.say('2');
   s = await a.say('1 1998 8 0012345 6 78');
-  has(s, 'your vote was recorded: Market road repair');
+  await afterVote(a, s, 'Market road repair');
   t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.road, 1, 'road once');
-  // the same ID from another phone: replaces the first vote
-  const b = new Phone(env);
+  // the same ID from another phone: refused, the first vote stands
+  const b = new Phone(env, 'rw');
   await toOptions(b);
   await b.say('3');
   s = await b.say(ID);
-  has(s, 'your vote was recorded: Street lights');
+  within(s);
+  has(s, 'Iyi ndangamuntu yamaze gutora ikoresheje indi telefoni.');
   t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
-  assertEq(t.road, 0, 'the first phone\'s vote subtracted');
+  assertEq(t.road, 1, 'the first vote stands');
+  assertEq(t.lights || 0, 0, 'the second phone\'s vote not counted');
+  // the phone that cast it changes it
+  await toOptions(a);
+  await a.say('3');
+  await afterVote(a, await a.say(ID), 'Street lights');
+  // another ID from the same phone (a family sharing it): a vote of its own
+  await toOptions(a);
+  await a.say('1');
+  await afterVote(a, await a.say('1199870012345679'), 'Water taps in schools');
+  t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(t.road, 0, 'the changed vote subtracted');
   assertEq(t.lights, 1, 'one vote for the ID');
-  assertEq(Object.values(t).reduce((x, y) => x + y, 0), 1, 'one vote per ID in the tally');
+  assertEq(t.water, 1, 'the second ID');
   const voters = await env.redis.cmd('KEYS', `ussd:poll:${POLL}:voter:*`);
-  assertEq(voters.length, 1, 'one voter key');
-  assert(/:voter:id-[0-9a-f]{40}$/.test(voters[0]), voters[0]);
-  assertEq(await env.redis.cmd('GET', voters[0]), 'lights');
+  assertEq(voters.length, 2, 'one voter key per ID');
+  assert(voters.every((k) => /:voter:id-[0-9a-f]{40}$/.test(k)), voters.join(' '));
+  // the key is keyed by vote_secret: not the SHA-1 anyone could compute from an ID
+  const sha1 = require('crypto').createHash('sha1').update(`ussdgw-poll:${POLL}:${ID}`).digest('hex');
+  assert(!voters.some((k) => k.endsWith(sha1)), 'an unkeyed hash of the ID');
   const all = await env.redis.cmd('KEYS', '*');
   assert(all.length > 0 && !all.some((k) => k.includes(ID) || k.includes('1199880012345')), 'the ID in a key');
   const r = cli(env.redis, ['poll', 'results', POLL, '--menus', dir]);
   assertEq(r.code, 0, r.err);
-  has(r.out, 'total\t1\n');
+  has(r.out, 'total\t2\n');
 }, 90000);
 
 test('notify-closed: results in each voter\'s language; never resent, also after the SMS idempotency keys expire', async () => {
   const dir = menusWith((y) => y.replace('opens: "2026-01-01T00:00"', 'opens: "2025-01-01T00:00"')
     .replace('closes: "2027-12-31T23:59"', 'closes: "2025-06-30T18:00"'));
-  const env = await setup(dir);
-  const en = new Phone(env), rw = new Phone(env, 'rw'), fr = new Phone(env, 'fr');
+  const env = await setup(dir, 'poll_results_every = 0\n'); // the CLI alone sends
+  const en = new Phone(env), rw = new Phone(env, 'rw'), fr = new Phone(env, 'fr'), no = new Phone(env);
   await env.redis.cmd('SET', `ussd:l:${rw.msisdn}`, 'rw');
   await env.redis.cmd('SET', `ussd:l:${fr.msisdn}`, 'fr');
-  await env.redis.cmd('SADD', `ussd:poll:${POLL}:phones`, en.msisdn, rw.msisdn, fr.msisdn);
-  await env.redis.cmd('HSET', `ussd:poll:${POLL}:tally`, 'water', '2', 'road', '1');
+  await env.redis.cmd('SADD', `ussd:poll:${POLL}:phones`, en.msisdn, rw.msisdn, fr.msisdn, no.msisdn);
+  // who asked for the result, and the district they voted in; `no` did not ask
+  await env.redis.cmd('HSET', `ussd:poll:${POLL}:notify`, en.msisdn, 'Gasabo', rw.msisdn, 'Gasabo', fr.msisdn, 'Huye');
+  // an approved proposal on Gasabo's ballot: in Gasabo's result only
+  await env.redis.cmd('HSET', `ussd:poll:${POLL}:extra:Gasabo`, 'p9', 'Bridge to Kimironko');
+  await env.redis.cmd('HSET', `ussd:poll:${POLL}:tally`, 'water', '2', 'road', '1', 'p9', '4');
   const from = env.smsc.submits.length;
   const n1 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
   assertEq(n1.code, 0, n1.err);
   assertEq(n1.out, `poll ${POLL}: 3 queued, 0 already sent\nqueued\t3\n`);
   let sms = (await en.sms((x) => x.startsWith('Results: District budget 2027'), from)).text;
   has(sms, 'Water taps in schools: 2, Market road repair: 1');
-  has(sms, 'Total 3.');
+  has(sms, 'Bridge to Kimironko: 4. Total 7.');
   sms = (await rw.sms((x) => x.startsWith("Ibyavuye mu itora: Ingengo y'imari 2027"), from)).text;
   has(sms, 'Amazi mu mashuri: 2');
-  has(sms, 'Yose hamwe 3.');
+  has(sms, 'Yose hamwe 7.');
   sms = (await fr.sms((x) => x.startsWith('Résultats : Budget 2027'), from)).text;
   has(sms, 'Route du marché: 1');
+  assert(!sms.includes('Bridge'), `Gasabo's project in Huye's result: ${sms}`);
+  has(sms, 'Total 3.');
+  assertEq((await env.redis.cmd('KEYS', `ussd:sms:idem:poll-result:${POLL}:${no.msisdn}`)).length, 0, 'none to who did not ask');
   const notified = await env.redis.cmd('SMEMBERS', `ussd:poll:${POLL}:notified`);
   assertEq(notified.slice().sort().join(','), [en.msisdn, rw.msisdn, fr.msisdn].sort().join(','));
   // the queue's idempotency keys expire: the permanent set still stops a resend
@@ -426,7 +477,7 @@ test('max_choices 2: add another choice or done; a choice twice refused; the set
   within(s);
   s = await p.say('2');
   within(s);
-  has(s, 'your vote was recorded: Water taps in schools, Market road repair');
+  await afterVote(p, s, 'Water taps in schools, Market road repair');
   await p.sms((x) => x.startsWith('Your vote: Water taps in schools, Market road repair.'));
   let t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.water, 1, 'water');
@@ -445,7 +496,7 @@ test('max_choices 2: add another choice or done; a choice twice refused; the set
   await toOptions(p);
   s = await p.say('3');
   s = await p.say('2');
-  has(s, 'your vote was recorded: Street lights');
+  await afterVote(p, s, 'Street lights');
   t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.water, 0, 'water subtracted');
   assertEq(t.road, 0, 'road subtracted');

@@ -464,7 +464,7 @@ static void test_app_status(void)
         event_base_free(b);
         return;
     }
-    struct handler_env env = {b, st};
+    struct handler_env env = {.base = b, .store = st};
     char ref[32], key[64], lower[32];
     snprintf(ref, sizeof ref, "TST-%d-7", (int)getpid() % 100000);
     snprintf(key, sizeof key, "ussd:app:%s", ref);
@@ -557,7 +557,7 @@ static void test_app_status_cancelled(void)
         close(fd);
         return;
     }
-    struct handler_env env = {b, st};
+    struct handler_env env = {.base = b, .store = st};
     struct got g = {0};
     struct handler_kv args[] = {{"ref", "LND-26-004213-7"}};
     struct handler_req req = {.lang = "en", .args = args, .n_args = 1};

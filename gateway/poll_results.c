@@ -1,0 +1,484 @@
+/*
+ * poll_results.c: results of closed polls by SMS (see poll_results.h).
+ *
+ * A run walks the eligible polls one after the other; for one poll:
+ *   begin    one EVAL: nothing to send (notify no bigger than notified), the lock is
+ *            another process's (busy), or the lock is ours;
+ *   snapshot one EVAL: the tally and each district's approved proposals;
+ *   scan     one EVAL per batch of the notify hash (HSCAN): the phones not notified
+ *            yet, with their district and language; each gets sms_enqueue, and SADD to
+ *            the notified set once queued; the next batch when the batch is queued;
+ *   end      the lock released (compare and delete), the poll reported.
+ * Every store and queue callback counts in `pending`, so a cancelled run is freed by
+ * the last one.
+ */
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geo.h"
+#include "log.h"
+#include "menu.h"
+#include "poll_results.h"
+#include "sms_codec.h"
+#include "sms_queue.h"
+#include "store.h"
+
+#define PR_BATCH "100"
+#define PR_LOCK_MS "120000"
+#define PR_NO_DISTRICT GEO_N_DISTRICTS /* the texts of a voter without a known district */
+
+/* KEYS: notify, notified, lock. ARGV: owner, lock ms. {state, phones asked, notified}:
+ * state 0 nothing to send, -1 locked by another, 1 ours. */
+static const char script_begin[] =
+    "local h=redis.call('HLEN',KEYS[1]) local s=redis.call('SCARD',KEYS[2])\n"
+    "if h<=s then return {0,h,s} end\n"
+    "if not redis.call('SET',KEYS[3],ARGV[1],'NX','PX',ARGV[2]) then return {-1,h,s} end\n"
+    "return {1,h,s}\n";
+
+/* KEYS: tally. ARGV: the extra key prefix, then district names. {tally, extra per
+ * district}, each an HGETALL. */
+static const char script_snapshot[] =
+    "local out={redis.call('HGETALL',KEYS[1])}\n"
+    "for i=2,#ARGV do out[#out+1]=redis.call('HGETALL',ARGV[1]..ARGV[i]) end\n"
+    "return out\n";
+
+/* KEYS: notify, notified. ARGV: cursor, count. {next cursor, already notified in this
+ * batch, then MSISDN, district, language for each phone still to send to}. */
+static const char script_scan[] =
+    "local r=redis.call('HSCAN',KEYS[1],ARGV[1],'COUNT',ARGV[2])\n"
+    "local f=r[2] local out={r[1],0}\n"
+    "for i=1,#f,2 do\n"
+    "  if redis.call('SISMEMBER',KEYS[2],f[i])==1 then out[2]=out[2]+1 else\n"
+    "    out[#out+1]=f[i] out[#out+1]=f[i+1]\n"
+    "    out[#out+1]=redis.call('GET','ussd:l:'..f[i]) or '' end\n"
+    "end\n"
+    "return out\n";
+
+/* KEYS: lock. ARGV: owner. */
+static const char script_release[] =
+    "if redis.call('GET',KEYS[1])==ARGV[1] then return redis.call('DEL',KEYS[1]) end\n"
+    "return 0\n";
+
+struct flat {
+    char **s;
+    size_t n;
+};
+
+struct poll_results {
+    struct store *store;
+    struct sms_queue *q;
+    const struct menu_set *set;
+    long long now, window_s;
+    char owner[64];
+    poll_results_poll_fn per_poll;
+    poll_results_done_fn done;
+    void *arg;
+
+    int pending;   /* callbacks still to come */
+    int cancelled; /* no callback of ours fires any more; freed at pending 0 */
+    int finished;
+    size_t next;   /* the next poll of set->polls to look at */
+
+    /* the poll being sent */
+    const struct menu_poll *p;
+    char k_notify[160], k_notified[160], k_lock[160];
+    char cursor[32];
+    struct poll_results_report rep;
+    struct flat tally, extra[GEO_N_DISTRICTS];
+    char *texts[GEO_N_DISTRICTS + 1][MENU_MAX_LANGS];
+    size_t inflight; /* enqueues of the batch not answered yet */
+    int locked;      /* the poll's lock is ours: released at its end */
+};
+
+struct pr_item {
+    struct poll_results *r;
+    char msisdn[40];
+};
+
+static void next_poll(struct poll_results *r);
+
+static void flat_free(struct flat *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->s[i]);
+    free(f->s);
+    *f = (struct flat){0};
+}
+
+static int flat_copy(struct flat *f, const redisReply *a)
+{
+    flat_free(f);
+    if (!a || a->type != REDIS_REPLY_ARRAY)
+        return -1;
+    if (!a->elements)
+        return 0;
+    if (!(f->s = calloc(a->elements, sizeof *f->s)))
+        return -1;
+    for (size_t i = 0; i < a->elements; i++) {
+        const redisReply *e = a->element[i];
+        if (!(f->s[f->n++] = strdup(e->type == REDIS_REPLY_STRING ? e->str : "")))
+            return -1;
+    }
+    return 0;
+}
+
+static void poll_clear(struct poll_results *r)
+{
+    flat_free(&r->tally);
+    for (size_t d = 0; d < GEO_N_DISTRICTS; d++)
+        flat_free(&r->extra[d]);
+    for (size_t d = 0; d <= GEO_N_DISTRICTS; d++)
+        for (size_t l = 0; l < MENU_MAX_LANGS; l++) {
+            free(r->texts[d][l]);
+            r->texts[d][l] = NULL;
+        }
+    r->p = NULL;
+}
+
+static void run_free(struct poll_results *r)
+{
+    poll_clear(r);
+    free(r);
+}
+
+/* A callback came: 1 when the run goes on, 0 when it was cancelled (and maybe freed). */
+static int arrived(struct poll_results *r)
+{
+    r->pending--;
+    if (!r->cancelled)
+        return 1;
+    if (r->pending == 0)
+        run_free(r);
+    return 0;
+}
+
+static void finish(struct poll_results *r, int status)
+{
+    r->finished = 1;
+    poll_clear(r);
+    r->done(r->arg, status);
+    if (r->pending == 0)
+        run_free(r);
+    else
+        r->cancelled = 1; /* the answers still to come free it */
+}
+
+static void on_ignore(void *arg, int status, const redisReply *rep)
+{
+    (void)status;
+    (void)rep;
+    arrived(arg);
+}
+
+static void cmd(struct poll_results *r, store_reply_cb cb, void *arg, int argc, const char **argv)
+{
+    r->pending++;
+    store_cmd(r->store, cb, arg, argc, argv, NULL);
+}
+
+/* The poll is over (error: a Redis failure stops the whole run). */
+static void end_poll(struct poll_results *r, int error)
+{
+    const char *av[] = {"EVAL", script_release, "1", r->k_lock, r->owner};
+    if (r->locked)
+        cmd(r, on_ignore, r, 5, av);
+    r->locked = 0;
+    log_event(error || r->rep.failed ? L_WARN : L_INFO, "poll.results",
+              "poll=%s queued=%zu already=%zu failed=%zu busy=%d error=%d", r->p->id,
+              r->rep.queued, r->rep.already, r->rep.failed, r->rep.busy, error);
+    if (r->per_poll)
+        r->per_poll(r->arg, &r->rep);
+    poll_clear(r);
+    if (error)
+        finish(r, -1);
+    else
+        next_poll(r);
+}
+
+static int district_index(const char *name)
+{
+    size_t n = 0;
+    const struct geo_district *all = geo_districts(&n);
+    const struct geo_district *d = geo_district_by_name(name);
+    return d ? (int)(d - all) : PR_NO_DISTRICT;
+}
+
+static const char *text_for(struct poll_results *r, const char *district, const char *lang_code)
+{
+    int di = district_index(district);
+    int lang = lang_code[0] ? menu_find_lang(r->set, lang_code) : -1;
+    if (lang < 0)
+        lang = r->set->default_lang;
+    if (lang < 0 || lang >= MENU_MAX_LANGS)
+        lang = 0;
+    char **t = &r->texts[di][lang];
+    if (!*t && (*t = malloc(POLL_RESULTS_TEXT_MAX))) {
+        const struct flat *x = di < GEO_N_DISTRICTS ? &r->extra[di] : NULL;
+        poll_results_text(r->set, r->p, di < GEO_N_DISTRICTS ? district : "", lang,
+                          (const char *const *)r->tally.s, r->tally.n,
+                          x ? (const char *const *)x->s : NULL, x ? x->n : 0, *t,
+                          POLL_RESULTS_TEXT_MAX);
+    }
+    return *t;
+}
+
+static void scan(struct poll_results *r);
+
+static void batch_step(struct poll_results *r)
+{
+    if (r->inflight)
+        return;
+    if (strcmp(r->cursor, "0") == 0)
+        end_poll(r, 0);
+    else
+        scan(r);
+}
+
+static void on_queued(void *arg, int status, const char *id)
+{
+    struct pr_item *it = arg;
+    struct poll_results *r = it->r;
+    (void)id;
+    if (!arrived(r)) {
+        free(it);
+        return;
+    }
+    r->inflight--;
+    if (status == 0) {
+        r->rep.queued++;
+        const char *av[] = {"SADD", r->k_notified, it->msisdn};
+        cmd(r, on_ignore, r, 3, av);
+    } else {
+        r->rep.failed++;
+    }
+    free(it);
+    batch_step(r);
+}
+
+static void on_scan(void *arg, int status, const redisReply *rep)
+{
+    struct poll_results *r = arg;
+    if (!arrived(r))
+        return;
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING) {
+        end_poll(r, 1);
+        return;
+    }
+    snprintf(r->cursor, sizeof r->cursor, "%s", rep->element[0]->str);
+    if (rep->element[1]->type == REDIS_REPLY_INTEGER)
+        r->rep.already += (size_t)rep->element[1]->integer;
+    for (size_t i = 2; i + 2 < rep->elements; i += 3) {
+        const redisReply *m = rep->element[i], *d = rep->element[i + 1], *l = rep->element[i + 2];
+        if (m->type != REDIS_REPLY_STRING || d->type != REDIS_REPLY_STRING ||
+            l->type != REDIS_REPLY_STRING)
+            continue;
+        if (!sms_msisdn_ok(m->str)) {
+            /* never sendable: recorded so that it is not looked at again */
+            const char *av[] = {"SADD", r->k_notified, m->str};
+            cmd(r, on_ignore, r, 3, av);
+            r->rep.failed++;
+            continue;
+        }
+        const char *text = text_for(r, d->str, l->str);
+        struct pr_item *it = text ? malloc(sizeof *it) : NULL;
+        if (!it) {
+            r->rep.failed++;
+            continue;
+        }
+        it->r = r;
+        snprintf(it->msisdn, sizeof it->msisdn, "%s", m->str);
+        char idem[240];
+        snprintf(idem, sizeof idem, "poll-result:%s:%s", r->p->id, m->str);
+        r->inflight++;
+        r->pending++;
+        sms_enqueue(r->q, it->msisdn, text, idem, on_queued, it);
+    }
+    batch_step(r);
+}
+
+static void scan(struct poll_results *r)
+{
+    const char *av[] = {"EVAL", script_scan, "2", r->k_notify, r->k_notified, r->cursor, PR_BATCH};
+    cmd(r, on_scan, r, 7, av);
+}
+
+static void on_snapshot(void *arg, int status, const redisReply *rep)
+{
+    struct poll_results *r = arg;
+    if (!arrived(r))
+        return;
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY ||
+        rep->elements != 1 + GEO_N_DISTRICTS || flat_copy(&r->tally, rep->element[0]) < 0) {
+        end_poll(r, 1);
+        return;
+    }
+    for (size_t d = 0; d < GEO_N_DISTRICTS; d++)
+        if (flat_copy(&r->extra[d], rep->element[1 + d]) < 0) {
+            end_poll(r, 1);
+            return;
+        }
+    snprintf(r->cursor, sizeof r->cursor, "0");
+    scan(r);
+}
+
+static void on_begin(void *arg, int status, const redisReply *rep)
+{
+    struct poll_results *r = arg;
+    if (!arrived(r))
+        return;
+    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER) {
+        end_poll(r, 1);
+        return;
+    }
+    long long state = rep->element[0]->integer;
+    if (state <= 0) {
+        r->rep.busy = state < 0;
+        if (state == 0 && rep->element[1]->type == REDIS_REPLY_INTEGER)
+            r->rep.already = (size_t)rep->element[1]->integer;
+        if (r->per_poll)
+            r->per_poll(r->arg, &r->rep);
+        poll_clear(r);
+        next_poll(r);
+        return;
+    }
+    r->locked = 1;
+    size_t n = 0;
+    const struct geo_district *ds = geo_districts(&n);
+    const char *av[3 + 2 + GEO_N_DISTRICTS];
+    char k_tally[160], k_extra[160];
+    snprintf(k_tally, sizeof k_tally, "ussd:poll:%s:tally", r->p->id);
+    snprintf(k_extra, sizeof k_extra, "ussd:poll:%s:extra:", r->p->id);
+    int ac = 0;
+    av[ac++] = "EVAL";
+    av[ac++] = script_snapshot;
+    av[ac++] = "1";
+    av[ac++] = k_tally;
+    av[ac++] = k_extra;
+    for (size_t d = 0; d < n && d < GEO_N_DISTRICTS; d++)
+        av[ac++] = ds[d].name;
+    cmd(r, on_snapshot, r, ac, av);
+}
+
+static void on_nothing(void *arg, int status, const redisReply *rep)
+{
+    struct poll_results *r = arg;
+    (void)rep;
+    if (arrived(r))
+        finish(r, status == STORE_OK ? 0 : -1);
+}
+
+static int eligible(const struct poll_results *r, const struct menu_poll *p)
+{
+    return p->results_sms && p->closes <= r->now &&
+           (r->window_s <= 0 || p->closes > r->now - r->window_s);
+}
+
+static void next_poll(struct poll_results *r)
+{
+    while (r->next < r->set->n_polls && !eligible(r, &r->set->polls[r->next]))
+        r->next++;
+    if (r->next >= r->set->n_polls) {
+        finish(r, 0);
+        return;
+    }
+    r->p = &r->set->polls[r->next++];
+    r->rep = (struct poll_results_report){.poll = r->p->id};
+    r->inflight = 0;
+    snprintf(r->k_notify, sizeof r->k_notify, "ussd:poll:%s:notify", r->p->id);
+    snprintf(r->k_notified, sizeof r->k_notified, "ussd:poll:%s:notified", r->p->id);
+    snprintf(r->k_lock, sizeof r->k_lock, "ussd:poll:%s:results:lock", r->p->id);
+    const char *av[] = {"EVAL", script_begin, "3", r->k_notify, r->k_notified, r->k_lock,
+                        r->owner, PR_LOCK_MS};
+    cmd(r, on_begin, r, 8, av);
+}
+
+struct poll_results *poll_results_start(struct store *store, struct sms_queue *q,
+                                        const struct menu_set *set, long long now,
+                                        long long window_s, const char *owner,
+                                        poll_results_poll_fn per_poll,
+                                        poll_results_done_fn done, void *arg)
+{
+    struct poll_results *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    *r = (struct poll_results){.store = store, .q = q, .set = set, .now = now,
+                               .window_s = window_s, .per_poll = per_poll, .done = done,
+                               .arg = arg};
+    snprintf(r->owner, sizeof r->owner, "%s", owner ? owner : "");
+    size_t first = 0;
+    while (first < set->n_polls && !eligible(r, &set->polls[first]))
+        first++;
+    if (first >= set->n_polls) {
+        /* nothing to look at: done comes from the loop, like every other answer */
+        const char *av[] = {"PING"};
+        cmd(r, on_nothing, r, 1, av);
+        return r;
+    }
+    next_poll(r);
+    return r;
+}
+
+void poll_results_cancel(struct poll_results *r)
+{
+    if (!r || r->finished)
+        return;
+    r->cancelled = 1;
+    r->finished = 1;
+    if (r->pending == 0)
+        run_free(r);
+}
+
+void poll_results_text(const struct menu_set *set, const struct menu_poll *p,
+                       const char *district, int lang, const char *const *tally, size_t n_tally,
+                       const char *const *extra, size_t n_extra, char *out, size_t size)
+{
+    const char *code = lang >= 0 && (size_t)lang < set->n_langs ? set->langs[lang] : "en";
+    const char *head = "Results: ", *tail = ". Total ";
+    if (strcmp(code, "rw") == 0)
+        head = "Ibyavuye mu itora: ", tail = ". Yose hamwe ";
+    else if (strcmp(code, "fr") == 0)
+        head = "Résultats : ", tail = ". Total ";
+    size_t len = 0;
+    long long sum = 0;
+    if (!size)
+        return;
+    out[0] = 0;
+#define PR_ADD(...)                                                                  \
+    do {                                                                             \
+        if (len < size) {                                                            \
+            int w_ = snprintf(out + len, size - len, __VA_ARGS__);                   \
+            len = w_ < 0 ? size : len + (size_t)w_;                                  \
+        }                                                                            \
+    } while (0)
+    PR_ADD("%s%s", head, menu_text_get(set, &p->question, lang));
+    size_t shown = 0;
+    for (size_t o = 0; o < p->n_options; o++) {
+        const struct menu_poll_option *opt = &p->options[o];
+        if (district[0] && opt->district && strcmp(opt->district, district) != 0)
+            continue;
+        long long v = 0;
+        for (size_t k = 0; k + 1 < n_tally; k += 2)
+            if (strcmp(tally[k], opt->id) == 0)
+                v = strtoll(tally[k + 1], NULL, 10);
+        sum += v;
+        PR_ADD("%s %s%s%s: %lld", shown++ ? "," : "",
+               !district[0] && opt->district ? opt->district : "",
+               !district[0] && opt->district ? " " : "", menu_text_get(set, &opt->label, lang), v);
+    }
+    for (size_t e = 0; e + 1 < n_extra; e += 2) {
+        long long v = 0;
+        for (size_t k = 0; k + 1 < n_tally; k += 2)
+            if (strcmp(tally[k], extra[e]) == 0)
+                v = strtoll(tally[k + 1], NULL, 10);
+        sum += v;
+        PR_ADD("%s %s: %lld", shown++ ? "," : "", extra[e + 1], v);
+    }
+    PR_ADD("%s%lld.", tail, sum);
+#undef PR_ADD
+    if (len >= size && size > 4)
+        memcpy(out + size - 4, "...", 4); /* cut: the end still says so */
+}

@@ -225,7 +225,10 @@ test('two daemons, the same vote step on both at once: counted once', async () =
 
 test('a poll that closes while the resident is on its options: the vote is refused; the gateway sends the result to who asked', async () => {
   const { dir, closesMs } = menusClosingIn(25);
-  const env = await setup(dir, 'vote_secret = test-secret-1\npoll_results_every = 1\n');
+  const conf = 'vote_secret = test-secret-1\npoll_results_every = 1\n';
+  const env = await setup(dir, conf);
+  // a second gateway on the same Redis looks for results to send too
+  const gw2 = await L.startGateway({ smscPort: env.smsc.port, redis: env.redis.addr, menus: dir, config: conf, smsc: env.smsc, name: 'polls2' });
   const v = new Phone(env);
   await toOptions(v);
   await afterVote(v, await v.say('1'), 'Water taps in schools', '1');
@@ -270,6 +273,10 @@ test('a poll that closes while the resident is on its options: the vote is refus
   has(sms, 'Water taps in schools: 1, Market road repair: 1');
   has(sms, 'Total 2.');
   await until(async () => (await env.redis.cmd('SISMEMBER', `ussd:poll:${POLL}:notified`, v.msisdn)) === 1, 5000, 'recorded as sent');
+  await until(async () => (await env.redis.cmd('EXISTS', `ussd:poll:${POLL}:results:lock`)) === 0, 5000, 'the lock released');
+  const results = (await L.smsFor(env.redis, v.msisdn)).filter((x) => x.startsWith('Results:'));
+  assertEq(results.length, 1, 'one results SMS from two gateways');
+  assert(gw2.exitCode === null && !gw2.signal, 'gw2 alive');
   const n1 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
   assertEq(n1.code, 0, n1.err);
   assertEq(n1.out, `poll ${POLL}: 0 queued, 1 already sent\nqueued\t0\n`, 'the CLI sends nothing twice');
@@ -354,7 +361,7 @@ test('proposals: a resident proposes, staff approve (it becomes an option) or re
   has(r.out, `clinic\t0\tHealth post\np${id}\t1\tBridge to Kimironko market\ntotal\t1\n`);
 }, 90000);
 
-test('voter: national_id: a malformed ID refused with the reason; one vote per ID from any phone; the ID never in a key', async () => {
+test('voter: national_id: a malformed ID refused with the reason; one vote per ID, a second phone with it refused; the ID never in a key', async () => {
   const dir = menusWith((y) => y.replace('voter: phone', 'voter: national_id'));
   const env = await setup(dir);
   const ID = '1199880012345678';

@@ -51,6 +51,7 @@ static const struct key global_keys[] = {
     {"sms_source", K_STR, G(sms_source), S(struct config, sms_source), 0, 0},
     {"vote_secret", K_STR, G(vote_secret), S(struct config, vote_secret), 0, 0},
     {"poll_results_every", K_INT, G(poll_results_every_s), 0, 0, 86400},
+    {"ticket_merge_window", K_INT, G(ticket_window_s), 0, 60, 366 * 86400},
 };
 
 static const struct key link_keys[] = {
@@ -141,6 +142,7 @@ void config_default(struct config *c)
     c->sms_retry_max_ms = 300000;
     c->sms_poll_ms = 200;
     c->poll_results_every_s = 60;
+    c->ticket_window_s = 7 * 86400;
     snprintf(c->sms_source, sizeof c->sms_source, "123");
 }
 

@@ -72,6 +72,7 @@ struct config {
     char sms_source[21];      /* source_addr of SMS sent, the short code: "123" */
     char vote_secret[129];    /* key of the hash naming a binding vote's national ID */
     int poll_results_every_s; /* 60: results SMS of closed polls; 0 = off (use cron) */
+    int ticket_window_s;      /* 604800: a report of the same problem joins the open ticket */
     struct link_config links[CONFIG_MAX_LINKS];
     int n_links;
 };

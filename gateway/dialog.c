@@ -165,6 +165,8 @@ void dialog_env_init(struct dialog_env *env, struct event_base *base, struct sto
     env->cfg = cfg;
     env->henv.base = base;
     env->henv.store = store;
+    env->henv.vote_secret = cfg->vote_secret;
+    env->henv.ticket_window_s = cfg->ticket_window_s;
 }
 
 static void maybe_free(struct dialog *d)

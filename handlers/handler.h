@@ -63,6 +63,7 @@ struct handler_env {
     /* the key of the hash that names a binding vote's national ID in Redis (config
      * vote_secret); NULL or "" uses a built-in key (and the gateway warns) */
     const char *vote_secret;
+    long ticket_window_s; /* config ticket_merge_window; 0: the default (7 days) */
 };
 
 typedef void (*handler_done_fn)(void *arg, const struct handler_result *res);

@@ -2,7 +2,7 @@
  * tickets.c: "Report a problem" (like OneService or NYC311): a resident reports a
  * problem (category, district, sector, landmark, optional description) and gets a
  * ticket reference TKT-YY-NNNNNN-C. The same category in the same sector within
- * REC_TICKET_WINDOW_S (7 days; USSDGW_TICKET_WINDOW_S overrides it) is the same problem:
+ * the merge window (config ticket_merge_window, default REC_TICKET_WINDOW_S: 7 days) is the same problem:
  * the resident is added to that ticket's followers instead. Staff move tickets with
  * `ussdgw app status TKT-... STATUS`, and every follower gets an SMS. Keys: records.h.
  *
@@ -149,16 +149,9 @@ static int msisdn_ok(const char *s)
     return 1;
 }
 
-static long window_s(void)
+static long window_s(const struct handler_env *env)
 {
-    const char *e = getenv("USSDGW_TICKET_WINDOW_S");
-    if (e && *e) {
-        char *end;
-        long v = strtol(e, &end, 10);
-        if (!*end && v > 0 && v <= 366L * 86400)
-            return v;
-    }
-    return REC_TICKET_WINDOW_S;
+    return env->ticket_window_s > 0 ? env->ticket_window_s : REC_TICKET_WINDOW_S;
 }
 
 static char *hist_json(const char *at, const char *status, const char *note)
@@ -342,7 +335,7 @@ static struct handler_call *report_start(const struct handler_env *env,
     snprintf(k_open, sizeof k_open, REC_PREFIX "tickets:open:%s:%s", skey, category);
     snprintf(k_phone, sizeof k_phone, REC_PREFIX "phone:%s:tickets", req->msisdn);
     snprintf(unix_s, sizeof unix_s, "%lld", (long long)now);
-    snprintf(win, sizeof win, "%ld", window_s());
+    snprintf(win, sizeof win, "%ld", window_s(env));
     snprintf(ttl, sizeof ttl, "%d", REC_IDEM_TTL_S);
     char *hist = hist_json(at, "received", "reported");
     if (!hist) {

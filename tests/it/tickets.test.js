@@ -30,13 +30,13 @@ async function hgetall(redis, key) {
   return o;
 }
 
-async function setup() {
+async function setup(config) {
   const redis = await L.startRedis();
   const s = cli(redis, ['seed', '--scale', 'small', '--today', today()]);
   assertEq(s.code, 0, `seed (${s.err})`);
   const smsc = new L.SmsAwareSmsc();
   await smsc.listen();
-  const gw = await L.startGateway({ smscPort: smsc.port, redis: redis.addr, menus: MENUS, smsc, name: 'tickets' });
+  const gw = await L.startGateway({ smscPort: smsc.port, redis: redis.addr, menus: MENUS, config, smsc, name: 'tickets' });
   return { redis, smsc, gw };
 }
 
@@ -197,6 +197,28 @@ test('the same problem again joins the open ticket; a status change texts every 
 function has(s, part) {
   assert(s.includes(part), `expected ${JSON.stringify(part)} in:\n${s}`);
 }
+
+test('ticket_merge_window: the open problem is the same problem for the configured time only', async () => {
+  const env = await setup('ticket_merge_window = 90\n');
+  const p = new Phone(env);
+  await startReport(p, '2', '3');
+  await p.say('by the school');
+  const s = await p.say('2');
+  const ref = (TKT.exec(s) || [])[0];
+  assert(ref, s);
+  const key = 'ussd:tickets:open:12-03:streetlight';
+  assertEq(await env.redis.cmd('GET', key), ref);
+  const ttl = await env.redis.cmd('TTL', key);
+  assert(ttl > 0 && ttl <= 90, `window ${ttl}`);
+  // once it has passed (the key expired), the same problem is a new ticket
+  await env.redis.cmd('DEL', key);
+  const q = new Phone(env);
+  await startReport(q, '2', '3');
+  await q.say('by the school');
+  const s2 = await q.say('2');
+  const ref2 = (TKT.exec(s2) || [])[0];
+  assert(ref2 && ref2 !== ref, s2);
+}, 60000);
 
 test('two phones reporting the same problem at the same moment make one ticket', async () => {
   const env = await setup();

@@ -36,7 +36,7 @@ async function setup(menus = MENUS, config = 'vote_secret = test-secret-1\n') {
   return { redis, smsc, gw };
 }
 
-// A copy of menus.d whose poll budget-2027 closes `secs` seconds from now; returns the
+// A copy of menus.d whose polls budget-2027 and pb-2027 close `secs` seconds from now; returns the
 // folder and the closing time (ms since the epoch, whole seconds).
 function menusClosingIn(secs) {
   const dir = fs.mkdtempSync(path.join(L.TMP, 'menus-closing-'));
@@ -44,7 +44,8 @@ function menusClosingIn(secs) {
   const closesMs = Math.ceil((Date.now() + secs * 1000) / 1000) * 1000;
   const kigali = new Date(closesMs + 2 * 3600 * 1000).toISOString().slice(0, 19);
   const y = fs.readFileSync(path.join(dir, 'polls.yaml'), 'utf8');
-  const out = y.replace('closes: "2027-12-31T23:59"', `closes: "${kigali}"`);
+  const out = y.replace('closes: "2027-12-31T23:59"', `closes: "${kigali}"`)
+    .replace('closes: "2027-06-30T23:59"', `closes: "${kigali}"`); // pb-2027 too
   assert(out !== y, 'the closes line of budget-2027');
   fs.writeFileSync(path.join(dir, 'polls.yaml'), out);
   return { dir, closesMs };
@@ -462,6 +463,51 @@ test('notify-closed: results in each voter\'s language; never resent, also after
   assertEq(n2.code, 0, n2.err);
   assertEq(n2.out, `poll ${POLL}: 0 queued, 3 already sent\nqueued\t0\n`, 'a rerun sends nothing');
   assertEq((await env.redis.cmd('KEYS', `ussd:sms:idem:poll-result:${POLL}:*`)).length, 0, 'nothing enqueued again');
+}, 60000);
+
+test('the participatory budget pb-2027: each district its own projects, two choices, a binding vote by ID', async () => {
+  const env = await setup();
+  const p = new Phone(env, 'fr');
+  const root = await p.dial();
+  await p.say(/(\d+)\. Voter\n/.exec(root)[1]);
+  await p.say('1');
+  let s = await p.say('4'); // Gasabo
+  within(s);
+  has(s, '1. Budget 2027');
+  has(s, '2. Budget participatif 2027');
+  s = await p.say('2');
+  within(s);
+  has(s, 'Budget participatif 2027 : choisissez 2 projets\n1. Bornes d\'eau à Kimironko\n2. Route de desserte de Bumbogo\n3. Classes à l\'école de Remera');
+  assert(!s.includes('Kicukiro') && !s.includes('Tumba'), s);
+  s = await p.say('3');
+  within(s);
+  has(s, "Votre choix : Classes à l'école de Remera. Ajouter un choix (1 restant)");
+  await p.say('1');
+  s = await p.say('1');
+  within(s);
+  has(s, 'numéro d\'identité');
+  s = await p.say('1199880012345678');
+  within(s);
+  has(s, "Vote enregistré : Classes à l'école de Remera, Bornes d'eau à Kimironko.");
+  has(await p.say('1'), 'Nous vous enverrons le résultat par SMS');
+  await p.sms((x) => x.startsWith("Votre vote : Classes à l'école de Remera, Bornes d'eau à Kimironko."));
+  const t = await hgetall(env.redis, 'ussd:poll:pb-2027:tally');
+  assertEq(JSON.stringify(t), JSON.stringify({ 'gs-school': 1, 'gs-water': 1 }));
+  assertEq(await env.redis.cmd('HGET', 'ussd:poll:pb-2027:notify', p.msisdn), 'Gasabo');
+  // Huye's ballot lists Huye's projects; a district without projects has no such poll
+  const h = new Phone(env);
+  const r2 = await h.dial();
+  await h.say(/(\d+)\. Vote\n/.exec(r2)[1]);
+  s = await h.say('1');
+  for (let page = 0; page < 5 && !/\d+\. Huye\n/.test(s); page++) s = await h.say('98');
+  s = await h.say(String(/(\d+)\. Huye\n/.exec(s)[1]));
+  has(s, '2. Participatory budget 2027');
+  s = await h.say('2');
+  has(s, '1. Tumba water taps\n2. Ngoma market road');
+  const r = cli(env.redis, ['poll', 'results', 'pb-2027']);
+  assertEq(r.code, 0, r.err);
+  has(r.out, 'gs-school\t1\tGasabo: Remera school classrooms\n');
+  has(r.out, 'total\t2\n');
 }, 60000);
 
 test('max_choices 2: add another choice or done; a choice twice refused; the set counted atomically, a new vote subtracts the old set', async () => {

@@ -8,8 +8,10 @@
 #include "dialog.h"
 
 #include <event2/event.h>
+#include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ struct dialog {
     uint32_t loaded_version;
     int replied;
     int store_pending;
+    int counted; /* this step's save counts a new dialog (ussd:stats:dialogs:DAY) */
     struct handler_run *run;
     struct event *deadline; /* in deadline_mem, assigned to the env's base per step */
     struct work *w;         /* the session and engine output, while held (see struct work) */
@@ -332,11 +335,15 @@ static void drive(struct dialog *d)
     }
 }
 
+static void stats_expire(struct store *store);
+
 static void on_saved(void *arg, int status)
 {
     struct dialog *d = arg;
     char m[32];
     d->store_pending = 0;
+    if (status == STORE_OK && d->counted)
+        stats_expire(d->env->store);
     if (!d->replied) {
         if (status == STORE_OK) {
             if (d->kind == DIALOG_ABORT)
@@ -445,17 +452,24 @@ static char *sms_record(const struct dialog *d, const struct engine_sms *m, char
 }
 
 /* The hash that counts new dialogs per day (Kigali time, UTC+2) by home screen:
- * "ussd:stats:dialogs:YYYY-MM-DD". Rebuilt only when the day changes. */
+ * "ussd:stats:dialogs:YYYY-MM-DD". Rebuilt only when the day changes. It expires
+ * DIALOG_STATS_TTL_S after its day's first dialog (more than a year, what `ussdgw
+ * export` offers): one EXPIRE per process and day, after the first save that counted
+ * (see stats_expire), so a step costs no extra round trip. */
 #define DIALOG_STATS_PREFIX "ussd:stats:dialogs:"
+#define DIALOG_STATS_TTL_S (400L * 86400)
+static char stats_key[sizeof DIALOG_STATS_PREFIX + 16] = DIALOG_STATS_PREFIX;
+static long long stats_day = -1;         /* the day stats_key names */
+static long long stats_expired_day = -1; /* the day whose key was given its expiry */
+
 static const char *dialog_stats_key(void)
 {
-    static char key[sizeof DIALOG_STATS_PREFIX + 16] = DIALOG_STATS_PREFIX;
-    static long long cached_day = -1;
+    char *key = stats_key;
     long long t = (long long)time(NULL) + 2 * 3600;
     long long z = (t >= 0 ? t : t - 86399) / 86400; /* days since 1970-01-01 */
-    if (z == cached_day)
+    if (z == stats_day)
         return key;
-    cached_day = z;
+    stats_day = z;
     /* civil_from_days (H. Hinnant) */
     z += 719468;
     long long era = (z >= 0 ? z : z - 146096) / 146097;
@@ -475,6 +489,25 @@ static const char *dialog_stats_key(void)
     p[5] = (char)('0' + mm / 10), p[6] = (char)('0' + mm % 10), p[7] = '-';
     p[8] = (char)('0' + dd / 10), p[9] = (char)('0' + dd % 10), p[10] = 0;
     return key;
+}
+
+static void on_stats_expire(void *arg, int status, const struct redisReply *rep)
+{
+    long long day = (long long)(intptr_t)arg;
+    /* not set (Redis down, or the key was not there yet): the next count tries again */
+    if ((status != STORE_OK || !rep || rep->type != REDIS_REPLY_INTEGER || rep->integer != 1) &&
+        stats_expired_day == day)
+        stats_expired_day = -1;
+}
+
+/* After a save that counted a dialog: give today's hash its expiry, once a day. */
+static void stats_expire(struct store *store)
+{
+    if (stats_day < 0 || stats_expired_day == stats_day)
+        return;
+    stats_expired_day = stats_day;
+    store_cmdf(store, on_stats_expire, (void *)(intptr_t)stats_day, "EXPIRE %s %ld", stats_key,
+               DIALOG_STATS_TTL_S);
 }
 
 static void save(struct dialog *d)
@@ -510,7 +543,8 @@ static void save(struct dialog *d)
     }
     /* A dial's first step: one more dialog for today and its home screen, counted by
      * the save script itself (no extra round trip). */
-    if (d->kind == DIALOG_BEGIN && s->home[0]) {
+    d->counted = d->kind == DIALOG_BEGIN && s->home[0];
+    if (d->counted) {
         req.count_key = dialog_stats_key();
         req.count_field = s->home;
     }

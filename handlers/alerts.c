@@ -14,7 +14,9 @@
  *
  * Arguments: `topic` (a topic word in English, Kinyarwanda or French, any case),
  * `district` (a district name, any case; empty: the phone's last one), or `sub`
- * ("TOPIC:DISTRICT", as alert_list gives it) instead of both.
+ * ("TOPIC:DISTRICT", as alert_list gives it) instead of both. alert_join with
+ * `check: yes` only names them (topic, topic_text, district; outcome ok, unknown_topic,
+ * unknown_district or need_district) and changes nothing: for a confirm screen.
  * Outcomes: ok, unknown_topic, unknown_district, need_district (no district given and
  * none remembered), not_subscribed (leave), stopped (join: subscribed, but the phone
  * sent STOP), none (alert_list: no subscription), error. Variables: topic (the code),
@@ -250,6 +252,12 @@ static struct handler_call *alert_start_op(enum alert_op op, const struct handle
                 return NULL;
             }
             snprintf(dist, sizeof dist, "%s", d->name);
+        }
+        const char *check = handler_arg(req, "check");
+        if (op == OP_JOIN && check && *check) {
+            finish(done, arg, dist[0] ? "ok" : "need_district", t, lang, dist[0] ? dist : NULL,
+                   NULL);
+            return NULL;
         }
     }
     if (!req->msisdn || !req->msisdn[0] || strlen(req->msisdn) > 32) {

@@ -34,7 +34,7 @@
 #define TKT_LIST_MAX 64
 
 static const struct svc_words cat_words[] = {
-    {"road", "road damage", "umuhanda wangiritse", "route abîmée"},
+    {"road", "road damage", "umuhanda wangiritse", "route endommagée"},
     {"streetlight", "streetlight", "itara ryo ku muhanda", "éclairage public"},
     {"waste", "waste not collected", "imyanda itatwawe", "déchets non ramassés"},
     {"water_leak", "water leak", "amazi ameneka", "fuite d'eau"},
@@ -44,7 +44,7 @@ static const struct svc_words cat_words[] = {
 };
 
 static const struct svc_words tstatus_words[] = {
-    {"received", "received", "cyakiriwe", "reçu"},
+    {"received", "received", "cyakiriwe", "enregistré"},
     {"in_progress", "in progress", "kirimo gukemurwa", "en cours"},
     {"resolved", "resolved", "cyakemutse", "résolu"},
     {"rejected", "closed", "cyafunzwe", "clos"},
@@ -125,7 +125,7 @@ char *records_ticket_sms(const char *lang, const char *ref, const char *category
                                   : fr ? "Le signalement %s (%s) a été clos."
                                        : "Report %s (%s) was closed.")
                                : (rw   ? "Ikibazo %s (%s) cyakiriwe."
-                                  : fr ? "Signalement %s (%s) reçu."
+                                  : fr ? "Signalement %s (%s) enregistré."
                                        : "Report %s (%s) received."),
                      ref ? ref : "", cat);
     if (w && k > 0 && (size_t)k < n)

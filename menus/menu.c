@@ -54,7 +54,7 @@ static const struct {
          [MENU_MSG_MORE] = "Suite",
          [MENU_MSG_INVALID_CHOICE] = "Veuillez choisir l'un des numéros affichés.",
          [MENU_MSG_TOO_MANY_TRIES] = "Trop de réponses erronées. Veuillez recomposer le code.",
-         [MENU_MSG_RESUME] = "Reprendre là où vous vous étiez arrêté ?",
+         [MENU_MSG_RESUME] = "Reprendre là où vous en étiez ?",
          [MENU_MSG_RESUME_YES] = "Reprendre",
          [MENU_MSG_RESUME_NO] = "Recommencer",
          [MENU_MSG_UNAVAILABLE] = "Service momentanément indisponible, veuillez réessayer plus tard.",

@@ -211,7 +211,8 @@ test('subscribe on *123# (Alerts), list and leave from My alerts', async () => {
   assert(r.text.startsWith('Choose your district'), r.text);
   assert(r.text.includes('5. Gatsibo'), r.text);
   r = await smsc.answer(a, '5', 11, 4);
-  assert(r.text.startsWith('Get waste alerts for Gatsibo by SMS?'), r.text);
+  // the topic by its name in the resident's language, not its code
+  assert(r.text.startsWith('Get waste collection alerts for Gatsibo by SMS?'), r.text);
   r = await smsc.answer(a, '1', 11, 5);
   assert(r.text.startsWith('Done: you will get waste collection alerts for Gatsibo by SMS.'), r.text);
   assertEq(await env.redis.cmd('SISMEMBER', 'ussd:alerts:sub:waste:Gatsibo', a), 1, 'subscribed');
@@ -231,6 +232,83 @@ test('subscribe on *123# (Alerts), list and leave from My alerts', async () => {
   [r] = await openAlerts(13);
   r = await smsc.answer(a, '2', 13, 2);
   assert(r.text.startsWith('You follow no alerts yet.'), r.text);
+});
+
+test('each subscriber gets the alert in their saved language, else the main text', async () => {
+  const env = await setup();
+  const [en, rw, fr, de, none] = [phone(), phone(), phone(), phone(), phone()];
+  for (const p of [en, rw, fr, de, none]) await ask(env, p, 'JOIN WATER NYARUGENGE');
+  await env.redis.cmd('SET', `ussd:l:${en}`, 'en');
+  await env.redis.cmd('SET', `ussd:l:${rw}`, 'rw');
+  await env.redis.cmd('SET', `ussd:l:${fr}`, 'fr');
+  await env.redis.cmd('SET', `ussd:l:${de}`, 'de'); // not a language of the menus
+  const main = `Water cut in Nyarugenge on Monday 8-12h (${process.pid}).`;
+  const tRw = `Amazi azabura muri Nyarugenge ku wa mbere 8-12h (${process.pid}).`;
+  const tFr = `Coupure d'eau à Nyarugenge lundi 8h-12h (${process.pid}).`;
+  const args = ['alert', 'send', '--redis', env.redis.addr, '--menus', MENUS, '--text-rw', tRw,
+    'water', 'Nyarugenge', main, `--text-fr=${tFr}`];
+  const r = await cli(args);
+  assertEq(r.code, 0, `exit status (stderr: ${r.err})`);
+  const m = /^alert (\d+): 5 queued\nby text: main 3, rw 1, fr 1\n$/.exec(r.out);
+  assert(m, `the counts, got ${JSON.stringify(r.out)}`);
+  await until(() => countTo(env, en, main) === 1 && countTo(env, rw, tRw) === 1 && countTo(env, fr, tFr) === 1 &&
+    countTo(env, de, main) === 1 && countTo(env, none, main) === 1, 10000, 'each text at its phones');
+  // again with its id: nobody gets a second SMS, in any language
+  const again = await cli([...args, '--id', m[1]]);
+  assertEq(again.code, 0, `again (stderr: ${again.err})`);
+  const alerts = async (p) => (await L.smsFor(env.redis, p)).filter((t) => [main, tRw, tFr].includes(t)).length;
+  for (const p of [en, rw, fr, de, none]) assertEq(await alerts(p), 1, `${p}: one alert SMS in all`);
+  assertEq(smsTo(env.smsc, rw).filter((t) => t === main).length, 0, 'rw: not the main text');
+
+  // each text is checked like the main one, and the language must be one of the menus'
+  const long = 'x'.repeat(153 * 6 + 1);
+  let bad = await cli(['alert', 'send', '--redis', env.redis.addr, '--text-fr', long, 'water', 'Nyarugenge', main]);
+  assertEq(bad.code, 1, 'a --text-fr over sms_max_parts');
+  assert(/--text-fr text needs 7 parts; sms_max_parts is 6/.test(bad.err), bad.err);
+  bad = await cli(['alert', 'send', '--redis', env.redis.addr, '--text-rw', '', 'water', 'Nyarugenge', main]);
+  assertEq(bad.code, 1, 'an empty --text-rw');
+  assert(/--text-rw text is empty/.test(bad.err), bad.err);
+  bad = await cli(['alert', 'send', '--redis', env.redis.addr, '--menus', MENUS, '--text-de', 'Wasser', 'water', 'Nyarugenge', main]);
+  assertEq(bad.code, 1, 'a language the menus do not have');
+  assert(/unknown language 'de'.*en, rw, fr/.test(bad.err), bad.err);
+  bad = await cli(['alert', 'send', '--redis', env.redis.addr, '--menus', MENUS, '--text-rw', 'a', '--text-rw=b', 'water', 'Nyarugenge', main]);
+  assertEq(bad.code, 1, 'a language twice');
+  assert(/--text-rw is given twice/.test(bad.err), bad.err);
+  for (const p of [en, rw, fr, de, none]) assertEq(await alerts(p), 1, `${p}: nothing more queued`);
+});
+
+test('on *123# in Kinyarwanda and French the confirm screen names the topic in that language', async () => {
+  const env = await setup();
+  const smsc = env.smsc;
+  const cases = [
+    ['rw', 'Kubona amatangazo ya amazi muri Gasabo kuri SMS?', 'Byakozwe: uzajya ubona amatangazo ya amazi muri Gasabo'],
+    ['fr', 'Recevoir les alertes eau pour Gasabo par SMS ?', "C'est fait : vous recevrez les alertes eau pour Gasabo"],
+  ];
+  let session = 30;
+  for (const [lang, confirm, done] of cases) {
+    const a = phone();
+    await env.redis.cmd('SET', `ussd:l:${a}`, lang);
+    session++;
+    let r = await smsc.dial(a, '*123#', session);
+    let seq = 1;
+    // the Alerts option, by its label in that language, on any page of the root menu
+    const label = lang === 'rw' ? 'Amatangazo' : 'Alertes';
+    for (let page = 0; page < 4; page++) {
+      const m = new RegExp(`(?:^|\\n)(\\d+)\\. ${label}(?:\\n|$)`).exec(r.text);
+      if (m) { r = await smsc.answer(a, m[1], session, seq++); break; }
+      r = await smsc.answer(a, '98', session, seq++);
+    }
+    assert(r.text.startsWith(`${label}\n1. `), `${lang}: the Alerts menu, got ${r.text}`);
+    r = await smsc.answer(a, '1', session, seq++); // Subscribe
+    r = await smsc.answer(a, '1', session, seq++); // water
+    const g = /(?:^|\n)(\d+)\. Gasabo(?:\n|$)/.exec(r.text);
+    assert(g, `${lang}: Gasabo on the first page of districts: ${r.text}`);
+    r = await smsc.answer(a, g[1], session, seq++);
+    assert(r.text.startsWith(confirm), `${lang}: confirm screen, got ${r.text}`);
+    r = await smsc.answer(a, '1', session, seq++);
+    assert(r.text.startsWith(done), `${lang}: done screen, got ${r.text}`);
+    assertEq(await env.redis.cmd('SISMEMBER', 'ussd:alerts:sub:water:Gasabo', a), 1, `${lang}: subscribed`);
+  }
 });
 
 test('alert send refuses an unknown topic or district', async () => {

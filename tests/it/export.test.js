@@ -1,5 +1,6 @@
 // export.test.js: `ussdgw export`, the anonymised open data CSV, against a seeded private
-// Redis: dialogs counted by the session save (per Kigali day and home screen), the
+// Redis: dialogs counted by the session save (per Kigali day and home screen, kept
+// about 400 days), the
 // seeded applications per date/district/service, tickets by status, poll tallies, the
 // --from/--to filter, and that no phone number, ID, name or free text gets out.
 'use strict';
@@ -68,6 +69,12 @@ test('export: dialogs, submissions, tickets and votes add up, and nothing person
   const day = today();
   const counted = hashObj(await redis.cmd('HGETALL', `ussd:stats:dialogs:${day}`));
   assertEq(counted.root, '3', 'the save script counted the three dials, not the answer');
+  // the day's hash expires after about 400 days (a year of history for the export)
+  const ttl = await L.until(async () => {
+    const t = await redis.cmd('TTL', `ussd:stats:dialogs:${day}`);
+    return t > 0 ? t : null;
+  }, 5000, "the expiry of the day's dialog counts");
+  assert(ttl > 399 * 86400 && ttl <= 400 * 86400, `TTL of ussd:stats:dialogs:${day}: ${ttl} s`);
 
   // a ticket, as the report script writes it (with the fields that must not get out)
   await redis.cmd('HSET', 'ussd:ticket:TKT-26-999999-1', 'ref', 'TKT-26-999999-1', 'category', 'water',

@@ -280,7 +280,7 @@ test('a poll that closes while the resident is on its options: the vote is refus
   assert(gw2.exitCode === null && !gw2.signal, 'gw2 alive');
   const n1 = cli(env.redis, ['poll', 'notify-closed', '--menus', dir]);
   assertEq(n1.code, 0, n1.err);
-  assertEq(n1.out, `poll ${POLL}: 0 queued, 1 already sent\nqueued\t0\n`, 'the CLI sends nothing twice');
+  assertEq(n1.out, `poll ${POLL}: 0 queued, 1 already sent\npoll pb-2027: 0 queued, 0 already sent\nqueued\t0\n`, 'the CLI sends nothing twice');
   assertEq((await env.redis.cmd('KEYS', `ussd:sms:idem:poll-result:${POLL}:*`)).join(','), `ussd:sms:idem:poll-result:${POLL}:${v.msisdn}`, 'one results SMS queued: not to who said no');
   assertEq((await p.env.redis.cmd('SISMEMBER', `ussd:poll:${POLL}:phones`, p.msisdn)), 0, 'the refused voter is no voter');
 }, 90000);
@@ -312,13 +312,13 @@ test('proposals: a resident proposes, staff approve (it becomes an option) or re
   const env = await setup();
   const a = new Phone(env);
   let s = await propose(a, 'Bridge to Kimironko market', 2);
-  const m = /Thank you: project (\d+) \(Gasabo\) will be reviewed/.exec(s);
+  const m = /Thank you: your project "Bridge to Kimironko market" \(no\. (\d+), Gasabo\) will be reviewed/.exec(s);
   assert(m, s);
   const id = m[1];
   assertEq(await env.redis.cmd('HGET', `ussd:poll:proposal:${id}`, 'status'), 'pending');
   const b = new Phone(env, 'fr');
   s = await propose(b, 'Terrain de football', 6);
-  const id2 = /le projet (\d+) \(Gasabo\)/.exec(s)[1];
+  const id2 = /votre projet "Terrain de football" \(no (\d+), Gasabo\)/.exec(s)[1];
 
   let r = cli(env.redis, ['poll', 'moderate', 'list']);
   assertEq(r.code, 0, r.err);

@@ -76,7 +76,7 @@ function phoneNumber() {
   return `25078${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(4, '0')}`;
 }
 
-const RESUME = /^(Continue where you left off\?|Urashaka gukomeza aho wari ugeze\?|Reprendre là où vous vous étiez arrêté \?)\n/;
+const RESUME = /^(Continue where you left off\?|Urashaka gukomeza aho wari ugeze\?|Reprendre là où vous en étiez \?)\n/;
 
 // One phone's dialog: dial, then answers with growing its_session_info sequence numbers.
 class Phone {

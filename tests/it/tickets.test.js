@@ -163,7 +163,7 @@ test('the same problem again joins the open ticket; a status change texts every 
   s = await c.walk('rue principale', '2');
   const other = (TKT.exec(s) || [])[0];
   assert(other && other !== ref, s);
-  assert(s.startsWith(`Merci. Signalement ${other} reçu.`), s);
+  assert(s.startsWith(`Merci. Signalement ${other} enregistré.`), s);
 
   const from = smsc.submits.length;
   let st = cli(redis, ['app', 'status', ref, 'in_progress', '--note', 'team sent']);

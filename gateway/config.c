@@ -304,7 +304,9 @@ int config_load(struct config *c, const char *path, struct diags *d)
             continue;
         if (*s == '[') {
             char name[64];
-            if (sscanf(s, "[link %63[A-Za-z0-9_.-]]", name) != 1 || s[strlen(s) - 1] != ']') {
+            char again[80];
+            if (sscanf(s, "[link %63[A-Za-z0-9_.-]]", name) != 1 ||
+                (snprintf(again, sizeof again, "[link %s]", name), strcmp(again, s) != 0)) {
                 diag_add(d, DIAG_ERROR, path, line, col,
                          "a section must be [link NAME] (NAME of letters, digits, _ . -)");
                 link = NULL;
@@ -315,9 +317,11 @@ int config_load(struct config *c, const char *path, struct diags *d)
                 if (strcmp(c->links[i].name, name) == 0)
                     dup = 1;
             if (dup || c->n_links >= CONFIG_MAX_LINKS) {
-                diag_add(d, DIAG_ERROR, path, line, col,
-                         dup ? "link '%s' is defined twice" : "too many links (at most 8): '%s'",
-                         name);
+                if (dup)
+                    diag_add(d, DIAG_ERROR, path, line, col, "link '%s' is defined twice", name);
+                else
+                    diag_add(d, DIAG_ERROR, path, line, col, "too many links (at most %d): '%s'",
+                             CONFIG_MAX_LINKS, name);
                 link = NULL;
                 continue;
             }
@@ -388,6 +392,14 @@ int config_check(const struct config *c, struct diags *d, const char *origin)
         diag_add(d, DIAG_ERROR, origin, 1, 1, "http must be HOST:PORT, not '%s'", c->http);
     if (c->sms_retry_max_ms < c->sms_retry_min_ms)
         diag_add(d, DIAG_ERROR, origin, 1, 1, "sms_retry_max_ms is below sms_retry_min_ms");
+    /* a sender name (not a short code or +number) is sent alphanumeric: 11 characters */
+    const char *src = c->sms_source + (c->sms_source[0] == '+');
+    if (!c->sms_source[0])
+        diag_add(d, DIAG_ERROR, origin, 1, 1, "sms_source must not be empty");
+    else if (strspn(src, "0123456789") != strlen(src) && strlen(c->sms_source) > 11)
+        diag_add(d, DIAG_ERROR, origin, 1, 1,
+                 "sms_source '%s' is a sender name: at most 11 characters (a number may have 20)",
+                 c->sms_source);
     if (c->step_timeout_ms <= c->redis_timeout_ms)
         diag_add(d, DIAG_WARNING, origin, 1, 1,
                  "step_timeout_ms (%d) should exceed redis_timeout_ms (%d)", c->step_timeout_ms,

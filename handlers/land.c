@@ -116,11 +116,7 @@ const struct handler_def handler_parcel = {"parcel", 0, parcel_start, svc_cancel
  * Returns {verdict, bill, amount, expires, pay_code}; verdict created | existing |
  * paid | none | not_found | sequence. */
 static const char script_tax[] =
-    "local D={0,3,1,7,5,9,8,6,4,2,7,0,9,2,1,5,4,8,6,3,4,2,0,6,8,7,1,3,5,9,1,7,5,0,9,8,3,4,2,6,"
-    "6,1,2,3,0,4,5,9,7,8,3,6,7,4,2,0,9,5,8,1,5,8,6,9,7,2,0,1,3,4,8,9,4,5,3,6,2,0,1,7,"
-    "9,4,3,8,6,1,7,2,0,5,2,5,8,1,4,3,6,7,9,0}\n"
-    "local function damm(s) local i=0 for c in s:gmatch('%d') do i=D[i*10+tonumber(c)+1] end "
-    "return i end\n"
+    REFS_LUA_DAMM
     "local t=redis.call('TYPE',KEYS[1]).ok\n"
     "if t=='none' then return {'not_found','','0','',''} end\n"
     "local q=redis.call('TYPE',KEYS[2]).ok\n"

@@ -21,6 +21,7 @@
 
 #include "geo.h"
 #include "log.h"
+#include "refs.h"
 #include "store.h"
 
 /* ---- time ---- */
@@ -395,11 +396,7 @@ static void eval(struct store *s, store_reply_cb cb, void *arg, const char *scri
 
 /* Lua: the Damm table and type checks shared by the scripts. */
 #define LUA_COMMON                                                                                 \
-    "local D={0,3,1,7,5,9,8,6,4,2,7,0,9,2,1,5,4,8,6,3,4,2,0,6,8,7,1,3,5,9,1,7,5,0,9,8,3,4,2,6,"    \
-    "6,1,2,3,0,4,5,9,7,8,3,6,7,4,2,0,9,5,8,1,5,8,6,9,7,2,0,1,3,4,8,9,4,5,3,6,2,0,1,7,"             \
-    "9,4,3,8,6,1,7,2,0,5,2,5,8,1,4,3,6,7,9,0}\n"                                                   \
-    "local function damm(s) local i=0 for c in s:gmatch('%d') do i=D[i*10+tonumber(c)+1] end "     \
-    "return i end\n"                                                                               \
+    REFS_LUA_DAMM                                                                                  \
     "local function ok(k,t) local y=redis.call('TYPE',k).ok return y=='none' or y==t end\n"
 
 /* ---- parcels ---- */

@@ -97,6 +97,19 @@ test('-t checks the configuration and reports FILE:LINE:COL', async () => {
   assert(/configuration OK/.test(r.out), r.out);
 });
 
+test('-t refuses a section with text after its name, a sender name over 11 characters, a merge window under a minute', async () => {
+  const bad = path.join(L.TMP, 'bad2.conf');
+  fs.writeFileSync(bad, 'sms_source = KigaliCityCouncil\nticket_merge_window = 5\n[link a]x]\n');
+  let r = gw(['-t', '-c', bad, '--menus', 'menus.d']);
+  assertEq(r.code, 1, 'exit code');
+  assert(/bad2\.conf:3:1: error: a section must be \[link NAME\]/.test(r.err), r.err);
+  assert(/error: sms_source 'KigaliCityCouncil' is a sender name: at most 11 characters/.test(r.err), r.err);
+  assert(/bad2\.conf:2:\d+: error: ticket_merge_window/.test(r.err), r.err);
+  fs.writeFileSync(bad, 'sms_source = KigaliCity\nticket_merge_window = 3600\nvote_secret = s3cret\npoll_results_every = 0\n[link a]\n');
+  r = gw(['-t', '-c', bad, '--menus', 'menus.d']);
+  assertEq(r.code, 0, r.err);
+});
+
 const redis = () => L.sharedRedis() || null;
 // phone numbers unique to this run: a shared Redis may hold earlier runs' dialogs
 const base = 250780000000 + (process.pid % 10000) * 1000;

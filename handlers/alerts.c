@@ -33,6 +33,7 @@
 #include "geo.h"
 #include "log.h"
 #include "store.h"
+#include "store_call.h"
 
 enum alert_op { OP_JOIN, OP_LEAVE, OP_STOP, OP_START, OP_LIST };
 
@@ -108,7 +109,6 @@ struct alert_call {
     const struct topic_def *topic;
     char lang[8];
     char district[32];
-    int starting, answered, cancelled;
 };
 
 static void finish(handler_done_fn done, void *arg, const char *outcome,
@@ -157,31 +157,17 @@ static void list_reply(struct alert_call *c, const redisReply *rep)
     c->done(c->arg, &r);
 }
 
-static void on_reply(void *arg, int status, const struct redisReply *rep)
+static void on_reply(void *ctx, int status, const struct redisReply *rep)
 {
-    struct alert_call *c = arg;
-    c->answered = 1;
-    if (c->cancelled) {
-        free(c);
-        return;
-    }
-    handler_done_fn done = c->done;
-    void *darg = c->arg;
+    struct alert_call *c = ctx;
     if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY) {
         log_event(L_WARN, "alerts.redis", "op=%d err=%s", (int)c->op,
                   rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no reply");
-        const struct topic_def *t = c->topic;
-        char lang[sizeof c->lang];
-        memcpy(lang, c->lang, sizeof lang);
-        if (!c->starting)
-            free(c);
-        finish(done, darg, "error", t, lang, NULL, NULL);
+        finish(c->done, c->arg, "error", c->topic, c->lang, NULL, NULL);
         return;
     }
     if (c->op == OP_LIST) {
         list_reply(c, rep);
-        if (!c->starting)
-            free(c);
         return;
     }
     char outcome[32] = "error", val[64] = "";
@@ -190,16 +176,10 @@ static void on_reply(void *arg, int status, const struct redisReply *rep)
         snprintf(outcome, sizeof outcome, "%s", rep->element[0]->str);
         snprintf(val, sizeof val, "%s", rep->element[1]->str);
     }
-    const struct topic_def *t = c->topic;
-    char lang[sizeof c->lang];
-    memcpy(lang, c->lang, sizeof lang);
-    enum alert_op op = c->op;
-    if (!c->starting)
-        free(c);
-    if (op == OP_STOP || op == OP_START)
-        finish(done, darg, outcome, NULL, lang, NULL, val);
+    if (c->op == OP_STOP || c->op == OP_START)
+        finish(c->done, c->arg, outcome, NULL, c->lang, NULL, val);
     else
-        finish(done, darg, outcome, t, lang, val[0] ? val : NULL, NULL);
+        finish(c->done, c->arg, outcome, c->topic, c->lang, val[0] ? val : NULL, NULL);
 }
 
 /* Copy s without surrounding spaces into out. */
@@ -264,32 +244,11 @@ static struct handler_call *alert_start_op(enum alert_op op, const struct handle
         finish(done, arg, "error", t, lang, NULL, NULL);
         return NULL;
     }
-    struct alert_call *c = env->store ? calloc(1, sizeof *c) : NULL;
-    if (!c) {
-        finish(done, arg, "error", t, lang, NULL, NULL);
-        return NULL;
-    }
-    c->op = op;
-    c->done = done;
-    c->arg = arg;
-    c->topic = t;
-    snprintf(c->lang, sizeof c->lang, "%s", lang);
-    snprintf(c->district, sizeof c->district, "%s", dist);
+    struct alert_call c = {.op = op, .done = done, .arg = arg, .topic = t};
+    snprintf(c.lang, sizeof c.lang, "%s", lang);
+    snprintf(c.district, sizeof c.district, "%s", dist);
     const char *argv[] = {"EVAL", scripts[op], "0", req->msisdn, t ? t->code : "", dist};
-    c->starting = 1;
-    store_cmd(env->store, on_reply, c, 6, argv, NULL);
-    c->starting = 0;
-    if (c->answered) {
-        free(c);
-        return NULL;
-    }
-    return (struct handler_call *)c;
-}
-
-static void alert_cancel(struct handler_call *call)
-{
-    /* the store's callback always comes: it frees the call */
-    ((struct alert_call *)call)->cancelled = 1;
+    return store_call(env, 6, argv, &c, sizeof c, on_reply);
 }
 
 #define ALERT_HANDLER(fn, OP)                                                                    \
@@ -305,8 +264,8 @@ ALERT_HANDLER(stop_start, OP_STOP)
 ALERT_HANDLER(start_start, OP_START)
 ALERT_HANDLER(list_start, OP_LIST)
 
-const struct handler_def handler_alert_join = {"alert_join", 0, join_start, alert_cancel};
-const struct handler_def handler_alert_leave = {"alert_leave", 0, leave_start, alert_cancel};
-const struct handler_def handler_alert_stop = {"alert_stop", 0, stop_start, alert_cancel};
-const struct handler_def handler_alert_start = {"alert_start", 0, start_start, alert_cancel};
-const struct handler_def handler_alert_list = {"alert_list", 1, list_start, alert_cancel};
+const struct handler_def handler_alert_join = {"alert_join", 0, join_start, store_call_cancel};
+const struct handler_def handler_alert_leave = {"alert_leave", 0, leave_start, store_call_cancel};
+const struct handler_def handler_alert_stop = {"alert_stop", 0, stop_start, store_call_cancel};
+const struct handler_def handler_alert_start = {"alert_start", 0, start_start, store_call_cancel};
+const struct handler_def handler_alert_list = {"alert_list", 1, list_start, store_call_cancel};

@@ -22,6 +22,7 @@
 #include "refs.h"
 #include "services.h"
 #include "store.h"
+#include "store_call.h"
 
 #define APP_KEY_PREFIX "ussd:app:"
 #define APP_REF_MIN 4
@@ -115,9 +116,6 @@ static int app_ref(const char *in, char *out, size_t cap)
 struct app_call {
     handler_done_fn done;
     void *arg;
-    int cancelled;
-    int starting; /* inside store_cmd, which may fail at once (no memory) */
-    int answered; /* the reply came while starting */
     int mistyped; /* refs_parse: the check digit does not match */
     char ref[APP_REF_MAX + 1];
     char lang[8];
@@ -141,27 +139,17 @@ static void field(const redisReply *rep, size_t i, char *out, size_t cap)
     }
 }
 
-static void on_reply(void *p, int status, const struct redisReply *rep)
+static void on_reply(void *ctx, int status, const struct redisReply *rep)
 {
-    struct app_call *c = p;
-    if (c->cancelled) {
-        free(c);
-        return;
-    }
-    if (c->starting)
-        c->answered = 1; /* app_status_start frees it */
+    const struct app_call *c = ctx;
     handler_done_fn done = c->done;
     void *arg = c->arg;
-    int mistyped = c->mistyped;
-    char ref[sizeof c->ref];
-    memcpy(ref, c->ref, sizeof ref);
+    const char *ref = c->ref;
     if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
         char q[160];
         log_event(L_WARN, "app_status.redis_failed", "ref=%s error=%s", ref,
                   log_q(rep && rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str : "no reply",
                         q, sizeof q));
-        if (!c->answered)
-            free(c);
         finish(done, arg, "error", ref);
         return;
     }
@@ -172,15 +160,11 @@ static void on_reply(void *p, int status, const struct redisReply *rep)
     field(rep, 2, up, sizeof up);
     if (!st[0]) {
         /* no record (or one without a status: not an application yet) */
-        if (!c->answered)
-            free(c);
-        finish(done, arg, mistyped ? "mistyped" : "not_found", ref);
+        finish(done, arg, c->mistyped ? "mistyped" : "not_found", ref);
         return;
     }
     svc_word(svc_status_words, st, c->lang, st_t, sizeof st_t);
     svc_word(svc_service_words, sv, c->lang, sv_t, sizeof sv_t);
-    if (!c->answered)
-        free(c);
     struct handler_kv set[] = {
         {"ref", ref},      {"status", st},          {"status_text", st_t},
         {"service", sv},   {"service_text", sv_t},  {"updated", up},
@@ -210,34 +194,14 @@ static struct handler_call *app_status_start(const struct handler_env *env,
         finish(done, arg, mistyped ? "mistyped" : "not_found", shown);
         return NULL;
     }
-    struct app_call *c = env->store ? calloc(1, sizeof *c) : NULL;
-    if (!c) {
-        finish(done, arg, "error", ref);
-        return NULL;
-    }
-    c->done = done;
-    c->arg = arg;
-    c->mistyped = mistyped;
-    memcpy(c->ref, ref, sizeof c->ref);
-    snprintf(c->lang, sizeof c->lang, "%s", req->lang ? req->lang : "");
+    struct app_call c = {.done = done, .arg = arg, .mistyped = mistyped};
+    memcpy(c.ref, ref, sizeof c.ref);
+    snprintf(c.lang, sizeof c.lang, "%s", req->lang ? req->lang : "");
     char key[sizeof APP_KEY_PREFIX + APP_REF_MAX];
     snprintf(key, sizeof key, APP_KEY_PREFIX "%s", ref);
     const char *argv[] = {"HMGET", key, "status", "service", "updated"};
-    c->starting = 1;
-    store_cmd(env->store, on_reply, c, 5, argv, NULL);
-    c->starting = 0;
-    if (c->answered) {
-        free(c);
-        return NULL;
-    }
-    return (struct handler_call *)c;
-}
-
-static void app_status_cancel(struct handler_call *call)
-{
-    /* the store's callback always comes: it frees the call */
-    ((struct app_call *)call)->cancelled = 1;
+    return store_call(env, 5, argv, &c, sizeof c, on_reply);
 }
 
 const struct handler_def handler_app_status = {"app_status", 0, app_status_start,
-                                               app_status_cancel};
+                                               store_call_cancel};

@@ -47,6 +47,7 @@
 #include "refs.h"
 #include "services.h"
 #include "store.h"
+#include "store_call.h"
 
 #define POLL_IDEM_TTL_S (7 * 24 * 3600)
 #define POLL_PICKED_MAX 200 /* the space-separated option ids of one vote */
@@ -123,7 +124,7 @@ struct options_call {
     const struct menu_poll *p;
     char district[64], lang[16], closes[32];
     char picked[POLL_PICKED_MAX], add[32];
-    int pick, fresh, starting, answered, cancelled;
+    int pick, fresh;
 };
 
 /* The label of option id (a menu option for district, or in the extra hash rep), or
@@ -216,25 +217,15 @@ static void options_finish(const struct options_call *c, const struct redisReply
     c->done(c->arg, &r);
 }
 
-static void on_extra(void *arg, int status, const struct redisReply *rep)
+static void on_extra(void *ctx, int status, const struct redisReply *rep)
 {
-    struct options_call *c = arg;
-    c->answered = 1;
-    if (c->cancelled) {
-        free(c);
-        return;
-    }
-    struct options_call v = *c;
-    if (!c->starting)
-        free(c);
-    if (status != STORE_OK) {
-        done_now(v.done, v.arg, "error", NULL, 0);
-        return;
-    }
-    if (v.pick)
-        pick_finish(&v, rep);
+    const struct options_call *c = ctx;
+    if (status != STORE_OK)
+        done_now(c->done, c->arg, "error", NULL, 0);
+    else if (c->pick)
+        pick_finish(c, rep);
     else
-        options_finish(&v, rep);
+        options_finish(c, rep);
 }
 
 static struct handler_call *options_start(const struct handler_env *env,
@@ -273,32 +264,18 @@ static struct handler_call *options_start(const struct handler_env *env,
         done_now(done, arg, "closed", set, 4);
         return NULL;
     }
-    struct options_call *c = env->store ? malloc(sizeof *c) : NULL;
-    if (!c) {
+    if (!env->store) { /* the menu's options alone */
         if (tmp.pick)
             pick_finish(&tmp, NULL);
         else
             options_finish(&tmp, NULL);
         return NULL;
     }
-    *c = tmp;
     /* the approved proposals of this district only: a district's budget lists its own */
     char key[240];
-    snprintf(key, sizeof key, "ussd:poll:%s:extra:%s", p->id, c->district);
+    snprintf(key, sizeof key, "ussd:poll:%s:extra:%s", p->id, tmp.district);
     const char *argv[] = {"HGETALL", key};
-    c->starting = 1;
-    store_cmd(env->store, on_extra, c, 2, argv, NULL);
-    c->starting = 0;
-    if (c->answered) {
-        free(c);
-        return NULL;
-    }
-    return (struct handler_call *)c;
-}
-
-static void options_cancel(struct handler_call *call)
-{
-    ((struct options_call *)call)->cancelled = 1;
+    return store_call(env, 2, argv, &tmp, sizeof tmp, on_extra);
 }
 
 /* KEYS: idem, voter key prefix (ussd:poll:ID:voter:), tally, phones, extra, the ID's phone
@@ -363,7 +340,7 @@ struct vote_call {
     char question[200], choice[400], closes[32], note[96];
     char ids[POLL_PICKED_MAX];      /* the choices, space-separated */
     const char *labels[POLL_MAX_CHOICES]; /* a menu option's label, or NULL: an extra */
-    int n_ids, starting, answered, cancelled;
+    int n_ids;
 };
 
 /* choice_text: the labels of the choices, an extra's from the script's reply (labels:
@@ -403,17 +380,9 @@ static void vote_finish(handler_done_fn done, void *arg, const char *outcome,
     done_now(done, arg, outcome, set, 4);
 }
 
-static void on_vote(void *arg, int status, const struct redisReply *rep)
+static void on_vote(void *ctx, int status, const struct redisReply *rep)
 {
-    struct vote_call *c = arg;
-    c->answered = 1;
-    if (c->cancelled) {
-        free(c);
-        return;
-    }
-    struct vote_call v = *c;
-    if (!c->starting)
-        free(c);
+    struct vote_call *c = ctx;
     const char *outcome = "error";
     char out[16] = "";
     if (status == STORE_OK && rep && rep->type == REDIS_REPLY_STRING) {
@@ -421,7 +390,7 @@ static void on_vote(void *arg, int status, const struct redisReply *rep)
         size_t n = tab ? (size_t)(tab - rep->str) : strlen(rep->str);
         if (n < sizeof out)
             memcpy(out, rep->str, n), out[n] = 0;
-        vote_text(&v, tab ? tab + 1 : NULL);
+        vote_text(c, tab ? tab + 1 : NULL);
     }
     static const char *const outcomes[] = {"ok", "changed", "invalid", "taken"};
     for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++)
@@ -430,7 +399,7 @@ static void on_vote(void *arg, int status, const struct redisReply *rep)
     if (strcmp(outcome, "error") == 0)
         log_event(L_WARN, "polls.redis", "err=%s",
                   rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no reply");
-    vote_finish(v.done, v.arg, outcome, &v);
+    vote_finish(c->done, c->arg, outcome, c);
 }
 
 static struct handler_call *vote_start(const struct handler_env *env,
@@ -505,12 +474,6 @@ static struct handler_call *vote_start(const struct handler_env *env,
     } else {
         snprintf(voter, sizeof voter, "%s", req->msisdn);
     }
-    struct vote_call *c = env->store ? malloc(sizeof *c) : NULL;
-    if (!c) {
-        vote_finish(done, arg, "error", &tmp);
-        return NULL;
-    }
-    *c = tmp;
     char k_idem[256], k_voter[192], k_tally[128], k_phones[128], k_extra[128], k_idphone[160];
     char ttl[16];
     snprintf(k_idphone, sizeof k_idphone, "ussd:poll:%s:idphone:", p->id);
@@ -523,20 +486,7 @@ static struct handler_call *vote_start(const struct handler_env *env,
     const char *argv[] = {"EVAL", script_vote, "6", k_idem, k_voter, k_tally, k_phones, k_extra,
                           k_idphone, tmp.ids, ttl, req->msisdn, extras, voter,
                           p->voter == POLL_VOTER_NATIONAL_ID ? "1" : "0"};
-    c->starting = 1;
-    store_cmd(env->store, on_vote, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
-    c->starting = 0;
-    if (c->answered) {
-        free(c);
-        return NULL;
-    }
-    return (struct handler_call *)c;
-}
-
-static void vote_cancel(struct handler_call *call)
-{
-    /* the store's callback always comes: it frees the call */
-    ((struct vote_call *)call)->cancelled = 1;
+    return store_call(env, (int)(sizeof argv / sizeof argv[0]), argv, &tmp, sizeof tmp, on_vote);
 }
 
 /* KEYS: idem, seq, proposals. ARGV: title, district, category, msisdn, now, idem ttl,
@@ -553,28 +503,19 @@ static const char script_propose[] =
 struct propose_call {
     handler_done_fn done;
     void *arg;
-    int starting, answered, cancelled;
 };
 
-static void on_propose(void *arg, int status, const struct redisReply *rep)
+static void on_propose(void *ctx, int status, const struct redisReply *rep)
 {
-    struct propose_call *c = arg;
-    c->answered = 1;
-    if (c->cancelled) {
-        free(c);
-        return;
-    }
-    struct propose_call v = *c;
-    if (!c->starting)
-        free(c);
+    const struct propose_call *c = ctx;
     if (status == STORE_OK && rep && rep->type == REDIS_REPLY_STRING && strlen(rep->str) < 24) {
         struct handler_kv set[] = {{"proposal", rep->str}};
-        done_now(v.done, v.arg, "ok", set, 1);
+        done_now(c->done, c->arg, "ok", set, 1);
         return;
     }
     log_event(L_WARN, "polls.redis", "err=%s",
               rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no reply");
-    done_now(v.done, v.arg, "error", NULL, 0);
+    done_now(c->done, c->arg, "error", NULL, 0);
 }
 
 static const char *const proposal_categories[] = {"water", "roads", "health", "schools",
@@ -596,13 +537,7 @@ static struct handler_call *propose_start(const struct handler_env *env,
         done_now(done, arg, "invalid", NULL, 0);
         return NULL;
     }
-    struct propose_call *c = env->store ? calloc(1, sizeof *c) : NULL;
-    if (!c) {
-        done_now(done, arg, "error", NULL, 0);
-        return NULL;
-    }
-    c->done = done;
-    c->arg = arg;
+    struct propose_call c = {done, arg};
     char k_idem[256], now[24], ttl[16];
     snprintf(k_idem, sizeof k_idem, "ussd:poll:pidem:%s", req->step_key);
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
@@ -610,19 +545,7 @@ static struct handler_call *propose_start(const struct handler_env *env,
     const char *argv[] = {"EVAL", script_propose, "3", k_idem, "ussd:poll:proposal:seq",
                           "ussd:poll:proposals", title, district, category, req->msisdn, now, ttl,
                           req->lang && strlen(req->lang) < 16 ? req->lang : ""};
-    c->starting = 1;
-    store_cmd(env->store, on_propose, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
-    c->starting = 0;
-    if (c->answered) {
-        free(c);
-        return NULL;
-    }
-    return (struct handler_call *)c;
-}
-
-static void propose_cancel(struct handler_call *call)
-{
-    ((struct propose_call *)call)->cancelled = 1;
+    return store_call(env, (int)(sizeof argv / sizeof argv[0]), argv, &c, sizeof c, on_propose);
 }
 
 /* KEYS: phones, notify. ARGV: msisdn, yes|no, district. Only a voter may ask. */
@@ -635,20 +558,11 @@ struct notify_call {
     handler_done_fn done;
     void *arg;
     char closes[32];
-    int starting, answered, cancelled;
 };
 
-static void on_notify(void *arg, int status, const struct redisReply *rep)
+static void on_notify(void *ctx, int status, const struct redisReply *rep)
 {
-    struct notify_call *c = arg;
-    c->answered = 1;
-    if (c->cancelled) {
-        free(c);
-        return;
-    }
-    struct notify_call v = *c;
-    if (!c->starting)
-        free(c);
+    const struct notify_call *c = ctx;
     const char *outcome = "error";
     if (status == STORE_OK && rep && rep->type == REDIS_REPLY_STRING &&
         (strcmp(rep->str, "ok") == 0 || strcmp(rep->str, "off") == 0 ||
@@ -657,8 +571,8 @@ static void on_notify(void *arg, int status, const struct redisReply *rep)
     else
         log_event(L_WARN, "polls.redis", "err=%s",
                   rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no reply");
-    struct handler_kv set[] = {{"closes", v.closes}};
-    done_now(v.done, v.arg, outcome, set, 1);
+    struct handler_kv set[] = {{"closes", c->closes}};
+    done_now(c->done, c->arg, outcome, set, 1);
 }
 
 /* poll_notify: whether the voter gets the result by SMS when `poll` closes (`want` yes or
@@ -677,32 +591,14 @@ static struct handler_call *notify_start(const struct handler_env *env,
         done_now(done, arg, "invalid", NULL, 0);
         return NULL;
     }
-    struct notify_call *c = env->store ? calloc(1, sizeof *c) : NULL;
-    if (!c) {
-        done_now(done, arg, "error", NULL, 0);
-        return NULL;
-    }
-    c->done = done;
-    c->arg = arg;
-    kigali_time(p->closes, c->closes, sizeof c->closes);
+    struct notify_call c = {done, arg, ""};
+    kigali_time(p->closes, c.closes, sizeof c.closes);
     char k_phones[128], k_notify[128];
     snprintf(k_phones, sizeof k_phones, "ussd:poll:%s:phones", p->id);
     snprintf(k_notify, sizeof k_notify, "ussd:poll:%s:notify", p->id);
     const char *argv[] = {"EVAL", script_notify, "2", k_phones, k_notify, req->msisdn,
                           yes ? "yes" : "no", district_of(req)};
-    c->starting = 1;
-    store_cmd(env->store, on_notify, c, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
-    c->starting = 0;
-    if (c->answered) {
-        free(c);
-        return NULL;
-    }
-    return (struct handler_call *)c;
-}
-
-static void notify_cancel(struct handler_call *call)
-{
-    ((struct notify_call *)call)->cancelled = 1;
+    return store_call(env, (int)(sizeof argv / sizeof argv[0]), argv, &c, sizeof c, on_notify);
 }
 
 static void no_cancel(struct handler_call *call)
@@ -711,7 +607,7 @@ static void no_cancel(struct handler_call *call)
 }
 
 const struct handler_def handler_polls_open = {"polls_open", 1, open_start, no_cancel};
-const struct handler_def handler_poll_options = {"poll_options", 1, options_start, options_cancel};
-const struct handler_def handler_poll_propose = {"poll_propose", 0, propose_start, propose_cancel};
-const struct handler_def handler_poll_vote = {"poll_vote", 0, vote_start, vote_cancel};
-const struct handler_def handler_poll_notify = {"poll_notify", 0, notify_start, notify_cancel};
+const struct handler_def handler_poll_options = {"poll_options", 1, options_start, store_call_cancel};
+const struct handler_def handler_poll_propose = {"poll_propose", 0, propose_start, store_call_cancel};
+const struct handler_def handler_poll_vote = {"poll_vote", 0, vote_start, store_call_cancel};
+const struct handler_def handler_poll_notify = {"poll_notify", 0, notify_start, store_call_cancel};

@@ -1,0 +1,32 @@
+/*
+ * store_call.h: a handler call that is one Redis command.
+ *
+ * Most handlers that touch Redis send one command (often an EVAL) and turn its reply
+ * into an outcome. store_call does the part they share: it copies the handler's context
+ * into the call, sends the command, and when the reply comes runs fn(ctx, status,
+ * reply) (unless the run cancelled the call first) and frees the call. The call's
+ * handler_def cancel is store_call_cancel.
+ */
+#ifndef USSDGW_STORE_CALL_H
+#define USSDGW_STORE_CALL_H
+
+#include <stddef.h>
+
+#include "handler.h"
+
+struct redisReply;
+
+/* The reply: status and reply as store_cmd gives them (store.h); ctx is the call's
+ * copy of the context, valid during the callback. */
+typedef void (*store_call_fn)(void *ctx, int status, const struct redisReply *reply);
+
+/* Send argv (argc strings) to env->store with a copy of ctx (ctx_size bytes). Returns
+ * the call for the run, or NULL when fn has already fired (no store, or no memory:
+ * then with status STORE_ERR and a NULL reply). */
+struct handler_call *store_call(const struct handler_env *env, int argc, const char *const *argv,
+                                void *ctx, size_t ctx_size, store_call_fn fn);
+
+/* The cancel of a handler whose call is a store_call: fn will not fire. */
+void store_call_cancel(struct handler_call *call);
+
+#endif

@@ -20,7 +20,8 @@
  * Outcomes: ok, unknown_topic, unknown_district, need_district (no district given and
  * none remembered), not_subscribed (leave), stopped (join: subscribed, but the phone
  * sent STOP), none (alert_list: no subscription), error. Variables: topic (the code),
- * topic_text (in the request's language), district, count (alert_list, alert_start:
+ * topic_text (in the request's language), topic_word (the keyword to type in that
+ * language: WATER, AMAZI, EAU...), district, count (alert_list, alert_start:
  * the phone's subscriptions).
  */
 #include <hiredis/hiredis.h>
@@ -41,6 +42,7 @@ struct topic_def {
     const char *code;
     const char *en, *rw, *fr;  /* shown */
     const char *const *words;  /* accepted (ASCII case-insensitive) */
+    const char *kw_en, *kw_rw, *kw_fr; /* the keyword to type in each language */
 };
 
 static const char *const w_water[] = {"water", "amazi", "eau", "eaux", NULL};
@@ -51,10 +53,10 @@ static const char *const w_roads[] = {"roads", "road", "imihanda", "umuhanda", "
 static const char *const w_health[] = {"health", "ubuzima", "sante", "santé", "SANTÉ", NULL};
 
 static const struct topic_def topics[] = {
-    {"water", "water", "amazi", "eau", w_water},
-    {"waste", "waste collection", "imyanda", "déchets", w_waste},
-    {"roads", "roads", "imihanda", "routes", w_roads},
-    {"health", "health", "ubuzima", "santé", w_health},
+    {"water", "water", "amazi", "eau", w_water, "WATER", "AMAZI", "EAU"},
+    {"waste", "waste collection", "imyanda", "déchets", w_waste, "WASTE", "IMYANDA", "DECHETS"},
+    {"roads", "roads", "imihanda", "routes", w_roads, "ROADS", "IMIHANDA", "ROUTES"},
+    {"health", "health", "ubuzima", "santé", w_health, "HEALTH", "UBUZIMA", "SANTE"},
 };
 
 static const struct topic_def *topic_find(const char *word)
@@ -75,6 +77,16 @@ static const char *topic_text(const struct topic_def *t, const char *lang)
     if (lang && strcmp(lang, "fr") == 0)
         return t->fr;
     return t->en;
+}
+
+/* The topic's keyword for JOIN / LEAVE in the resident's language (GSM letters only). */
+static const char *topic_word(const struct topic_def *t, const char *lang)
+{
+    if (lang && strcmp(lang, "rw") == 0)
+        return t->kw_rw;
+    if (lang && strcmp(lang, "fr") == 0)
+        return t->kw_fr;
+    return t->kw_en;
 }
 
 #define ALERT_LUA_PREFIX "local p='ussd:alerts:' local m=ARGV[1] "
@@ -115,11 +127,12 @@ static void finish(handler_done_fn done, void *arg, const char *outcome,
                    const struct topic_def *t, const char *lang, const char *district,
                    const char *count)
 {
-    struct handler_kv set[4];
+    struct handler_kv set[5];
     size_t n = 0;
     if (t) {
         set[n++] = (struct handler_kv){"topic", t->code};
         set[n++] = (struct handler_kv){"topic_text", topic_text(t, lang)};
+        set[n++] = (struct handler_kv){"topic_word", topic_word(t, lang)};
     }
     if (district)
         set[n++] = (struct handler_kv){"district", district};

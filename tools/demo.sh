@@ -51,9 +51,10 @@ cat >"$RUN/staff.txt" <<TXT
 # a reported problem moves on (REF: the TKT-... reference of the SMS or My reports); its followers get an SMS
 ./ussdgw app status $R REF in_progress --note "Team sent"
 ./ussdgw app status $R REF resolved
-# proposals waiting for review; approve one (it joins the open poll's ballot in its district)
+# proposals waiting for review; approve one onto a poll's ballot in its district
+# (budget-2027: everyone's; pb-2027: the participatory budget of six districts)
 ./ussdgw poll moderate list $R --menus menus.d
-./ussdgw poll moderate approve $R --menus menus.d ID
+./ussdgw poll moderate approve $R --menus menus.d ID --poll pb-2027
 # the polls' tallies (pb-2027: the participatory budget, projects per district)
 ./ussdgw poll results $R --menus menus.d budget-2027
 ./ussdgw poll results $R --menus menus.d pb-2027

@@ -119,7 +119,7 @@ test('JOIN by SMS, then an alert reaches exactly the subscribers of its topic an
   const env = await setup();
   const [a, b, c, e] = [phone(), phone(), phone(), phone()];
   const ra = await ask(env, a, 'JOIN WATER GASABO');
-  assertEq(ra, 'You will get water alerts for Gasabo. To stop, text LEAVE water Gasabo, or STOP for all alerts.', 'join reply');
+  assertEq(ra, 'You will get water alerts for Gasabo. To stop, text LEAVE WATER Gasabo, or STOP for all alerts.', 'join reply');
   const rb = await ask(env, b, 'join amazi gasabo'); // a Kinyarwanda topic word, any case
   assert(rb.startsWith('You will get water alerts for Gasabo.'), rb);
   await ask(env, c, 'JOIN WASTE GASABO');
@@ -237,10 +237,14 @@ test('subscribe on *123# (Alerts), list and leave from My alerts', async () => {
 test('each subscriber gets the alert in their saved language, else the main text', async () => {
   const env = await setup();
   const [en, rw, fr, de, none] = [phone(), phone(), phone(), phone(), phone()];
-  for (const p of [en, rw, fr, de, none]) await ask(env, p, 'JOIN WATER NYARUGENGE');
   await env.redis.cmd('SET', `ussd:l:${en}`, 'en');
   await env.redis.cmd('SET', `ussd:l:${rw}`, 'rw');
   await env.redis.cmd('SET', `ussd:l:${fr}`, 'fr');
+  const replies = [];
+  for (const p of [en, rw, fr, de, none]) replies.push(await ask(env, p, 'JOIN WATER NYARUGENGE'));
+  // the LEAVE keyword in the resident's own language
+  assert(replies[1].includes('andika LEAVE AMAZI Nyarugenge'), replies[1]);
+  assert(replies[2].includes('envoyez LEAVE EAU Nyarugenge'), replies[2]);
   await env.redis.cmd('SET', `ussd:l:${de}`, 'de'); // not a language of the menus
   const main = `Water cut in Nyarugenge on Monday 8-12h (${process.pid}).`;
   const tRw = `Amazi azabura muri Nyarugenge ku wa mbere 8-12h (${process.pid}).`;

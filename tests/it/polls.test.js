@@ -102,7 +102,8 @@ function has(s, part) {
 // it (want: 1 yes, 2 no) and returns the last screen.
 async function afterVote(p, s, choice, want = '2') {
   within(s);
-  has(s, `Vote recorded: ${choice}. Get the result by SMS on `);
+  has(s, 'Vote recorded. Get the result by SMS on ');
+  has(s, `? Your vote: ${choice}\n`);
   has(s, '\n1. Yes\n2. No');
   s = await p.say(want);
   within(s);
@@ -145,6 +146,7 @@ test('vote on *123#: options, SMS receipt, a second vote replaces the first; pol
   s = await toOptions(p);
   s = await p.say('3');
   await afterVote(p, s, 'Street lights');
+  await p.sms((x) => x.startsWith('Your vote was changed to: Street lights. It replaces your earlier vote.'));
   t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.road, 0, 'the old choice is subtracted');
   assertEq(t.lights, 1, 'the new choice counted once');
@@ -167,10 +169,11 @@ test('Kinyarwanda; two phones voting at the same moment are both counted, once e
   has(sa, "Ingengo y'imari 2027");
   await toOptions(b);
   const [ra, rb] = await Promise.all([a.say('1'), b.say('1')]);
-  has(ra, 'Itora ryakiriwe: Amazi mu mashuri.');
+  has(ra, 'Itora ryakiriwe. Mwohererezwa ibyavuye mu itora kuri SMS');
+  has(ra, 'Mwatoye: Amazi mu mashuri');
   within(ra);
   has(ra, '\n1. Yego\n2. Oya');
-  has(rb, 'Vote recorded: Water taps in schools.');
+  has(rb, 'Your vote: Water taps in schools');
   has(await a.say('1'), 'Murakoze gutora. Tuzaboherereza ibyavuye mu itora kuri SMS');
   const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(t.water, 2, 'two votes');
@@ -187,7 +190,7 @@ test('the same vote deliver_sm twice at once: one reply, the tally moves by 1', 
     env.smsc.deliver({ msisdn: p.msisdn, text: '2', op: 18, session: p.session, seq })));
   resps.forEach((x) => assertEq(x.command_status, 0, 'deliver_sm_resp'));
   const r = await env.smsc.nextSubmit((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined, from);
-  has(r.text, 'Vote recorded: Market road repair');
+  has(r.text, 'Your vote: Market road repair');
   // a marker dialog: its reply comes after anything the duplicate could still send
   await new Phone(env).dial();
   const t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
@@ -211,7 +214,7 @@ test('two daemons, the same vote step on both at once: counted once', async () =
       env.smsc.deliver({ msisdn: p.msisdn, text: choice, op: 18, session: p.session, seq, esme })));
     resps.forEach((x) => assertEq(x.command_status, 0, 'deliver_sm_resp'));
     const r = await env.smsc.nextSubmit((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined, from);
-    has(r.text, 'Vote recorded: ');
+    has(r.text, 'Vote recorded. ');
     await Promise.all([env.gw.esme, gw2.esme].map((esme) =>
       env.smsc.dial(new Phone(env).msisdn, '*123#', 200 + round, { esme })));
     assertEq(env.smsc.submits.slice(from).filter((x) => x.destination_addr === p.msisdn && x.ussd_service_op !== undefined).length, 1, `round ${round}: one USSD reply`);
@@ -241,7 +244,8 @@ test('a poll that closes while the resident is on its options: the vote is refus
   has(await o.say('1'), 'Merci d\'avoir voté. Nous vous enverrons le résultat par SMS après le ');
   await toOptions(o);
   const so = await o.say('2');
-  has(so, 'Vote enregistré : Route du marché. Recevoir le résultat par SMS le ');
+  has(so, 'Vote enregistré. Recevoir le résultat par SMS le ');
+  has(so, ' ? Votre vote : Route du marché');
   within(so);
   has(await o.say('2'), 'Merci d\'avoir voté.');
   assertEq(await env.redis.cmd('HEXISTS', `ussd:poll:${POLL}:notify`, o.msisdn), 0, 'said no at last');
@@ -380,8 +384,18 @@ test('voter: national_id: a malformed ID refused with the reason; one vote per I
   s = await badFr.say('1299980012345678');
   within(s);
   has(s, "n'est pas valide : L'année de naissance");
+  has(s, '1. Le retaper\n2. Annuler');
+  s = await badFr.say('2');
+  has(s, "Votre vote n'est pas enregistré.");
   let t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
   assertEq(Object.keys(t).length, 0, 'no vote from a bad ID');
+  // typed again: the choice was kept
+  s = await bad.say('1');
+  has(s, 'national ID number (16 digits)');
+  s = await bad.say('1199770012345670');
+  await afterVote(bad, s, 'Market road repair');
+  // back to an empty poll for the counts below
+  await env.redis.cmd('DEL', `ussd:poll:${POLL}:tally`, ...await env.redis.cmd('KEYS', `ussd:poll:${POLL}:voter:*`), ...await env.redis.cmd('KEYS', `ussd:poll:${POLL}:idphone:*`));
 
   const a = new Phone(env);
   await toOptions(a);
@@ -488,7 +502,7 @@ test('the participatory budget pb-2027: each district its own projects, two choi
   has(s, 'numéro d\'identité');
   s = await p.say('1199880012345678');
   within(s);
-  has(s, "Vote enregistré : Classes à l'école de Remera, Bornes d'eau à Kimironko.");
+  has(s, "Votre vote : Classes à l'école de Remera, Bornes d'eau à Kimironko");
   has(await p.say('1'), 'Nous vous enverrons le résultat par SMS');
   await p.sms((x) => x.startsWith("Votre vote : Classes à l'école de Remera, Bornes d'eau à Kimironko."));
   const t = await hgetall(env.redis, 'ussd:poll:pb-2027:tally');

@@ -44,7 +44,7 @@ extern const struct handler_def handler_inspection_book;
 extern const struct handler_def handler_my_apps_count;
 extern const struct handler_def handler_my_apps;
 extern const struct handler_def handler_app_history;
-extern const struct handler_def handler_sectors, handler_ticket_report, handler_my_tickets_count, handler_my_tickets, handler_ticket_show; /* tickets.c */
+extern const struct handler_def handler_sectors, handler_ticket_report, handler_my_tickets_count, handler_my_tickets, handler_ticket_show, handler_ticket_open; /* tickets.c */
 extern const struct handler_def handler_alert_join; /* alerts.c */
 extern const struct handler_def handler_alert_leave; /* alerts.c */
 extern const struct handler_def handler_alert_stop; /* alerts.c */

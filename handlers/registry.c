@@ -41,7 +41,7 @@ static const struct handler_def *const table[] = {
     &handler_alert_stop,
     &handler_alert_start,
     &handler_alert_list,
-    &handler_sectors, &handler_ticket_report, &handler_my_tickets_count, &handler_my_tickets, &handler_ticket_show, /* tickets.c */
+    &handler_sectors, &handler_ticket_report, &handler_my_tickets_count, &handler_my_tickets, &handler_ticket_show, &handler_ticket_open, /* tickets.c */
     &handler_polls_open, &handler_poll_options, &handler_poll_vote, /* polls.c */
     &handler_poll_propose, &handler_poll_notify, /* polls.c */
 };

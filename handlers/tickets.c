@@ -227,14 +227,11 @@ const struct handler_def handler_sectors = {"sectors", 1, sectors_start, NULL};
 /* KEYS: 1 idem 2 seq 3 open 4 phone zset
  * ARGV: 1 yy 2 msisdn 3 now-text 4 now-unix 5 window 6 category 7 district 8 sector
  *       9 sector_key 10 landmark 11 description 12 hist-json 13 idem-ttl 14 channel
- *       15 idem-key
+ *       15 idem-key 16 "1": follow only (merge into the open ticket, never create)
  * Returns {verdict, ref}: created | merged | existing-created | existing-merged |
- * idem_conflict | sequence. */
+ * gone (follow only: no open ticket any more) | idem_conflict | sequence. */
 static const char script_report[] =
-    "local D={0,3,1,7,5,9,8,6,4,2,7,0,9,2,1,5,4,8,6,3,4,2,0,6,8,7,1,3,5,9,1,7,5,0,9,8,3,4,2,6,"
-    "6,1,2,3,0,4,5,9,7,8,3,6,7,4,2,0,9,5,8,1,5,8,6,9,7,2,0,1,3,4,8,9,4,5,3,6,2,0,1,7,"
-    "9,4,3,8,6,1,7,2,0,5,2,5,8,1,4,3,6,7,9,0}\n"
-    "local function damm(s) local c=0 for i=1,#s do c=D[c*10+tonumber(s:sub(i,i))+1] end return c end\n"
+    REFS_LUA_DAMM
     "local function ok(k,t) local y=redis.call('TYPE',k).ok return y=='none' or y==t end\n"
     "if not (ok(KEYS[1],'string') and ok(KEYS[2],'string') and ok(KEYS[3],'string') and "
     "ok(KEYS[4],'zset')) then return redis.error_reply('WRONGTYPE a key of the report has another type') end\n"
@@ -255,6 +252,7 @@ static const char script_report[] =
     "      redis.call('ZADD',KEYS[4],ARGV[4],open)\n"
     "      redis.call('SET',KEYS[1],'merged:'..open,'EX',ARGV[13])\n"
     "      return {'merged',open} end end end\n"
+    "if ARGV[16]=='1' then return {'gone',''} end\n"
     "local ref\n"
     "for _=1,20 do local n=redis.call('INCR',KEYS[2])\n"
     "  if n>=" "900000" " then return {'sequence',''} end\n"
@@ -298,7 +296,8 @@ static void on_report(void *p, int status, const redisReply *r)
     const char *outcome = strcmp(v, "created") == 0 || strcmp(v, "existing-created") == 0 ? "created"
                           : strcmp(v, "merged") == 0 || strcmp(v, "existing-merged") == 0
                               ? "merged"
-                              : "error";
+                          : strcmp(v, "gone") == 0 ? "gone"
+                                                   : "error";
     svc_finish(rc, outcome, set, 2);
 }
 
@@ -312,7 +311,10 @@ static struct handler_call *report_start(const struct handler_env *env,
     char landmark[128], desc[128];
     clean_text(handler_arg(req, "landmark"), landmark, sizeof landmark);
     clean_text(handler_arg(req, "description"), desc, sizeof desc);
-    if (!cat_known(category) || !d || !sn || !landmark[0] || !msisdn_ok(req->msisdn) ||
+    const char *follow = handler_arg(req, "follow");
+    int follow_only = follow && strcmp(follow, "yes") == 0;
+    if (!cat_known(category) || !d || !sn || (!landmark[0] && !follow_only) ||
+        !msisdn_ok(req->msisdn) ||
         !req->step_key || !req->step_key[0]) {
         svc_done_now(done, arg, "invalid", NULL, 0);
         return NULL;
@@ -345,13 +347,79 @@ static struct handler_call *report_start(const struct handler_env *env,
     }
     const char *argv[] = {"EVAL", script_report, "4", k_idem, k_seq, k_open, k_phone, yy,
                           req->msisdn, at, unix_s, win, category, d->name,
-                          geo_sector_name(d, sn), skey, landmark, desc, hist, ttl, "ussd", idem};
+                          geo_sector_name(d, sn), skey, landmark, desc, hist, ttl, "ussd", idem,
+                          follow_only ? "1" : "0"};
     store_cmd(env->store, on_report, rc, (int)(sizeof argv / sizeof argv[0]), argv, NULL);
     free(hist);
     return (struct handler_call *)rc;
 }
 
 const struct handler_def handler_ticket_report = {"ticket_report", 0, report_start, svc_cancel};
+
+/* ---- the open problem of a category in a sector ---- */
+
+/* KEYS: open. Returns {ref, status} of the open ticket, or {}. */
+static const char script_open[] =
+    "local r=redis.call('GET',KEYS[1]) if not r then return {} end\n"
+    "local st=redis.call('HGET','ussd:ticket:'..r,'status')\n"
+    "if st=='received' or st=='in_progress' then return {r,st} end\n"
+    "return {}\n";
+
+struct open_call {
+    struct svc_call c;
+    char category[24];
+};
+
+static void on_open(void *p, int status, const redisReply *r)
+{
+    struct open_call *oc = p;
+    if (svc_call_gone(oc))
+        return;
+    if (!reply_ok(status, r) || r->type != REDIS_REPLY_ARRAY) {
+        svc_finish(oc, "error", NULL, 0);
+        return;
+    }
+    if (r->elements != 2 || !rstr(r, 0) || !rstr(r, 1)) {
+        svc_finish(oc, "none", NULL, 0);
+        return;
+    }
+    char ref[REFS_MAX], cat[64], st[64];
+    snprintf(ref, sizeof ref, "%s", rstr(r, 0));
+    svc_word(cat_words, oc->category, oc->c.lang, cat, sizeof cat);
+    svc_word(tstatus_words, rstr(r, 1), oc->c.lang, st, sizeof st);
+    struct handler_kv set[] = {{"ref", ref}, {"category_text", cat}, {"status_text", st}};
+    svc_finish(oc, "open", set, 3);
+}
+
+/* ticket_open: args category, district, sector: is that problem already reported and
+ * open? Outcomes open (ref, category_text, status_text), none, invalid, error. Read
+ * only: the resident can follow it (ticket_report with follow: yes) before typing a
+ * landmark. */
+static struct handler_call *open_start(const struct handler_env *env,
+                                       const struct handler_req *req, handler_done_fn done,
+                                       void *arg)
+{
+    const char *category = handler_arg(req, "category");
+    const struct geo_district *d = geo_district_by_name(handler_arg(req, "district"));
+    int sn = d ? geo_sector_num(d, handler_arg(req, "sector")) : 0;
+    if (!cat_known(category) || !d || !sn) {
+        svc_done_now(done, arg, "invalid", NULL, 0);
+        return NULL;
+    }
+    struct open_call *oc = svc_call_new(sizeof *oc, req, done, arg);
+    if (!oc) {
+        svc_done_now(done, arg, "error", NULL, 0);
+        return NULL;
+    }
+    snprintf(oc->category, sizeof oc->category, "%s", category);
+    char k_open[80];
+    snprintf(k_open, sizeof k_open, REC_PREFIX "tickets:open:%d-%02d:%s", d->code, sn, category);
+    const char *argv[] = {"EVAL", script_open, "1", k_open};
+    store_cmd(env->store, on_open, oc, 4, argv, NULL);
+    return (struct handler_call *)oc;
+}
+
+const struct handler_def handler_ticket_open = {"ticket_open", 0, open_start, svc_cancel};
 
 /* ---- my tickets ---- */
 

@@ -112,7 +112,7 @@ test('report a problem (en): category, district, sector, landmark, description; 
   const { redis } = env;
   const p = new Phone(env);
   let s = await startReport(p, '1', '1');
-  assert(s.startsWith('Where exactly?'), s);
+  assert(s.startsWith('Where exactly in Bumbogo? A short landmark'), s);
   s = await p.say('near the market');
   assertEq(s, 'Description\n1. Add a description\n2. No description\n0 Back  00 Home');
   s = await p.say('1');
@@ -148,15 +148,23 @@ test('the same problem again joins the open ticket; a status change texts every 
   assert(ref, s);
   assertEq((await hgetall(redis, `ussd:ticket:${ref}`)).description, '');
 
-  // another phone (rw), same category and sector: told it is reported, follows it
+  // another phone (rw), same category and sector: told at once that it is reported
+  // (before typing a landmark), follows it
   const b = new Phone(env, 'rw');
-  await startReport(b, '3', '2');
-  s = await b.walk('hafi y\'ishuri', '2');
+  s = await startReport(b, '3', '2');
+  assertEq(s, `Iki kibazo cyamaze gutangwa muri Gatsata: ${ref} (cyakiriwe). Mwifuza kujya mubona amakuru yacyo kuri SMS?\n1. Yego\n2. Oya\n0 Subira  00 Ahabanza`);
+  s = await b.say('1');
   within(s);
   assertEq(s, `Cyamaze gutangwa: ${ref}. Twakongeyeho: uzajya uhabwa amakuru kuri SMS.`);
   await b.sms((x) => x.includes(ref));
   assertEq(JSON.stringify((await redis.cmd('SMEMBERS', `ussd:ticket:${ref}:followers`)).sort()), JSON.stringify([a.msisdn, b.msisdn].sort()));
   assertEq(await redis.cmd('ZSCORE', `ussd:phone:${b.msisdn}:tickets`, ref) !== null, true);
+  // a third phone says no: nothing changes
+  const d = new Phone(env);
+  s = await startReport(d, '3', '2');
+  assert(s.startsWith(`Already reported in Gatsata: ${ref} (received). Follow it`), s);
+  assertEq(await d.say('2'), 'OK, nothing was added. Thank you.');
+  assertEq(await redis.cmd('SCARD', `ussd:ticket:${ref}:followers`), 2, 'd is no follower');
   // another category in that sector is another ticket
   const c = new Phone(env, 'fr');
   await startReport(c, '2', '2');

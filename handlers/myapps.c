@@ -136,7 +136,7 @@ char *svc_day(const char *at, char *buf, size_t n)
 {
     /* "YYYY-MM-DD..." */
     if (at && strlen(at) >= 10 && at[4] == '-' && at[7] == '-')
-        snprintf(buf, n, "%.2s/%.2s/%.2s", at + 8, at + 5, at + 2);
+        snprintf(buf, n, "%.2s/%.2s/%.4s", at + 8, at + 5, at);
     else
         snprintf(buf, n, "%s", at ? at : "");
     return buf;

@@ -80,7 +80,7 @@ char *svc_id_reason(const char *why, const char *cleaned, const char *lang, char
  * refs_id_check's reason key. */
 const char *svc_id(const char *typed, char *out, size_t n);
 
-/* "2026-11-07 09:25" -> "07/11/26". Returns buf. */
+/* "2026-11-07 09:25" -> "07/11/2026" (a two-digit year reads like a day). Returns buf. */
 char *svc_day(const char *at, char *buf, size_t n);
 
 /* ---- submissions (myapps.c) ---- */

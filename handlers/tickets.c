@@ -13,8 +13,11 @@
  *   my_tickets_count ok when the phone has tickets, else none; error.
  *   my_tickets       (a menu `source`) the phone's tickets, newest first: label
  *                    "TKT-26-000012-3 in progress", value the reference; error.
- *   ticket_show      args ref: ok with ref, category_text, status_text, place, updated,
- *                    followers; not_found; error.
+ *   ticket_show      args ref: ok with ref, category_text, status_text, note_line
+ *                    (". Note: TEXT": staff's note on the current status, or ""), place,
+ *                    updated (dd/mm/yyyy), followers; not_found; error.
+ *   ticket_open      args category district sector: open (ref, category_text,
+ *                    status_text: that problem is already reported and open), none.
  */
 #include <ctype.h>
 #include <hiredis/hiredis.h>
@@ -516,6 +519,10 @@ static const char script_show[] =
     "local h=redis.call('HMGET',t,'category','status','sector','district','landmark','updated')\n"
     "for i=1,6 do if not h[i] then h[i]='' end end\n"
     "h[7]=tostring(redis.call('SCARD',t..':followers'))\n"
+    "h[8]=''\n"
+    "local ok,j=pcall(cjson.decode,redis.call('LINDEX',t..':hist',-1) or '')\n"
+    "if ok and type(j)=='table' and j.status==h[2] and h[2]~='received' and "
+    "type(j.note)=='string' then h[8]=j.note end\n"
     "return h\n";
 
 struct show_call {
@@ -537,15 +544,21 @@ static void on_show(void *p, int status, const redisReply *r)
         svc_finish(s, "not_found", set, 1);
         return;
     }
-    char cat[64], st[40], place[128], upd[16];
+    char cat[64], st[40], place[128], upd[16], note[200] = "";
     svc_word(cat_words, rstr(r, 0) ? rstr(r, 0) : "other", s->c.lang, cat, sizeof cat);
     svc_word(tstatus_words, rstr(r, 1) ? rstr(r, 1) : "", s->c.lang, st, sizeof st);
     snprintf(place, sizeof place, "%s, %s, %s", rstr(r, 4) ? rstr(r, 4) : "",
              rstr(r, 2) ? rstr(r, 2) : "", rstr(r, 3) ? rstr(r, 3) : "");
     svc_day(rstr(r, 5), upd, sizeof upd);
+    /* staff's note on the current status, as a line of its own */
+    const char *nt = r->elements > 7 ? rstr(r, 7) : NULL;
+    if (nt && nt[0])
+        snprintf(note, sizeof note, ". %s: %.150s",
+                 strcmp(s->c.lang, "rw") == 0 ? "Icyitonderwa" : "Note", nt);
     struct handler_kv set[] = {{"ref", s->ref},   {"category_text", cat},
                                {"status_text", st}, {"place", place},
-                               {"updated", upd},  {"followers", rstr(r, 6) ? rstr(r, 6) : "1"}};
+                               {"updated", upd},  {"followers", rstr(r, 6) ? rstr(r, 6) : "1"},
+                               {"note_line", note}};
     svc_finish(s, "ok", set, sizeof set / sizeof set[0]);
 }
 

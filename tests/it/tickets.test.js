@@ -181,7 +181,7 @@ test('the same problem again joins the open ticket; a status change texts every 
   assertEq(m.text, `Your report ${ref} (waste not collected) is being worked on. Note: team sent`);
   m = await b.sms((x) => x.includes(ref) && x.includes('gukemurwa'), from);
   assertEq(m.text, `Ikibazo ${ref} (imyanda itatwawe) cyatangiye gukemurwa. Icyitonderwa: team sent`);
-  st = cli(redis, ['app', 'status', ref.toLowerCase(), 'resolved']);
+  st = cli(redis, ['app', 'status', ref.toLowerCase(), 'resolved', '--note', 'bins emptied']);
   assertEq(st.code, 0, st.err);
   await b.sms((x) => x.includes('cyakemutse'), from);
   assertEq(await redis.cmd('EXISTS', 'ussd:tickets:open:12-02:waste'), 0, 'a resolved problem is no longer open');
@@ -198,7 +198,8 @@ test('the same problem again joins the open ticket; a status change texts every 
   assert(s.startsWith('Ibibazo watanze\n') && s.includes(`1. ${ref} cyakemutse`), s);
   s = await b.say('1');
   within(s);
-  assert(s.startsWith(`${ref} imyanda itatwawe: cyakemutse\nby the school, `), s);
+  assert(s.startsWith(`${ref} imyanda itatwawe: cyakemutse. Icyitonderwa: bins emptied\nby the school, `), s);
+  assert(/Byahinduwe \d\d\/\d\d\/20\d\d\./.test(s), s);
   has(s, 'Abagikurikira: 2');
 }, 60000);
 

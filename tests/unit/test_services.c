@@ -107,8 +107,8 @@ static void test_words_and_days(void)
             CHECK(fits_template(tables[t][i].rw));
             CHECK(fits_template(tables[t][i].fr));
         }
-    CHECK_STR(svc_day("2026-11-07 09:25", b, sizeof b), "07/11/26");
-    CHECK_STR(svc_day("2026-11-07", b, sizeof b), "07/11/26");
+    CHECK_STR(svc_day("2026-11-07 09:25", b, sizeof b), "07/11/2026");
+    CHECK_STR(svc_day("2026-11-07", b, sizeof b), "07/11/2026");
     CHECK_STR(svc_day("odd", b, sizeof b), "odd");
 }
 

@@ -10,7 +10,8 @@
  * in batches of ALERT_MGET), else the main TEXT; every text is checked against
  * sms_max_parts before anything is queued.
  * At most ALERT_INFLIGHT enqueues wait for Redis at a time. Prints
- * "alert ID: N queued" (N: subscribers the alert was queued for) and, with --text-LANG,
+ * "alert ID: N queued" (N: subscribers the alert was queued for; ", M already sent" when
+ * M of them had it from an earlier run with this id) and, with --text-LANG,
  * a second line "by text: main N, rw N, fr N" (how many got each text).
  */
 #include <event2/event.h>
@@ -49,7 +50,7 @@ struct alert_send {
     char id[24];
     char **to;       /* subscribers */
     unsigned char *which; /* per subscriber: index into texts */
-    size_t n_to, next, inflight, queued, failed;
+    size_t n_to, next, inflight, queued, already, failed;
     size_t lang_asked, lang_pending; /* language lookups sent / waiting */
     int step;        /* 0 seq, 1 members, 4 languages, 2 enqueueing, 3 done */
     int error;
@@ -95,6 +96,8 @@ static void on_queued(void *arg, int status, const char *id)
     if (status == 0) {
         a->queued++;
         a->texts[it->text].queued++;
+    } else if (status == 1) {
+        a->already++; /* this alert id was queued for them before */
     } else {
         a->failed++;
     }
@@ -440,7 +443,10 @@ int app_alert(int argc, char **argv)
         fprintf(stderr, "ussdgw alert send: Redis at %s did not answer\n", cfg.redis);
         rc = 1;
     } else {
-        printf("alert %s: %zu queued\n", a.id, a.queued);
+        if (a.already)
+            printf("alert %s: %zu queued, %zu already sent\n", a.id, a.queued, a.already);
+        else
+            printf("alert %s: %zu queued\n", a.id, a.queued);
         if (n_texts > 1) {
             printf("by text: main %zu", texts[0].queued);
             for (size_t i = 1; i < n_texts; i++)

@@ -246,8 +246,12 @@ static void on_queued(void *arg, int status, const char *id)
         return;
     }
     r->inflight--;
-    if (status == 0) {
-        r->rep.queued++;
+    if (status >= 0) {
+        /* 1: queued by an earlier run that stopped before recording it */
+        if (status == 0)
+            r->rep.queued++;
+        else
+            r->rep.already++;
         const char *av[] = {"SADD", r->k_notified, it->msisdn};
         cmd(r, on_ignore, r, 3, av);
     } else {

@@ -210,7 +210,7 @@ static void on_moderate(void *arg, int status, const struct redisReply *rep)
 static void on_one_queued(void *arg, int status, const char *id)
 {
     (void)id;
-    *(int *)arg = status == 0 ? 1 : -1;
+    *(int *)arg = status >= 0 ? 1 : -1; /* 1: queued before (idempotency key) */
 }
 
 static int moderate_run(struct menu_set *set, struct event_base *base, struct store *store,

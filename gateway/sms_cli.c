@@ -44,8 +44,8 @@ static void on_queued(void *arg, int status, const char *id)
 {
     struct cli_state *s = arg;
     s->done = 1;
-    s->status = status;
-    if (status == 0)
+    s->status = status < 0 ? -1 : 0; /* 1: the key's earlier message: its id */
+    if (status >= 0)
         snprintf(s->id, sizeof s->id, "%s", id);
 }
 

@@ -219,7 +219,7 @@ static void on_enqueued(void *arg, int status, const char *id)
         free(j);
         return;
     }
-    if (status == 0)
+    if (status >= 0) /* 1: a duplicate SMS, answered before */
         log_event(L_INFO, "sms.in_answered", "link=%s msisdn=%s rule=%s id=%s", j->link,
                   log_msisdn(j->msisdn, ms, sizeof ms), rule_name(j, rn, sizeof rn),
                   log_q(id ? id : "", q, sizeof q));

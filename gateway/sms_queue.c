@@ -1097,7 +1097,7 @@ static void on_enqueue(struct sms_queue *q, struct sreq *rq, int status, const r
         log_event(L_INFO, "sms.duplicate", "id=%s msisdn=%s (idempotency key seen before)", id, rq->note);
     free(rq);
     kick(q);
-    cb(arg, 0, id); /* last: it may free the queue */
+    cb(arg, fresh ? 0 : 1, id); /* last: it may free the queue */
 }
 
 static void on_receipt(struct sms_queue *q, struct sreq *rq, int status, const redisReply *r)

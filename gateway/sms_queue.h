@@ -74,9 +74,11 @@ void sms_queue_start(struct sms_queue *q);
  * a bounded wait ran out: they are then retried by whoever claims them next). */
 void sms_queue_stop(struct sms_queue *q, void (*done)(void *arg), void *arg);
 
-/* Queue a message. idem_key may be NULL. cb(arg, status, id): status 0 with the
- * message id (valid during the callback), or -1 (Redis unavailable, text too long for
- * sms_max_parts, bad number). cb fires exactly once, never inside this call. */
+/* Queue a message. idem_key may be NULL. cb(arg, status, id): status 0 with the new
+ * message's id (valid during the callback), 1 with the id of the message queued
+ * earlier under the same idem_key (nothing new is queued), or -1 (Redis unavailable,
+ * text too long for sms_max_parts, bad number). cb fires exactly once, never inside
+ * this call. */
 typedef void (*sms_enqueue_cb)(void *arg, int status, const char *id);
 void sms_enqueue(struct sms_queue *q, const char *to, const char *text, const char *idem_key,
                  sms_enqueue_cb cb, void *arg);

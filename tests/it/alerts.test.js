@@ -97,9 +97,9 @@ function cli(args) {
 async function alertSend(env, topic, district, text, extra = []) {
   const r = await cli(['alert', 'send', '--redis', env.redis.addr, ...extra, topic, district, text]);
   assertEq(r.code, 0, `ussdgw alert send exit status (stderr: ${r.err})`);
-  const m = /^alert (\d+): (\d+) queued$/m.exec(r.out);
+  const m = /^alert (\d+): (\d+) queued(?:, (\d+) already sent)?$/m.exec(r.out);
   assert(m, `ussdgw alert send prints "alert ID: N queued", got ${JSON.stringify(r.out)}`);
-  return { id: m[1], queued: Number(m[2]) };
+  return { id: m[1], queued: Number(m[2]), already: Number(m[3] || 0) };
 }
 
 function countTo(env, msisdn, text) {
@@ -134,6 +134,7 @@ test('JOIN by SMS, then an alert reaches exactly the subscribers of its topic an
   // the same alert again (its id): nobody gets it twice
   const s2 = await alertSend(env, 'water', 'Gasabo', text, ['--id', s1.id]);
   assertEq(s2.id, s1.id, 'same alert id');
+  assertEq(`${s2.queued} ${s2.already}`, '0 2', 'nothing new: "0 queued, 2 already sent"');
   // the send has returned, so the queue holds all it will ever send for this alert
   assertEq((await L.smsFor(env.redis, a)).filter((t) => t === text).length, 1, 'a: queued once');
   assertEq((await L.smsFor(env.redis, b)).filter((t) => t === text).length, 1, 'b: queued once');

@@ -1,9 +1,10 @@
 /*
  * polls_cli.c: `ussdgw poll results ID` prints the tally of poll ID (defined under
  * `polls:` in the menu folder) from the hash ussd:poll:ID:tally: one line per option,
- * "OPTION_ID<TAB>VOTES<TAB>LABEL" (label in the default language; projects are
- * prefixed with their district), in the order the poll gives them, then
- * "total<TAB>N" and "status<TAB>open|closed|not yet open".
+ * "OPTION_ID<TAB>VOTES<TAB>LABEL" (label in the default language; projects and approved
+ * proposals are prefixed with their district), in the order the poll gives them, then
+ * "total<TAB>N" (choices: a voter with two choices counts twice) and
+ * "status<TAB>open|closed|not yet open".
  *
  * `ussdgw poll notify-closed` sends the results of every closed poll with `results_sms:
  * true` to the voters who asked for them (gateway/poll_results.h: the gateway itself does
@@ -461,7 +462,19 @@ int app_poll(int argc, char **argv)
                     for (size_t k = 0; k + 1 < tw.n; k += 2)
                         if (strcmp(tw.str[k], ew.str[e]) == 0)
                             v = strtoll(tw.str[k + 1], NULL, 10);
-                    printf("%s\t%lld\t%s\n", ew.str[e], v, ew.str[e + 1]);
+                    /* its district, like a project's (pN is proposal N) */
+                    char pkey[96];
+                    struct reply_wait dw = {0};
+                    snprintf(pkey, sizeof pkey, "ussd:poll:proposal:%s", ew.str[e] + 1);
+                    const char *dav[] = {"HMGET", pkey, "district"};
+                    store_cmd(store, on_array, &dw, 3, dav, NULL);
+                    while (!dw.done)
+                        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                            break;
+                    const char *dist = !dw.error && dw.n == 1 ? dw.str[0] : "";
+                    printf("%s\t%lld\t%s%s%s\n", ew.str[e], v, dist, dist[0] ? ": " : "",
+                           ew.str[e + 1]);
+                    reply_free(&dw);
                     total += v;
                 }
             }

@@ -363,7 +363,7 @@ test('proposals: a resident proposes, staff approve (it becomes an option) or re
   assertEq(await env.redis.cmd('GET', `ussd:poll:${POLL}:voter:${v.msisdn}`), `p${id}`);
   r = cli(env.redis, ['poll', 'results', POLL]);
   assertEq(r.code, 0, r.err);
-  has(r.out, `clinic\t0\tHealth post\np${id}\t1\tBridge to Kimironko market\ntotal\t1\n`);
+  has(r.out, `clinic\t0\tHealth post\np${id}\t1\tGasabo: Bridge to Kimironko market\ntotal\t1\n`);
 }, 90000);
 
 test('voter: national_id: a malformed ID refused with the reason; one vote per ID, a second phone with it refused; the ID never in a key', async () => {

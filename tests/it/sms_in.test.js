@@ -15,8 +15,8 @@ const MENUS = path.join(ROOT, 'menus.d');
 const SHORT_CODE = '123';
 
 const HELP = {
-  en: 'Dial *123# for land, business and building permits. To follow an application, text STATUS and its reference, e.g. STATUS LND-26-004213-7. Alerts: JOIN WATER GASABO, STOP to stop them.',
-  fr: 'Composez *123# pour le foncier, les entreprises et les permis de construire. Pour suivre une demande, envoyez STATUS et sa référence, ex. STATUS LND-26-004213-7. Alertes : JOIN EAU GASABO, STOP pour les stopper.',
+  en: 'Dial *123# for land, business, building permits, reporting a problem and voting. To follow an application, text STATUS and its reference, e.g. STATUS LND-26-004213-7. Alerts: JOIN WATER GASABO, STOP to stop them.',
+  fr: 'Composez *123# pour le foncier, les entreprises, les permis de construire, signaler un problème et voter. Pour suivre une demande, envoyez STATUS et sa référence, ex. STATUS LND-26-004213-7. Alertes : JOIN EAU GASABO, STOP pour les stopper.',
 };
 
 // A fresh phone number per test: the shared Redis keeps idempotency keys and languages.

@@ -1345,6 +1345,66 @@ struct app_cmd {
     int want_allowed; /* a refused transition: read the record to say what is allowed */
 };
 
+/* A reported problem (handlers/tickets.c): {HGETALL, history (JSON), followers}. */
+static const char script_ticket_show[] =
+    "local t='ussd:ticket:'..ARGV[1]\n"
+    "if redis.call('TYPE',t).ok~='hash' then return {} end\n"
+    "return {redis.call('HGETALL',t),redis.call('LRANGE',t..':hist',0,-1),"
+    "redis.call('SCARD',t..':followers')}\n";
+
+static const char *kv_get(const redisReply *h, const char *key)
+{
+    for (size_t i = 0; h && i + 1 < h->elements; i += 2)
+        if (h->element[i]->type == REDIS_REPLY_STRING && strcmp(h->element[i]->str, key) == 0)
+            return h->element[i + 1]->type == REDIS_REPLY_STRING ? h->element[i + 1]->str : "";
+    return "";
+}
+
+/* One history entry {"at","status","note"}: the three strings, or "" each. */
+static void hist_print(const char *json)
+{
+    json_error_t err;
+    json_t *j = json_loads(json, 0, &err);
+    const char *at = j ? json_string_value(json_object_get(j, "at")) : NULL;
+    const char *st = j ? json_string_value(json_object_get(j, "status")) : NULL;
+    const char *note = j ? json_string_value(json_object_get(j, "note")) : NULL;
+    printf("  %s  %-11s %s\n", at ? at : "", st ? st : "", note ? note : "");
+    json_decref(j);
+}
+
+static void on_ticket_show(void *arg, int status, const redisReply *r)
+{
+    struct cli *c = arg;
+    c->done = 1;
+    c->rc = 1;
+    if (status != STORE_OK || !r || r->type != REDIS_REPLY_ARRAY) {
+        fprintf(stderr, "ussdgw app: cannot read it (%s)\n",
+                r && r->type == REDIS_REPLY_ERROR ? r->str : "Redis did not answer");
+        return;
+    }
+    if (r->elements != 3 || r->element[0]->type != REDIS_REPLY_ARRAY) {
+        fprintf(stderr, "ussdgw app: no ticket with that reference\n");
+        return;
+    }
+    const redisReply *h = r->element[0], *hist = r->element[1];
+    printf("%s  report %s  status %s\n", kv_get(h, "ref"), kv_get(h, "category"),
+           kv_get(h, "status"));
+    printf("  place      %s, %s, %s\n", kv_get(h, "landmark"), kv_get(h, "sector"),
+           kv_get(h, "district"));
+    if (kv_get(h, "description")[0])
+        printf("  details    %s\n", kv_get(h, "description"));
+    printf("  phone      %s   followers %lld   reports %s\n", kv_get(h, "msisdn"),
+           r->element[2]->type == REDIS_REPLY_INTEGER ? r->element[2]->integer : 0LL,
+           kv_get(h, "reports"));
+    printf("  created    %s   updated %s   channel %s\n", kv_get(h, "created"),
+           kv_get(h, "updated"), kv_get(h, "channel"));
+    printf("history:\n");
+    for (size_t i = 0; hist->type == REDIS_REPLY_ARRAY && i < hist->elements; i++)
+        if (hist->element[i]->type == REDIS_REPLY_STRING)
+            hist_print(hist->element[i]->str);
+    c->rc = 0;
+}
+
 static void on_show(void *arg, int status, const char *why, const struct rec_app *a)
 {
     struct app_cmd *ac = arg;
@@ -1681,7 +1741,13 @@ int app_records_cli(const char *cmd, int argc, char **argv)
             return 1;
         if (cli_open(&c, &cfg))
             return 1;
-        records_app_get(&c.env, ref, on_show, &ac);
+        char canon[REFS_MAX];
+        if (refs_parse(ref, NULL, canon, sizeof canon) == NULL && strncmp(canon, "TKT-", 4) == 0) {
+            const char *av[] = {"EVAL", script_ticket_show, "0", canon};
+            store_cmd(c.store, on_ticket_show, &c, 4, av, NULL);
+        } else {
+            records_app_get(&c.env, ref, on_show, &ac);
+        }
         run_loop(&c);
     } else if (sub && strcmp(sub, "status") == 0 && ref && optind + 3 == argc) {
         const char *to = argv[optind + 2];

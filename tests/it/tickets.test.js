@@ -176,6 +176,13 @@ test('the same problem again joins the open ticket; a status change texts every 
   const from = smsc.submits.length;
   let st = cli(redis, ['app', 'status', ref, 'in_progress', '--note', 'team sent']);
   assertEq(st.code, 0, st.err);
+  // staff see the whole ticket with the same command as applications
+  const show = cli(redis, ['app', 'show', ref.toLowerCase()]);
+  assertEq(show.code, 0, show.err);
+  assert(show.out.startsWith(`${ref}  report waste  status in_progress\n  place      by the school, Gatsata, Gasabo\n`), show.out);
+  assert(/followers 2 +reports 2/.test(show.out), show.out);
+  assert(/history:\n  \S+ \S+  received +reported\n  \S+ \S+  in_progress +team sent\n/.test(show.out), show.out);
+  assertEq(cli(redis, ['app', 'show', 'TKT-26-999999-2']).err, 'ussdgw app: no ticket with that reference\n');
   assert(st.out.includes('received -> in_progress') && st.out.includes('2 followers'), st.out);
   let m = await a.sms((x) => x.includes(ref) && x.includes('worked on'), from);
   assertEq(m.text, `Your report ${ref} (waste not collected) is being worked on. Note: team sent`);

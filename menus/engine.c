@@ -510,14 +510,17 @@ void engine_input(const struct menu_set *set, const struct engine_cfg *cfg, stru
         if (ch == 1) {
             s->state = SESSION_ACTIVE;
             s->error[0] = 0;
+            s->retries = 0;
             show(&c);
         } else if (ch == 2) {
             s->n_vars = 0;
             s->n_items = 0;
             s->error[0] = 0;
+            s->retries = 0;
             go_home(&c);
         } else {
-            show(&c);
+            /* like any menu: say what went wrong, and end after too many tries */
+            wrong(&c, msg(&c, MENU_MSG_INVALID_CHOICE), cfg->menu_retries);
         }
         return;
     }

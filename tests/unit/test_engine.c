@@ -302,8 +302,11 @@ static void test_resume(void)
     answer(w, "1");
     CHECK_STR(w->s.screen, "upi");
     begin(w, "*123#", NULL, &cut);
+    answer(w, "7"); /* not an option: said so, and offered again */
+    CHECK_INT(w->s.state, SESSION_RESUME_OFFER);
     answer(w, "2");
     CHECK_STR(w->s.screen, "root");
+    CHECK_INT(w->s.retries, 0);
     walk_check(w, "resume");
 }
 

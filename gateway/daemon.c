@@ -69,10 +69,22 @@ static void on_sms(void *arg, const char *link, const struct smpp_msg *m)
         sms_in_deliver(d->sms_in, link, m);
 }
 
+/* libevent's own lines (evdns: "Nameserver ... has failed") into our log format. */
+static void libevent_log(int severity, const char *msg)
+{
+    char q[600];
+    log_event(severity >= EVENT_LOG_ERR ? L_ERROR : severity == EVENT_LOG_WARN ? L_WARN : L_DEBUG,
+              "libevent", "msg=%s", log_q(msg, q, sizeof q));
+}
+
 static void store_log(void *arg, int level, const char *msg)
 {
     (void)arg;
-    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_INFO, "redis", "%s", msg);
+    char q[600];
+    if (strncmp(msg, "store: ", 7) == 0)
+        msg += 7;
+    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_INFO, "redis", "msg=%s",
+              log_q(msg, q, sizeof q));
 }
 
 static void link_unbound(void *arg)
@@ -141,6 +153,7 @@ int app_daemon(struct app_opts *o)
         link_config_default(&cfg->links[0], "default");
         cfg->n_links = 1;
     }
+    event_set_log_callback(libevent_log);
     d.base = event_base_new();
     struct store_opts so = {.timeout_ms = cfg->redis_timeout_ms, .log = store_log};
     struct store *store = d.base ? store_new(d.base, cfg->redis, &so) : NULL;

@@ -21,8 +21,9 @@
  */
 #include "smpp_link.h"
 
+#include "resolve.h"
+
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -83,6 +84,10 @@ struct smpp_link {
     int started, stopped;
 
     /* connection */
+    struct resolver *res;
+    struct resolve_req *rq; /* the host's lookup, while CONNECTING before the socket */
+    uint64_t connect_deadline_us; /* connect_timeout_ms bounds lookup + TCP connect */
+    char addr[RESOLVE_ADDR_TEXT]; /* the address of the last (or current) attempt */
     int fd;
     struct event *ev_read, *ev_write, *ev_connect;
     struct event *ev_flush; /* deferred flush of out, activated by send_bytes */
@@ -99,6 +104,7 @@ struct smpp_link {
     enum retry_kind dying_retry;
 
     /* timers */
+    struct event *t_resolve; /* the lookup's share of connect_timeout_ms */
     struct event *t_reconnect, *t_enquire, *t_enq_resp, *t_bind, *t_pause, *t_tps, *t_unbind, *t_drop, *t_done;
 
     uint32_t next_seq;
@@ -458,6 +464,12 @@ static int send_simple(struct smpp_link *l, uint32_t cmd, uint32_t status, uint3
 
 static void free_conn_events(struct smpp_link *l)
 {
+    if (l->rq) {
+        resolve_cancel(l->rq);
+        l->rq = NULL;
+    }
+    if (l->t_resolve)
+        evtimer_del(l->t_resolve);
     if (l->ev_connect)
         event_free(l->ev_connect);
     if (l->ev_read)
@@ -576,59 +588,83 @@ static void on_connected(struct smpp_link *l)
         return;
     }
     event_add(l->ev_read, NULL);
-    lg(l, SMPP_LOG_INFO, "event=connected host=%s port=%d", l->cfg.host, l->cfg.port);
+    lg(l, SMPP_LOG_INFO, "event=connected host=%s addr=%s port=%d", l->cfg.host, l->addr, l->cfg.port);
     send_bind(l);
 }
 
-static void connect_now(struct smpp_link *l)
+/* The lookup answered: open the socket and start the TCP connect. */
+static void on_resolved(void *arg, int status, const struct sockaddr *sa, socklen_t salen, const char *error)
 {
-    struct addrinfo hints, *ai = NULL;
-    char port[16];
-    if (l->fd >= 0 || l->stopped || !l->started)
-        return;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%d", l->cfg.port);
-    set_state(l, SMPP_LINK_CONNECTING, "connecting");
-    int rc = getaddrinfo(l->cfg.host, port, &hints, &ai);
-    if (rc != 0 || !ai) {
-        lg(l, SMPP_LOG_ERROR, "event=resolve_failed host=%s error=\"%s\"", l->cfg.host, gai_strerror(rc));
-        if (ai)
-            freeaddrinfo(ai);
+    struct smpp_link *l = arg;
+    ENTER(l);
+    l->rq = NULL;
+    evtimer_del(l->t_resolve);
+    if (status != 0) {
+        lg(l, SMPP_LOG_ERROR, "event=resolve_failed host=%s error=\"%s\"", l->cfg.host, error);
         close_conn(l, "cannot resolve host", RETRY_NORMAL);
+        leave(l);
         return;
     }
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    resolve_addr_text(sa, l->addr, sizeof l->addr);
+    lg(l, SMPP_LOG_DEBUG, "event=connecting host=%s addr=%s port=%d", l->cfg.host, l->addr, l->cfg.port);
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
         lg(l, SMPP_LOG_ERROR, "event=socket_failed error=\"%s\"", strerror(errno));
-        freeaddrinfo(ai);
         close_conn(l, "socket failed", RETRY_NORMAL);
+        leave(l);
         return;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     l->fd = fd;
-    rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int rc = connect(fd, sa, salen);
     int e = errno;
-    freeaddrinfo(ai);
     if (rc == 0) {
         on_connected(l);
-        return;
-    }
-    if (e != EINPROGRESS) {
-        lg(l, SMPP_LOG_WARN, "event=connect_failed error=\"%s\"", strerror(e));
+    } else if (e != EINPROGRESS) {
+        lg(l, SMPP_LOG_WARN, "event=connect_failed host=%s addr=%s error=\"%s\"", l->cfg.host, l->addr,
+           strerror(e));
         close_conn(l, "connect failed", RETRY_NORMAL);
-        return;
-    }
-    l->ev_connect = event_new(l->base, fd, EV_WRITE, connect_cb, l);
-    if (!l->ev_connect) {
+    } else if (!(l->ev_connect = event_new(l->base, fd, EV_WRITE, connect_cb, l))) {
         close_conn(l, "out of memory", RETRY_NORMAL);
+    } else {
+        /* what the lookup left of connect_timeout_ms (at least 1 ms) */
+        uint64_t now = now_us();
+        long left = l->connect_deadline_us > now ? (long)((l->connect_deadline_us - now) / 1000u) : 0;
+        struct timeval tv = ms_tv(left > 0 ? left : 1);
+        event_add(l->ev_connect, &tv);
+    }
+    leave(l);
+}
+
+static void resolve_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct smpp_link *l = arg;
+    (void)fd, (void)what;
+    ENTER(l);
+    if (l->rq) {
+        lg(l, SMPP_LOG_ERROR, "event=resolve_failed host=%s error=timeout", l->cfg.host);
+        close_conn(l, "cannot resolve host", RETRY_NORMAL); /* cancels the lookup */
+    }
+    leave(l);
+}
+
+/* Start an attempt: look the host up without blocking (the resolver answers even a
+ * numeric address from the loop), then on_resolved connects. connect_timeout_ms bounds
+ * the two together. */
+static void connect_now(struct smpp_link *l)
+{
+    if (l->fd >= 0 || l->rq || l->stopped || !l->started)
+        return;
+    set_state(l, SMPP_LINK_CONNECTING, "connecting");
+    l->connect_deadline_us = now_us() + (uint64_t)l->cfg.connect_timeout_ms * 1000u;
+    l->rq = resolve_start(l->res, l->cfg.host, l->cfg.port, on_resolved, l);
+    if (!l->rq) {
+        lg(l, SMPP_LOG_ERROR, "event=resolve_failed host=%s error=\"cannot start lookup\"", l->cfg.host);
+        close_conn(l, "cannot resolve host", RETRY_NORMAL);
         return;
     }
-    struct timeval tv = ms_tv(l->cfg.connect_timeout_ms);
-    event_add(l->ev_connect, &tv);
+    arm(l->t_resolve, l->cfg.connect_timeout_ms);
 }
 
 static void connect_cb(evutil_socket_t fd, short what, void *arg)
@@ -636,7 +672,7 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
     struct smpp_link *l = arg;
     ENTER(l);
     if (what & EV_TIMEOUT) {
-        lg(l, SMPP_LOG_WARN, "event=connect_failed error=timeout");
+        lg(l, SMPP_LOG_WARN, "event=connect_failed host=%s addr=%s error=timeout", l->cfg.host, l->addr);
         close_conn(l, "connect timeout", RETRY_NORMAL);
     } else {
         int err = 0;
@@ -644,7 +680,8 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
             err = errno;
         if (err) {
-            lg(l, SMPP_LOG_WARN, "event=connect_failed error=\"%s\"", strerror(err));
+            lg(l, SMPP_LOG_WARN, "event=connect_failed host=%s addr=%s error=\"%s\"", l->cfg.host, l->addr,
+               strerror(err));
             close_conn(l, "connect failed", RETRY_NORMAL);
         } else {
             on_connected(l);
@@ -1322,6 +1359,8 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
     l->out = evbuffer_new();
     l->ev_flush = event_new(base, -1, 0, flush_cb, l);
     l->log_level = SMPP_LOG_DEBUG;
+    l->res = resolver_new(base);
+    l->t_resolve = evtimer_new(base, resolve_timeout_cb, l);
     l->t_reconnect = evtimer_new(base, reconnect_cb, l);
     l->t_enquire = event_new(base, -1, EV_PERSIST, enquire_cb, l);
     l->t_enq_resp = evtimer_new(base, enq_timeout_cb, l);
@@ -1332,7 +1371,7 @@ struct smpp_link *smpp_link_new(struct event_base *base, const struct smpp_link_
     l->t_drop = evtimer_new(base, drop_timer_cb, l);
     l->t_done = evtimer_new(base, unbind_start_cb, l);
     if (!l->s_name || !l->s_host || !l->s_system_id || !l->s_password || !l->s_system_type || !l->s_address_range ||
-        !l->in || !l->out || !l->ev_flush || !l->t_reconnect || !l->t_enquire || !l->t_enq_resp || !l->t_bind ||
+        !l->in || !l->out || !l->ev_flush || !l->res || !l->t_resolve || !l->t_reconnect || !l->t_enquire || !l->t_enq_resp || !l->t_bind ||
         !l->t_pause || !l->t_tps || !l->t_unbind || !l->t_drop || !l->t_done) {
         l->destroying = 1;
         destroy(l);
@@ -1385,6 +1424,7 @@ static void destroy(struct smpp_link *l)
         l->unbind_done = NULL;
         done(l->unbind_arg);
     }
+    free_ev(l->t_resolve);
     free_ev(l->t_reconnect);
     free_ev(l->t_enquire);
     free_ev(l->t_enq_resp);
@@ -1395,6 +1435,7 @@ static void destroy(struct smpp_link *l)
     free_ev(l->t_drop);
     free_ev(l->t_done);
     free_ev(l->ev_flush);
+    resolver_free(l->res); /* after free_conn_events cancelled the lookup */
     while (l->pool) {
         struct req *r = l->pool;
         l->pool = r->next;

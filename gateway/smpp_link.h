@@ -38,8 +38,8 @@ enum smpp_log_level { SMPP_LOG_ERROR = 0, SMPP_LOG_WARN, SMPP_LOG_INFO, SMPP_LOG
 
 struct smpp_link_config {
     const char *name;           /* for logs (link=NAME) */
-    const char *host;           /* numeric address, or a name resolved with a blocking
-                                   getaddrinfo at each connect: prefer an address */
+    const char *host;           /* numeric address, or a name looked up at each connect
+                                   without blocking the loop (resolve.h) */
     int port;
     const char *system_id;      /* <= 15 chars */
     const char *password;       /* <= 8 chars */
@@ -49,7 +49,7 @@ struct smpp_link_config {
 
     int enquire_link_s;         /* send enquire_link every N s (default 30) */
     int response_timeout_ms;    /* per-request response timer, also bind/enquire/unbind (10000) */
-    int connect_timeout_ms;     /* TCP connect (10000) */
+    int connect_timeout_ms;     /* name lookup + TCP connect (10000) */
     int window;                 /* outstanding submit/data_sm requests (10) */
     int queue_max;              /* requests waiting for the window (1000) */
     int queue_timeout_ms;       /* longest a request may wait in the queue (30000) */

@@ -13,6 +13,12 @@
  * frame (store_leave). Released store: records still held by hiredis are orphaned
  * (r->s = NULL) and freed by hiredis's NULL-reply callback.
  *
+ * A HOST that is a name is looked up first, without blocking (resolve.h), then hiredis
+ * connects to the address found; the connect timeout covers both. Requests made during
+ * the lookup wait on the store's list (waiting, their timers running) and are handed to
+ * hiredis, in the order they were made, once the context exists; they fail (from their
+ * timers) if the lookup fails or times out.
+ *
  * Connection end is seen in one place: the adapter's cleanup hook, which hiredis calls
  * exactly once for every attached context it frees (error, our redisAsyncFree, failed
  * connect), after the pending callbacks and before freeing the context.
@@ -24,6 +30,8 @@
  * connecting and when the socket did not take everything.
  */
 #include "store.h"
+
+#include "resolve.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -75,7 +83,7 @@ static const char save_script[] =
     "if c then redis.call('HINCRBY',KEYS[#KEYS],ARGV[#ARGV],1) end\n"
     "return 1\n";
 
-enum conn_state { ST_DOWN, ST_CONNECTING, ST_UP };
+enum conn_state { ST_DOWN, ST_RESOLVING, ST_CONNECTING, ST_UP };
 enum req_kind { REQ_CMD, REQ_LOAD, REQ_SAVE };
 
 union req_cb {
@@ -94,6 +102,7 @@ struct req {
     unsigned deferred : 1;   /* failed before sending */
     unsigned retried : 1;    /* REQ_SAVE: EVAL sent after NOSCRIPT */
     unsigned load_mask : 2;  /* REQ_LOAD: 1 resume asked, 2 lang asked */
+    unsigned waiting : 1;    /* made during the lookup: cmd/cmd_len wait for the context */
     union req_cb cb;
     void *arg;
     char *cmd; /* the command as sent (REQ_SAVE: the EVALSHA, for the EVAL fallback) */
@@ -116,6 +125,11 @@ struct store {
     struct event *reconnect_ev, *connect_ev;
     redisAsyncContext *ac;    /* connecting or connected; NULL when down */
     redisAsyncContext *dying; /* a context hiredis is tearing down right now */
+    struct resolver *res;     /* made on the first lookup (HOST is a name) */
+    struct resolve_req *rq;   /* the lookup of this attempt (ST_RESOLVING) */
+    long long connect_deadline_ms;
+    char conn_addr[RESOLVE_ADDR_TEXT]; /* the address of this attempt, for logs */
+    int n_waiting;                     /* requests with `waiting` set */
     enum conn_state state;
     int attempts;        /* connect attempts since Redis last answered */
     int consec_timeouts; /* timeouts since the last timely reply */
@@ -323,6 +337,13 @@ static struct timeval ms_tv(long ms)
     return tv;
 }
 
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static uint32_t rng_next(struct store *s)
 {
     uint64_t x = s->rng;
@@ -342,6 +363,8 @@ static void store_leave(struct store *s)
 /* ---- connection ---- */
 
 static void conn_start(struct store *s);
+static void req_reject(struct store *s, struct req *r);
+static int req_submit(struct store *s, struct req *r, const char *cmd, size_t len);
 
 static void schedule_reconnect(struct store *s)
 {
@@ -552,7 +575,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
     s->consec_timeouts = 0;
     if (s->st.connects++)
         s->st.reconnects++;
-    slog(s, LOG_INFO, "store: connected to %s", s->addr);
+    slog(s, LOG_INFO, "store: connected to %s addr=%s", s->addr, s->conn_addr);
 }
 
 static void script_loaded(redisAsyncContext *ac, void *rv, void *priv)
@@ -569,39 +592,128 @@ static void script_loaded(redisAsyncContext *ac, void *rv, void *priv)
              s->addr, reply->type == REDIS_REPLY_ERROR && reply->str ? reply->str : "not our SHA1");
 }
 
-static void conn_start(struct store *s)
+/* Connect hiredis to host (a numeric address; NULL: the unix socket) with a connect
+ * timer of timeout_ms. Returns 0, or -1 after scheduling a retry. */
+static int conn_open(struct store *s, const char *host, long timeout_ms)
 {
-    redisAsyncContext *ac = s->unix_path ? redisAsyncConnectUnix(s->unix_path)
-                                         : redisAsyncConnect(s->host, s->port);
+    redisAsyncContext *ac = host ? redisAsyncConnect(host, s->port) : redisAsyncConnectUnix(s->unix_path);
     if (!ac || ac->err) {
         slog(s, s->attempts == 0 ? LOG_WARNING : LOG_DEBUG, "store: connect to %s: %s", s->addr,
              ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac);
+        s->state = ST_DOWN;
         schedule_reconnect(s);
-        return;
+        return -1;
     }
     ac->data = s;
     if (rl_attach(ac, s->base) != REDIS_OK) {
         ac->data = NULL;
         redisAsyncFree(ac);
+        s->state = ST_DOWN;
         schedule_reconnect(s);
-        return;
+        return -1;
     }
     redisAsyncSetConnectCallback(ac, on_connect);
     s->ac = ac;
     s->state = ST_CONNECTING;
-    struct timeval tv = ms_tv(s->o.connect_timeout_ms);
+    struct timeval tv = ms_tv(timeout_ms);
     evtimer_add(s->connect_ev, &tv);
     /* First on the wire, so any EVALSHA behind it finds the script. */
     redisAsyncCommand(ac, script_loaded, NULL, "SCRIPT LOAD %s", save_script);
+    return 0;
+}
+
+/* Requests made during the lookup fail (from their zero timers). */
+static void fail_waiting(struct store *s)
+{
+    for (struct req *r = s->reqs; r && s->n_waiting > 0; r = r->next)
+        if (r->waiting) {
+            r->waiting = 0;
+            s->n_waiting--;
+            req_reject(s, r);
+        }
+}
+
+/* The context exists: hand the waiting requests to hiredis, oldest first (s->reqs has
+ * the newest first). Their timers keep running from the original calls. */
+static void send_waiting(struct store *s)
+{
+    struct req *r = s->reqs;
+    while (r && r->next)
+        r = r->next;
+    for (; r && s->n_waiting > 0; r = r->prev)
+        if (r->waiting) {
+            r->waiting = 0;
+            s->n_waiting--;
+            if (req_submit(s, r, r->cmd, r->cmd_len) != 0)
+                req_reject(s, r);
+        }
+}
+
+static void lookup_failed(struct store *s)
+{
+    s->state = ST_DOWN;
+    evtimer_del(s->connect_ev);
+    fail_waiting(s);
+    schedule_reconnect(s);
+}
+
+static void on_resolved(void *arg, int status, const struct sockaddr *sa, socklen_t salen, const char *error)
+{
+    struct store *s = arg;
+    (void)salen;
+    s->rq = NULL;
+    if (status != 0) {
+        slog(s, s->attempts == 0 ? LOG_WARNING : LOG_DEBUG, "store: connect to %s: cannot resolve %s: %s",
+             s->addr, s->host, error);
+        lookup_failed(s);
+        return;
+    }
+    resolve_addr_text(sa, s->conn_addr, sizeof s->conn_addr);
+    slog(s, LOG_DEBUG, "store: connecting to %s addr=%s", s->addr, s->conn_addr);
+    long long left = s->connect_deadline_ms - mono_ms();
+    if (conn_open(s, s->conn_addr, left > 0 ? (long)left : 1) == 0)
+        send_waiting(s);
+    else
+        fail_waiting(s);
+}
+
+/* One connect attempt. A numeric address (or a unix socket) is connected to at once,
+ * as requests made right after store_new expect; a name is looked up first. */
+static void conn_start(struct store *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (s->unix_path) {
+        snprintf(s->conn_addr, sizeof s->conn_addr, "unix:%s", s->unix_path);
+        (void)conn_open(s, NULL, s->o.connect_timeout_ms);
+        return;
+    }
+    if (resolve_numeric(s->host, s->port, &ss, &len) == 0) {
+        snprintf(s->conn_addr, sizeof s->conn_addr, "%s", s->host);
+        (void)conn_open(s, s->host, s->o.connect_timeout_ms);
+        return;
+    }
+    if (!s->res)
+        s->res = resolver_new(s->base);
+    s->rq = s->res ? resolve_start(s->res, s->host, s->port, on_resolved, s) : NULL;
+    if (!s->rq) {
+        slog(s, LOG_WARNING, "store: connect to %s: cannot start the lookup of %s", s->addr, s->host);
+        schedule_reconnect(s);
+        return;
+    }
+    s->state = ST_RESOLVING;
+    s->connect_deadline_ms = mono_ms() + s->o.connect_timeout_ms;
+    struct timeval tv = ms_tv(s->o.connect_timeout_ms);
+    evtimer_add(s->connect_ev, &tv);
 }
 
 static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct store *s = arg;
     (void)fd, (void)what;
-    if (!s->freeing && !s->ac)
+    if (!s->freeing && !s->ac && !s->rq)
         conn_start(s);
 }
 
@@ -609,6 +721,14 @@ static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct store *s = arg;
     (void)fd, (void)what;
+    if (s->state == ST_RESOLVING && s->rq) {
+        slog(s, LOG_WARNING, "store: connect to %s timed out after %d ms (looking up %s)", s->addr,
+             s->o.connect_timeout_ms, s->host);
+        resolve_cancel(s->rq);
+        s->rq = NULL;
+        lookup_failed(s);
+        return;
+    }
     if (s->state != ST_CONNECTING || !s->ac)
         return;
     slog(s, LOG_WARNING, "store: connect to %s timed out after %d ms", s->addr,
@@ -801,9 +921,36 @@ static int req_submit(struct store *s, struct req *r, const char *cmd, size_t le
     return 0;
 }
 
+/* Made during the lookup: keep the command (in r->cmd) until the context exists. */
+static void req_wait(struct store *s, struct req *r, const char *cmd, size_t len)
+{
+    if (s->st.inflight + (uint64_t)s->n_waiting >= (uint64_t)s->o.max_inflight) {
+        req_reject(s, r);
+        return;
+    }
+    if (cmd != r->cmd) {
+        if (r->cmd_cap < len) {
+            char *b = realloc(r->cmd, len);
+            if (!b) {
+                req_reject(s, r);
+                return;
+            }
+            r->cmd = b;
+            r->cmd_cap = len;
+        }
+        memcpy(r->cmd, cmd, len);
+    }
+    r->cmd_len = len;
+    r->waiting = 1;
+    s->n_waiting++;
+    evtimer_add(r->timer, s->tv_req);
+}
+
 static void req_send(struct store *s, struct req *r, const char *cmd, size_t len)
 {
-    if (req_submit(s, r, cmd, len) != 0)
+    if (s->state == ST_RESOLVING && !s->ac)
+        req_wait(s, r, cmd, len);
+    else if (req_submit(s, r, cmd, len) != 0)
         req_reject(s, r);
     else
         evtimer_add(r->timer, s->tv_req);
@@ -884,7 +1031,14 @@ static void req_timer_cb(evutil_socket_t fd, short what, void *arg)
     struct store *s = r->s;
     (void)fd, (void)what;
     s->depth++;
-    if (r->deferred) {
+    if (r->waiting) { /* the lookup took longer than the request's timeout */
+        r->waiting = 0;
+        s->n_waiting--;
+        s->st.timeouts++;
+        req_complete(s, r, NULL);
+        req_unlink(s, r);
+        req_release(s, r);
+    } else if (r->deferred) {
         req_complete(s, r, NULL);
         req_unlink(s, r);
         req_release(s, r);
@@ -1027,6 +1181,9 @@ static void store_destroy(struct store *s)
         ac->data = NULL;
         redisAsyncFree(ac); /* deferred by hiredis when inside its callback */
     }
+    resolve_cancel(s->rq);
+    s->rq = NULL;
+    resolver_free(s->res);
     event_free(s->reconnect_ev);
     event_free(s->connect_ev);
     free(s->addr);
@@ -1041,6 +1198,10 @@ void store_free(struct store *s)
         return;
     s->freeing = 1;
     s->depth++;
+    if (s->rq) {
+        resolve_cancel(s->rq);
+        s->rq = NULL;
+    }
     evtimer_del(s->reconnect_ev);
     evtimer_del(s->connect_ev);
     /* Callbacks cannot add requests now (they fail at once) nor free any. */

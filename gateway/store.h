@@ -125,7 +125,9 @@ struct store_save {
 
 /* Create a store on `base` for `addr`, "HOST:PORT" ("[V6]:PORT" too) or "unix:PATH",
  * and start connecting. Returns NULL (after logging why) when addr is malformed or
- * memory is short. HOST is resolved with a blocking getaddrinfo: prefer an address. */
+ * memory is short. A HOST that is a name is looked up at each connect attempt without
+ * blocking the loop (resolve.h); the connect timeout covers the lookup, and requests
+ * made meanwhile wait for the connection like those of any connect attempt. */
 struct store *store_new(struct event_base *base, const char *addr, const struct store_opts *o);
 
 /* Free the store. Every request whose callback has not fired yet gets STORE_ERR (its

@@ -80,11 +80,26 @@ static void copy_str(char *dst, size_t dstsize, const char *src)
     sb_str(&b, src, dstsize);
 }
 
+/* The link's lines ("link=NAME event=WHAT k=v...") as "event=smpp.WHAT link=NAME k=v...":
+ * one event key per line, for whoever parses the log. */
 static void link_log(void *arg, enum smpp_log_level level, const char *msg)
 {
     (void)arg;
     static const enum log_level map[] = {L_ERROR, L_WARN, L_INFO, L_DEBUG};
-    log_event(map[level <= SMPP_LOG_DEBUG ? level : SMPP_LOG_DEBUG], "smpp", "%s", msg);
+    enum log_level lv = map[level <= SMPP_LOG_DEBUG ? level : SMPP_LOG_DEBUG];
+    const char *ev = strncmp(msg, "event=", 6) == 0 ? msg : strstr(msg, " event=");
+    if (!ev) {
+        log_event(lv, "smpp", "%s", msg);
+        return;
+    }
+    const char *name = ev + (ev == msg ? 6 : 7);
+    size_t n = strcspn(name, " ");
+    const char *after = name + n + (name[n] == ' ');
+    char event[48];
+    snprintf(event, sizeof event, "smpp.%.*s", (int)(n < 40 ? n : 40), name);
+    /* the line without " event=WHAT" */
+    int head = (int)(ev - msg);
+    log_event(lv, event, "%.*s%s%s", head, msg, head && *after ? " " : "", after);
 }
 
 static void link_state(void *arg, enum smpp_link_state st, const char *reason)

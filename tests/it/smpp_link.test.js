@@ -129,7 +129,7 @@ test('SMSC closes the socket mid-dialog: reconnect, rebind, the dialog goes on, 
     await until(() => smsc.binds.length > n, 11000, 'a bind after the close (default settings)');
     const firstRetryMs = smsc.binds[n].time - t0;
     assert(firstRetryMs <= 10000, `default first retry after ${firstRetryMs} ms (must be <= 10 s)`);
-    assert(/event=peer_closed|reason="peer closed"/.test(gw.logs), 'the close is logged');
+    assert(/event=smpp.peer_closed|reason="peer closed"/.test(gw.logs), 'the close is logged');
     await assertServes(smsc, 'defaults, after the reconnect');
     await gw.stop();
   }
@@ -172,7 +172,7 @@ test('a rejected bind is logged with its status name and retried slowly, then se
     assert(g >= 1200, `bind retry after ${g} ms (bind_retry_ms=1500, reconnect_min_ms=50): tight loop? gaps ${gaps}`);
     assert(g <= 3000, `bind retry after ${g} ms: too slow for bind_retry_ms=1500; gaps ${gaps}`);
   }
-  assert(/event=bind_rejected status=ESME_RBINDFAIL/.test(gw.logs),
+  assert(/event=smpp.bind_rejected link=\S+ status=ESME_RBINDFAIL/.test(gw.logs),
     `the rejection is logged with the status name; log:\n${gw.logs.slice(-800)}`);
   assertEq(binds[0].system_id, 'ussdgw', 'system_id');
   await assertServes(smsc, 'after the accepted bind');
@@ -244,7 +244,7 @@ test('an SMSC that stops answering enquire_link is declared dead and reconnected
   assert(ignored.length >= 1, 'the daemon sent enquire_link');
   const dead = tClose - ignored[0];
   assert(dead >= 400 && dead <= 2500, `dropped ${dead} ms after the unanswered enquire_link (response_timeout_ms=600)`);
-  assert(/event=link_dead/.test(gw.logs), 'link_dead logged');
+  assert(/event=smpp.link_dead/.test(gw.logs), 'link_dead logged');
   await until(() => smsc.binds.length > n, 3000, 'a new bind');
   await smsc.bound(1, 3000);
   const s2 = boundSession(smsc);
@@ -276,7 +276,7 @@ test('hostile PDUs: framing errors drop and rebind, bad bodies are refused, 40 T
     await until(() => smsc.binds.length > n, 5000, `a rebind after command_length ${len}`);
     alive();
   }
-  assert(/event=framing_lost/.test(gw.logs), 'framing_lost logged');
+  assert(/event=smpp.framing_lost/.test(gw.logs), 'framing_lost logged');
   await assertServes(smsc, 'after the framing errors');
 
   // requests with a valid frame: each gets an error response with its sequence, no reply
@@ -349,7 +349,7 @@ test('hostile PDUs: framing errors drop and rebind, bad bodies are refused, 40 T
     assert(boundSession(smsc) === s && !s.socket.destroyed, `${c.name}: the connection was dropped`);
     assertEq(smsc.submits.slice(before).filter((x) => x.destination_addr === p).length, 0, `${c.name}: something was sent for it`);
   }
-  assert(/event=bad_pdu/.test(gw.logs), 'bad_pdu logged');
+  assert(/event=smpp.bad_pdu/.test(gw.logs), 'bad_pdu logged');
 
   // a VALID deliver_sm with 40 TLVs (vendor ones around the two USSD ones) is served
   {

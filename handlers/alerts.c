@@ -38,11 +38,12 @@
 
 enum alert_op { OP_JOIN, OP_LEAVE, OP_STOP, OP_START, OP_LIST };
 
+/* Per language: en, rw, fr (lang_index). */
 struct topic_def {
     const char *code;
-    const char *en, *rw, *fr;  /* shown */
+    const char *shown[3];      /* in a text: "water", "amazi", "eau" */
     const char *const *words;  /* accepted (ASCII case-insensitive) */
-    const char *kw_en, *kw_rw, *kw_fr; /* the keyword to type in each language */
+    const char *keyword[3];    /* to type for JOIN / LEAVE (GSM letters only) */
 };
 
 static const char *const w_water[] = {"water", "amazi", "eau", "eaux", NULL};
@@ -53,10 +54,10 @@ static const char *const w_roads[] = {"roads", "road", "imihanda", "umuhanda", "
 static const char *const w_health[] = {"health", "ubuzima", "sante", "santé", "SANTÉ", NULL};
 
 static const struct topic_def topics[] = {
-    {"water", "water", "amazi", "eau", w_water, "WATER", "AMAZI", "EAU"},
-    {"waste", "waste collection", "imyanda", "déchets", w_waste, "WASTE", "IMYANDA", "DECHETS"},
-    {"roads", "roads", "imihanda", "routes", w_roads, "ROADS", "IMIHANDA", "ROUTES"},
-    {"health", "health", "ubuzima", "santé", w_health, "HEALTH", "UBUZIMA", "SANTE"},
+    {"water", {"water", "amazi", "eau"}, w_water, {"WATER", "AMAZI", "EAU"}},
+    {"waste", {"waste collection", "imyanda", "déchets"}, w_waste, {"WASTE", "IMYANDA", "DECHETS"}},
+    {"roads", {"roads", "imihanda", "routes"}, w_roads, {"ROADS", "IMIHANDA", "ROUTES"}},
+    {"health", {"health", "ubuzima", "santé"}, w_health, {"HEALTH", "UBUZIMA", "SANTE"}},
 };
 
 static const struct topic_def *topic_find(const char *word)
@@ -70,23 +71,10 @@ static const struct topic_def *topic_find(const char *word)
     return NULL;
 }
 
-static const char *topic_text(const struct topic_def *t, const char *lang)
+/* 0 en (and any other), 1 rw, 2 fr. */
+static int lang_index(const char *lang)
 {
-    if (lang && strcmp(lang, "rw") == 0)
-        return t->rw;
-    if (lang && strcmp(lang, "fr") == 0)
-        return t->fr;
-    return t->en;
-}
-
-/* The topic's keyword for JOIN / LEAVE in the resident's language (GSM letters only). */
-static const char *topic_word(const struct topic_def *t, const char *lang)
-{
-    if (lang && strcmp(lang, "rw") == 0)
-        return t->kw_rw;
-    if (lang && strcmp(lang, "fr") == 0)
-        return t->kw_fr;
-    return t->kw_en;
+    return lang && strcmp(lang, "rw") == 0 ? 1 : lang && strcmp(lang, "fr") == 0 ? 2 : 0;
 }
 
 #define ALERT_LUA_PREFIX "local p='ussd:alerts:' local m=ARGV[1] "
@@ -131,8 +119,8 @@ static void finish(handler_done_fn done, void *arg, const char *outcome,
     size_t n = 0;
     if (t) {
         set[n++] = (struct handler_kv){"topic", t->code};
-        set[n++] = (struct handler_kv){"topic_text", topic_text(t, lang)};
-        set[n++] = (struct handler_kv){"topic_word", topic_word(t, lang)};
+        set[n++] = (struct handler_kv){"topic_text", t->shown[lang_index(lang)]};
+        set[n++] = (struct handler_kv){"topic_word", t->keyword[lang_index(lang)]};
     }
     if (district)
         set[n++] = (struct handler_kv){"district", district};
@@ -158,7 +146,7 @@ static void list_reply(struct alert_call *c, const redisReply *rep)
         memcpy(code, e->str, (size_t)(colon - e->str));
         code[colon - e->str] = '\0';
         const struct topic_def *t = topic_find(code);
-        snprintf(labels[n], sizeof labels[n], "%s, %s", t ? topic_text(t, c->lang) : code, colon + 1);
+        snprintf(labels[n], sizeof labels[n], "%s, %s", t ? t->shown[lang_index(c->lang)] : code, colon + 1);
         items[n] = (struct handler_item){labels[n], e->str};
         n++;
     }

@@ -276,10 +276,25 @@ static const char script_report[] =
     "redis.call('SET',KEYS[1],'created:'..ref,'EX',ARGV[13])\n"
     "return {'created',ref}\n";
 
+/* A call about one category of problem (report, open). */
 struct report_call {
     struct svc_call c;
     char category[24];
 };
+
+/* The problem's place in req (args category, district, sector): 0 with them and the
+ * open-problem key (ussd:tickets:open:DD-SS:CATEGORY), or -1 when one is unknown. */
+static int req_place(const struct handler_req *req, const char **category,
+                     const struct geo_district **d, int *sn, char *k_open, size_t k_open_size)
+{
+    *category = handler_arg(req, "category");
+    *d = geo_district_by_name(handler_arg(req, "district"));
+    *sn = *d ? geo_sector_num(*d, handler_arg(req, "sector")) : 0;
+    if (!cat_known(*category) || !*d || !*sn)
+        return -1;
+    snprintf(k_open, k_open_size, REC_PREFIX "tickets:open:%d-%02d:%s", (*d)->code, *sn, *category);
+    return 0;
+}
 
 static void on_report(void *p, int status, const redisReply *r)
 {
@@ -308,17 +323,17 @@ static struct handler_call *report_start(const struct handler_env *env,
                                          const struct handler_req *req, handler_done_fn done,
                                          void *arg)
 {
-    const char *category = handler_arg(req, "category");
-    const struct geo_district *d = geo_district_by_name(handler_arg(req, "district"));
-    int sn = d ? geo_sector_num(d, handler_arg(req, "sector")) : 0;
-    char landmark[128], desc[128];
+    const char *category;
+    const struct geo_district *d;
+    int sn;
+    char landmark[128], desc[128], k_open[80];
     clean_text(handler_arg(req, "landmark"), landmark, sizeof landmark);
     clean_text(handler_arg(req, "description"), desc, sizeof desc);
     const char *follow = handler_arg(req, "follow");
     int follow_only = follow && strcmp(follow, "yes") == 0;
-    if (!cat_known(category) || !d || !sn || (!landmark[0] && !follow_only) ||
-        !msisdn_ok(req->msisdn) ||
-        !req->step_key || !req->step_key[0]) {
+    if (req_place(req, &category, &d, &sn, k_open, sizeof k_open) < 0 ||
+        (!landmark[0] && !follow_only) || !msisdn_ok(req->msisdn) || !req->step_key ||
+        !req->step_key[0]) {
         svc_done_now(done, arg, "invalid", NULL, 0);
         return NULL;
     }
@@ -329,7 +344,7 @@ static struct handler_call *report_start(const struct handler_env *env,
     }
     snprintf(rc->category, sizeof rc->category, "%s", category);
     time_t now = time(NULL);
-    char at[REC_TIME_MAX], idem[160], k_idem[200], k_seq[40], k_open[80], k_phone[64], yy[4],
+    char at[REC_TIME_MAX], idem[160], k_idem[200], k_seq[40], k_phone[64], yy[4],
         unix_s[24], win[24], ttl[24], skey[16];
     records_time(now, 0, at, sizeof at);
     snprintf(yy, sizeof yy, "%.2s", at + 2);
@@ -337,7 +352,6 @@ static struct handler_call *report_start(const struct handler_env *env,
     snprintf(skey, sizeof skey, "%d-%02d", d->code, sn);
     snprintf(k_idem, sizeof k_idem, REC_PREFIX "idem:ticket:%s", idem);
     snprintf(k_seq, sizeof k_seq, REC_PREFIX "seq:TKT:%s", yy);
-    snprintf(k_open, sizeof k_open, REC_PREFIX "tickets:open:%s:%s", skey, category);
     snprintf(k_phone, sizeof k_phone, REC_PREFIX "phone:%s:tickets", req->msisdn);
     snprintf(unix_s, sizeof unix_s, "%lld", (long long)now);
     snprintf(win, sizeof win, "%ld", window_s(env));
@@ -368,14 +382,9 @@ static const char script_open[] =
     "if st=='received' or st=='in_progress' then return {r,st} end\n"
     "return {}\n";
 
-struct open_call {
-    struct svc_call c;
-    char category[24];
-};
-
 static void on_open(void *p, int status, const redisReply *r)
 {
-    struct open_call *oc = p;
+    struct report_call *oc = p;
     if (svc_call_gone(oc))
         return;
     if (!reply_ok(status, r) || r->type != REDIS_REPLY_ARRAY) {
@@ -402,21 +411,20 @@ static struct handler_call *open_start(const struct handler_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {
-    const char *category = handler_arg(req, "category");
-    const struct geo_district *d = geo_district_by_name(handler_arg(req, "district"));
-    int sn = d ? geo_sector_num(d, handler_arg(req, "sector")) : 0;
-    if (!cat_known(category) || !d || !sn) {
+    const char *category;
+    const struct geo_district *d;
+    int sn;
+    char k_open[80];
+    if (req_place(req, &category, &d, &sn, k_open, sizeof k_open) < 0) {
         svc_done_now(done, arg, "invalid", NULL, 0);
         return NULL;
     }
-    struct open_call *oc = svc_call_new(sizeof *oc, req, done, arg);
+    struct report_call *oc = svc_call_new(sizeof *oc, req, done, arg);
     if (!oc) {
         svc_done_now(done, arg, "error", NULL, 0);
         return NULL;
     }
     snprintf(oc->category, sizeof oc->category, "%s", category);
-    char k_open[80];
-    snprintf(k_open, sizeof k_open, REC_PREFIX "tickets:open:%d-%02d:%s", d->code, sn, category);
     const char *argv[] = {"EVAL", script_open, "1", k_open};
     store_cmd(env->store, on_open, oc, 4, argv, NULL);
     return (struct handler_call *)oc;

@@ -79,12 +79,6 @@ static void usage(FILE *f)
             "      --log-level LEVEL   debug, info, warn, error (default warn)\n");
 }
 
-static void store_log(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_DEBUG, "redis", "%s", msg);
-}
-
 static void pump(struct alert_send *a);
 
 static void on_queued(void *arg, int status, const char *id)
@@ -401,18 +395,12 @@ int app_alert(int argc, char **argv)
         }
     }
 
-    struct event_base *base = event_base_new();
-    struct store_opts so = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
-    struct store *store = base ? store_new(base, cfg.redis, &so) : NULL;
-    struct sms_queue *q = store ? sms_queue_new(base, store, &cfg) : NULL;
-    if (!q) {
-        fprintf(stderr, "ussdgw alert: cannot use Redis at %s\n", cfg.redis);
-        store_free(store);
-        if (base)
-            event_base_free(base);
+    struct app_conn conn;
+    if (app_conn_open(&conn, &cfg, "alert", 1, 0))
         goto out;
-    }
-    struct alert_send a = {.q = q, .store = store, .set = set, .texts = texts, .n_texts = n_texts};
+    struct event_base *base = conn.base;
+    struct store *store = conn.store;
+    struct alert_send a = {.q = conn.q, .store = store, .set = set, .texts = texts, .n_texts = n_texts};
     if (given_id) {
         snprintf(a.id, sizeof a.id, "%s", given_id);
         a.step = 1;
@@ -461,15 +449,11 @@ int app_alert(int argc, char **argv)
         log_event(L_INFO, "alert.sent", "id=%s topic=%s district=%s queued=%zu failed=%zu texts=%zu",
                   a.id, topic, d->name, a.queued, a.failed, n_texts);
     }
-    fflush(stdout);
     for (size_t i = 0; i < a.n_to; i++)
         free(a.to[i]);
     free(a.to);
     free(a.which);
-    sms_queue_free(q);
-    store_free(store);
-    event_base_loop(base, EVLOOP_NONBLOCK); /* the store's deferred callbacks */
-    event_base_free(base);
+    app_conn_close(&conn);
 out:
     menu_set_free(set);
     free_texts(texts, n_texts);

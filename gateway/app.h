@@ -25,6 +25,30 @@ struct menu_set *app_load_menus(const char *dir, const struct config *cfg, int q
 int app_cli_config(struct config *cfg, const char *cmd, const char *config_path,
                    const char *redis, const char *menus, const char *level);
 
+/* A command-line tool's connection to Redis: its own loop, the store (its lines go to
+ * the log as event=redis) and, when asked for, the SMS queue (only queues: the running
+ * gateways send). */
+struct app_conn {
+    struct event_base *base;
+    struct store *store;
+    struct sms_queue *q; /* NULL unless opened with_queue */
+};
+
+/* Open c for cfg. 0, or 1 after "ussdgw CMD: cannot use Redis at ADDR" on stderr (c is
+ * then closed). max_inflight 0: the store's default. */
+int app_conn_open(struct app_conn *c, const struct config *cfg, const char *cmd, int with_queue,
+                  int max_inflight);
+
+/* Run c's loop until *done is set, or nothing is left to wait for. */
+void app_conn_wait(struct app_conn *c, const int *done);
+
+/* Close the queue, then the store, run their last callbacks, free the loop. A zeroed or
+ * already closed c is fine. */
+void app_conn_close(struct app_conn *c);
+
+/* The store's log callback of the command-line tools. */
+void app_cli_store_log(void *arg, int level, const char *msg);
+
 /* Run the gateway until SIGTERM/SIGINT. Returns the exit status. */
 int app_daemon(struct app_opts *o);
 

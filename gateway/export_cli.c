@@ -21,7 +21,6 @@
  * Memory: the aggregate table only (at most EXPORT_MAX_ROWS rows), never the raw records.
  */
 #include <errno.h>
-#include <event2/event.h>
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <stdint.h>
@@ -444,12 +443,6 @@ static void usage(FILE *f)
             "      --log-level LEVEL   debug, info, warn, error (default warn)\n");
 }
 
-static void store_log(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_DEBUG, "redis", "%s", msg);
-}
-
 enum { OPT_REDIS = 256, OPT_FROM, OPT_TO, OPT_OUT, OPT_LOGLEVEL };
 
 int app_export(int argc, char **argv)
@@ -494,22 +487,14 @@ int app_export(int argc, char **argv)
     if (rc)
         return rc;
 
-    struct event_base *base = event_base_new();
-    struct store_opts so = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
-    struct store *store = base ? store_new(base, cfg.redis, &so) : NULL;
-    if (!store) {
-        fprintf(stderr, "ussdgw export: cannot use Redis at %s\n", cfg.redis);
-        if (base)
-            event_base_free(base);
+    struct app_conn conn;
+    if (app_conn_open(&conn, &cfg, "export", 0, 0))
         return 1;
-    }
-    struct exp e = {.st = store, .from = from, .to = to, .src = SRC_DIALOGS};
+    struct exp e = {.st = conn.store, .from = from, .to = to, .src = SRC_DIALOGS};
     memcpy(e.cursor, "-", 2);
     e.scanning = 1;
-    store_cmdf(store, on_scan, &e, "SCAN 0 MATCH %s COUNT " EXPORT_SCAN_COUNT, patterns[e.src]);
-    while (!e.done)
-        if (event_base_loop(base, EVLOOP_ONCE) < 0)
-            break;
+    store_cmdf(conn.store, on_scan, &e, "SCAN 0 MATCH %s COUNT " EXPORT_SCAN_COUNT, patterns[e.src]);
+    app_conn_wait(&conn, &e.done);
     rc = 0;
     if (!e.done || e.error) {
         fprintf(stderr, "ussdgw export: Redis at %s did not answer\n", cfg.redis);
@@ -551,8 +536,6 @@ int app_export(int argc, char **argv)
         }
     free(e.agg.t);
     log_event(L_INFO, "export.done", "rows=%zu rc=%d", rows, rc);
-    store_free(store);
-    event_base_loop(base, EVLOOP_NONBLOCK);
-    event_base_free(base);
+    app_conn_close(&conn);
     return rc;
 }

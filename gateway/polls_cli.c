@@ -57,12 +57,6 @@ static void usage(FILE *f)
             "      --log-level LEVEL   debug, info, warn, error (default warn)\n");
 }
 
-static void store_log(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_DEBUG, "redis", "%s", msg);
-}
-
 static void on_tally(void *arg, int status, const struct redisReply *rep)
 {
     struct tally *t = arg;
@@ -325,6 +319,69 @@ static int moderate_run(struct menu_set *set, struct event_base *base, struct st
     return 0;
 }
 
+/* `poll results ID`: the tally, one line per option, then total and status. */
+static int print_results(const struct menu_set *set, const struct menu_poll *p,
+                         struct event_base *base, struct store *store, const char *addr)
+{
+    struct tally t = {.p = p, .votes = calloc(p->n_options ? p->n_options : 1, sizeof(long long))};
+    int rc = 0;
+    if (!t.votes)
+        return 1;
+    char key[160];
+    snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
+    const char *av[] = {"HGETALL", key};
+    store_cmd(store, on_tally, &t, 2, av, NULL);
+    while (!t.done)
+        if (event_base_loop(base, EVLOOP_ONCE) < 0)
+            break;
+    if (!t.done || t.error) {
+        fprintf(stderr, "ussdgw poll results: Redis at %s did not answer\n", addr);
+        rc = 1;
+    } else {
+        long long total = 0;
+        for (size_t o = 0; o < p->n_options; o++) {
+            const struct menu_poll_option *opt = &p->options[o];
+            printf("%s\t%lld\t%s%s%s\n", opt->id, t.votes[o], opt->district ? opt->district : "",
+                   opt->district ? ": " : "", menu_text_get(set, &opt->label, set->default_lang));
+            total += t.votes[o];
+        }
+        /* approved proposals (ussd:poll:ID:extra), after the menu's options */
+        struct reply_wait ew = {0}, tw = {0};
+        snprintf(key, sizeof key, "ussd:poll:%s:extra", p->id);
+        if (wait_cmd(base, store, &ew, "HGETALL", key) == 0) {
+            snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
+            wait_cmd(base, store, &tw, "HGETALL", key);
+            for (size_t e = 0; e + 1 < ew.n; e += 2) {
+                long long v = 0;
+                for (size_t k = 0; k + 1 < tw.n; k += 2)
+                    if (strcmp(tw.str[k], ew.str[e]) == 0)
+                        v = strtoll(tw.str[k + 1], NULL, 10);
+                /* its district, like a project's (pN is proposal N) */
+                char pkey[96];
+                struct reply_wait dw = {0};
+                snprintf(pkey, sizeof pkey, "ussd:poll:proposal:%s", ew.str[e] + 1);
+                const char *dav[] = {"HMGET", pkey, "district"};
+                store_cmd(store, on_array, &dw, 3, dav, NULL);
+                while (!dw.done)
+                    if (event_base_loop(base, EVLOOP_ONCE) < 0)
+                        break;
+                const char *dist = !dw.error && dw.n == 1 ? dw.str[0] : "";
+                printf("%s\t%lld\t%s%s%s\n", ew.str[e], v, dist, dist[0] ? ": " : "",
+                       ew.str[e + 1]);
+                reply_free(&dw);
+                total += v;
+            }
+        }
+        reply_free(&ew);
+        reply_free(&tw);
+        long long now = (long long)time(NULL);
+        printf("total\t%lld\nstatus\t%s\n", total,
+               now < p->opens ? "not yet open" : now < p->closes ? "open" : "closed");
+    }
+    free(t.votes);
+    return rc;
+}
+
 int app_poll(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -375,123 +432,30 @@ int app_poll(int argc, char **argv)
     struct menu_set *set = app_load_menus(cfg.menus, &cfg, 1);
     if (!set)
         return 1;
-    if (moderate) {
-        struct event_base *nb = event_base_new();
-        struct store_opts nso = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
-        struct store *ns = nb ? store_new(nb, cfg.redis, &nso) : NULL;
-        struct sms_queue *q = ns ? sms_queue_new(nb, ns, &cfg) : NULL;
-        int nrc = 1;
-        if (!q)
-            fprintf(stderr, "ussdgw poll: cannot use Redis at %s\n", cfg.redis);
-        else
-            nrc = moderate_run(set, nb, ns, q, act, argc - optind == 3 ? argv[optind + 2] : NULL,
-                               mod_poll, mod_note, cfg.redis);
-        fflush(stdout);
-        sms_queue_free(q);
-        store_free(ns);
-        if (nb) {
-            event_base_loop(nb, EVLOOP_NONBLOCK);
-            event_base_free(nb);
-        }
-        menu_set_free(set);
-        return nrc;
-    }
-    if (notify) {
-        struct event_base *nb = event_base_new();
-        struct store_opts nso = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
-        struct store *ns = nb ? store_new(nb, cfg.redis, &nso) : NULL;
-        struct sms_queue *q = ns ? sms_queue_new(nb, ns, &cfg) : NULL;
-        int nrc = 1;
-        if (!q)
-            fprintf(stderr, "ussdgw poll: cannot use Redis at %s\n", cfg.redis);
-        else if ((nrc = notify_closed(set, nb, ns, q)) < 0) {
-            fprintf(stderr, "ussdgw poll notify-closed: Redis at %s did not answer\n", cfg.redis);
-            nrc = 1;
-        }
-        fflush(stdout);
-        sms_queue_free(q);
-        store_free(ns);
-        if (nb) {
-            event_base_loop(nb, EVLOOP_NONBLOCK);
-            event_base_free(nb);
-        }
-        menu_set_free(set);
-        return nrc;
-    }
-    const struct menu_poll *p = menu_poll_find(set, id);
-    if (!p) {
+    const struct menu_poll *p = NULL;
+    if (!moderate && !notify && !(p = menu_poll_find(set, id))) {
         fprintf(stderr, "ussdgw poll results: no poll '%s' in %s\n", id, cfg.menus);
         menu_set_free(set);
         return 1;
     }
-    struct tally t = {.p = p, .votes = calloc(p->n_options ? p->n_options : 1, sizeof(long long))};
-    struct event_base *base = t.votes ? event_base_new() : NULL;
-    struct store_opts so = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
-    struct store *store = base ? store_new(base, cfg.redis, &so) : NULL;
-    rc = 0;
-    if (!store) {
-        fprintf(stderr, "ussdgw poll: cannot use Redis at %s\n", cfg.redis);
-        rc = 1;
-    } else {
-        char key[160];
-        snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
-        const char *av[] = {"HGETALL", key};
-        store_cmd(store, on_tally, &t, 2, av, NULL);
-        while (!t.done)
-            if (event_base_loop(base, EVLOOP_ONCE) < 0)
-                break;
-        if (!t.done || t.error) {
-            fprintf(stderr, "ussdgw poll results: Redis at %s did not answer\n", cfg.redis);
+    struct app_conn conn;
+    if (app_conn_open(&conn, &cfg, "poll", moderate || notify, 0)) {
+        menu_set_free(set);
+        return 1;
+    }
+    if (moderate) {
+        rc = moderate_run(set, conn.base, conn.store, conn.q, act,
+                          argc - optind == 3 ? argv[optind + 2] : NULL, mod_poll, mod_note,
+                          cfg.redis);
+    } else if (notify) {
+        if ((rc = notify_closed(set, conn.base, conn.store, conn.q)) < 0) {
+            fprintf(stderr, "ussdgw poll notify-closed: Redis at %s did not answer\n", cfg.redis);
             rc = 1;
-        } else {
-            long long total = 0;
-            for (size_t o = 0; o < p->n_options; o++) {
-                const struct menu_poll_option *opt = &p->options[o];
-                printf("%s\t%lld\t%s%s%s\n", opt->id, t.votes[o], opt->district ? opt->district : "",
-                       opt->district ? ": " : "", menu_text_get(set, &opt->label, set->default_lang));
-                total += t.votes[o];
-            }
-            /* approved proposals (ussd:poll:ID:extra), after the menu's options */
-            struct reply_wait ew = {0}, tw = {0};
-            snprintf(key, sizeof key, "ussd:poll:%s:extra", p->id);
-            if (wait_cmd(base, store, &ew, "HGETALL", key) == 0) {
-                snprintf(key, sizeof key, "ussd:poll:%s:tally", p->id);
-                wait_cmd(base, store, &tw, "HGETALL", key);
-                for (size_t e = 0; e + 1 < ew.n; e += 2) {
-                    long long v = 0;
-                    for (size_t k = 0; k + 1 < tw.n; k += 2)
-                        if (strcmp(tw.str[k], ew.str[e]) == 0)
-                            v = strtoll(tw.str[k + 1], NULL, 10);
-                    /* its district, like a project's (pN is proposal N) */
-                    char pkey[96];
-                    struct reply_wait dw = {0};
-                    snprintf(pkey, sizeof pkey, "ussd:poll:proposal:%s", ew.str[e] + 1);
-                    const char *dav[] = {"HMGET", pkey, "district"};
-                    store_cmd(store, on_array, &dw, 3, dav, NULL);
-                    while (!dw.done)
-                        if (event_base_loop(base, EVLOOP_ONCE) < 0)
-                            break;
-                    const char *dist = !dw.error && dw.n == 1 ? dw.str[0] : "";
-                    printf("%s\t%lld\t%s%s%s\n", ew.str[e], v, dist, dist[0] ? ": " : "",
-                           ew.str[e + 1]);
-                    reply_free(&dw);
-                    total += v;
-                }
-            }
-            reply_free(&ew);
-            reply_free(&tw);
-            long long now = (long long)time(NULL);
-            printf("total\t%lld\nstatus\t%s\n", total,
-                   now < p->opens ? "not yet open" : now < p->closes ? "open" : "closed");
         }
+    } else {
+        rc = print_results(set, p, conn.base, conn.store, cfg.redis);
     }
-    fflush(stdout);
-    store_free(store);
-    if (base) {
-        event_base_loop(base, EVLOOP_NONBLOCK); /* the store's deferred callbacks */
-        event_base_free(base);
-    }
-    free(t.votes);
+    app_conn_close(&conn);
     menu_set_free(set);
     return rc;
 }

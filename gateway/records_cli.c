@@ -50,12 +50,6 @@ struct cli {
     int rc;
 };
 
-static void store_log(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_DEBUG, "redis", "%s", msg);
-}
-
 static void on_ping(void *arg, int status, const redisReply *r)
 {
     struct cli *c = arg;
@@ -76,7 +70,7 @@ static int cli_open(struct cli *c, const struct config *cfg)
     memset(c, 0, sizeof *c);
     c->base = event_base_new();
     struct store_opts so = {
-        .timeout_ms = cfg->redis_timeout_ms, .log = store_log, .max_inflight = SEED_INFLIGHT * 2};
+        .timeout_ms = cfg->redis_timeout_ms, .log = app_cli_store_log, .max_inflight = SEED_INFLIGHT * 2};
     c->store = c->base ? store_new(c->base, cfg->redis, &so) : NULL;
     if (c->store) {
         const char *argv[] = {"PING"};

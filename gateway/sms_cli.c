@@ -3,7 +3,6 @@
  * id; `ussdgw sms status ID` prints what became of it. Both talk to Redis only: a
  * running gateway (any of them) sends the message.
  */
-#include <event2/event.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +31,6 @@ static void usage(FILE *f)
             "      --redis ADDR        HOST:PORT or unix:PATH (default 127.0.0.1:6379)\n"
             "      --key K             idempotency key: a second send with it returns the first id\n"
             "      --log-level LEVEL   debug, info, warn, error (default warn)\n");
-}
-
-static void store_log(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_DEBUG, "redis", "%s", msg);
 }
 
 static void on_queued(void *arg, int status, const char *id)
@@ -139,25 +132,15 @@ int app_sms(int argc, char **argv)
         }
     }
 
-    struct event_base *base = event_base_new();
-    struct store_opts so = {.timeout_ms = cfg.redis_timeout_ms, .log = store_log};
-    struct store *store = base ? store_new(base, cfg.redis, &so) : NULL;
-    struct sms_queue *q = store ? sms_queue_new(base, store, &cfg) : NULL;
-    if (!q) {
-        fprintf(stderr, "ussdgw sms: cannot use Redis at %s\n", cfg.redis);
-        store_free(store);
-        if (base)
-            event_base_free(base);
+    struct app_conn conn;
+    if (app_conn_open(&conn, &cfg, "sms", 1, 0))
         return 1;
-    }
     struct cli_state s = {0};
     if (is_send)
-        sms_enqueue(q, to, text, key, on_queued, &s);
+        sms_enqueue(conn.q, to, text, key, on_queued, &s);
     else
-        sms_lookup(q, argv[optind + 1], on_found, &s);
-    while (!s.done)
-        if (event_base_loop(base, EVLOOP_ONCE) < 0)
-            break;
+        sms_lookup(conn.q, argv[optind + 1], on_found, &s);
+    app_conn_wait(&conn, &s.done);
     rc = 0;
     if (!s.done || s.status < 0) {
         fprintf(stderr, "ussdgw sms %s: Redis at %s did not answer\n", sub, cfg.redis);
@@ -168,10 +151,6 @@ int app_sms(int argc, char **argv)
         fprintf(stderr, "ussdgw sms status: no message %s\n", argv[optind + 1]);
         rc = 1;
     }
-    fflush(stdout);
-    sms_queue_free(q);
-    store_free(store);
-    event_base_loop(base, EVLOOP_NONBLOCK); /* the store's deferred callbacks */
-    event_base_free(base);
+    app_conn_close(&conn);
     return rc;
 }

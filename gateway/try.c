@@ -41,12 +41,6 @@ static int step(struct dialog_env *env, struct event_base *base, struct dialog_r
     return 0;
 }
 
-static void store_log(void *arg, int level, const char *msg)
-{
-    (void)arg;
-    log_event(level <= 3 ? L_ERROR : level == 4 ? L_WARN : L_DEBUG, "redis", "%s", msg);
-}
-
 int app_try(struct app_opts *o, const char *dial)
 {
     struct config *cfg = &o->cfg;
@@ -54,7 +48,7 @@ int app_try(struct app_opts *o, const char *dial)
     if (!set)
         return 1;
     struct event_base *base = event_base_new();
-    struct store_opts so = {.timeout_ms = cfg->redis_timeout_ms, .log = store_log};
+    struct store_opts so = {.timeout_ms = cfg->redis_timeout_ms, .log = app_cli_store_log};
     struct store *store = base ? store_new(base, cfg->redis, &so) : NULL;
     if (!store) {
         fprintf(stderr, "ussdgw: cannot use Redis at %s\n", cfg->redis);

@@ -5,6 +5,7 @@
  */
 #include <event2/event.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,8 @@ static void results_tick(evutil_socket_t fd, short what, void *arg)
     if (d->env.draining || d->results)
         return;
     d->results = poll_results_start(d->env.store, d->sms, d->set, (long long)time(NULL),
-                                    POLL_RESULTS_WINDOW_S, d->owner, NULL, results_done, d);
+                                    POLL_RESULTS_WINDOW_S, d->env.cfg->sms_max_parts, d->owner,
+                                    NULL, results_done, d);
 }
 
 /* deliver_sm without USSD fields: a delivery receipt, or an SMS from a resident. */
@@ -205,7 +207,11 @@ int app_daemon(struct app_opts *o)
         ussd_smpp_start(d.links[i]);
     sms_queue_start(d.sms);
     d.set = set;
-    snprintf(d.owner, sizeof d.owner, "gw-%ld-%08lx", (long)getpid(), (unsigned long)random());
+    /* unique across machines and containers (where every gateway may be pid 1) */
+    if (sodium_init() < 0)
+        log_event(L_WARN, "gateway.sodium", "init failed");
+    snprintf(d.owner, sizeof d.owner, "gw-%ld-%08lx%08lx", (long)getpid(),
+             (unsigned long)randombytes_random(), (unsigned long)randombytes_random());
     if (cfg->poll_results_every_s > 0 &&
         (d.results_timer = event_new(d.base, -1, EV_PERSIST, results_tick, &d))) {
         struct timeval every = {cfg->poll_results_every_s, 0};

@@ -71,6 +71,7 @@ struct poll_results {
     struct sms_queue *q;
     const struct menu_set *set;
     long long now, window_s;
+    int max_parts; /* sms_max_parts: a results text never needs more */
     char owner[64];
     poll_results_poll_fn per_poll;
     poll_results_done_fn done;
@@ -218,8 +219,8 @@ static const char *text_for(struct poll_results *r, const char *district, const 
         const struct flat *x = di < GEO_N_DISTRICTS ? &r->extra[di] : NULL;
         poll_results_text(r->set, r->p, di < GEO_N_DISTRICTS ? district : "", lang,
                           (const char *const *)r->tally.s, r->tally.n,
-                          x ? (const char *const *)x->s : NULL, x ? x->n : 0, *t,
-                          POLL_RESULTS_TEXT_MAX);
+                          x ? (const char *const *)x->s : NULL, x ? x->n : 0, r->max_parts,
+                          *t, POLL_RESULTS_TEXT_MAX);
     }
     return *t;
 }
@@ -402,7 +403,7 @@ static void next_poll(struct poll_results *r)
 
 struct poll_results *poll_results_start(struct store *store, struct sms_queue *q,
                                         const struct menu_set *set, long long now,
-                                        long long window_s, const char *owner,
+                                        long long window_s, int max_parts, const char *owner,
                                         poll_results_poll_fn per_poll,
                                         poll_results_done_fn done, void *arg)
 {
@@ -410,8 +411,8 @@ struct poll_results *poll_results_start(struct store *store, struct sms_queue *q
     if (!r)
         return NULL;
     *r = (struct poll_results){.store = store, .q = q, .set = set, .now = now,
-                               .window_s = window_s, .per_poll = per_poll, .done = done,
-                               .arg = arg};
+                               .window_s = window_s, .max_parts = max_parts > 0 ? max_parts : 1,
+                               .per_poll = per_poll, .done = done, .arg = arg};
     snprintf(r->owner, sizeof r->owner, "%s", owner ? owner : "");
     size_t first = 0;
     while (first < set->n_polls && !eligible(r, &set->polls[first]))
@@ -436,53 +437,94 @@ void poll_results_cancel(struct poll_results *r)
         run_free(r);
 }
 
+/* Append piece to out (len octets so far) when the whole, with reserve after it, still
+ * fits size octets and max_parts SMS parts: 1, or 0 (out unchanged). */
+static int try_add(char *out, size_t size, size_t *len, const char *piece, const char *reserve,
+                   int max_parts)
+{
+    size_t pl = strlen(piece), rl = strlen(reserve);
+    if (*len + pl + rl >= size)
+        return 0;
+    memcpy(out + *len, piece, pl);
+    memcpy(out + *len + pl, reserve, rl + 1);
+    if (sms_count_parts(out, *len + pl + rl) > max_parts) {
+        out[*len] = 0;
+        return 0;
+    }
+    *len += pl;
+    out[*len] = 0;
+    return 1;
+}
+
+/* ", and N more" in language code (en, rw, fr; English otherwise). */
+static void more_words(const char *code, size_t n, char *buf, size_t size)
+{
+    if (strcmp(code, "rw") == 0)
+        snprintf(buf, size, ", n'ibindi %zu", n);
+    else if (strcmp(code, "fr") == 0)
+        snprintf(buf, size, ", et %zu autres", n);
+    else
+        snprintf(buf, size, ", and %zu more", n);
+}
+
 void poll_results_text(const struct menu_set *set, const struct menu_poll *p,
                        const char *district, int lang, const char *const *tally, size_t n_tally,
-                       const char *const *extra, size_t n_extra, char *out, size_t size)
+                       const char *const *extra, size_t n_extra, int max_parts, char *out,
+                       size_t size)
 {
     const char *code = lang >= 0 && (size_t)lang < set->n_langs ? set->langs[lang] : "en";
-    const char *head = "Results: ", *tail = ". Total ";
+    const char *head = "Results: ", *total_word = "Total";
     if (strcmp(code, "rw") == 0)
-        head = "Ibyavuye mu itora: ", tail = ". Yose hamwe ";
+        head = "Ibyavuye mu itora: ", total_word = "Yose hamwe";
     else if (strcmp(code, "fr") == 0)
-        head = "Résultats : ", tail = ". Total ";
-    size_t len = 0;
-    long long sum = 0;
+        head = "Résultats : ";
     if (!size)
         return;
     out[0] = 0;
-#define PR_ADD(...)                                                                  \
-    do {                                                                             \
-        if (len < size) {                                                            \
-            int w_ = snprintf(out + len, size - len, __VA_ARGS__);                   \
-            len = w_ < 0 ? size : len + (size_t)w_;                                  \
-        }                                                                            \
-    } while (0)
-    PR_ADD("%s%s", head, menu_text_get(set, &p->question, lang));
-    size_t shown = 0;
-    for (size_t o = 0; o < p->n_options; o++) {
+    /* the items of this voter's ballot, and their sum (the tail says it) */
+    enum { MAX_ITEMS = 160 };
+    const char *label[MAX_ITEMS];
+    long long votes[MAX_ITEMS], sum = 0;
+    size_t n = 0;
+    for (size_t o = 0; o < p->n_options && n < MAX_ITEMS; o++) {
         const struct menu_poll_option *opt = &p->options[o];
         if (district[0] && opt->district && strcmp(opt->district, district) != 0)
             continue;
-        long long v = 0;
+        votes[n] = 0;
         for (size_t k = 0; k + 1 < n_tally; k += 2)
             if (strcmp(tally[k], opt->id) == 0)
-                v = strtoll(tally[k + 1], NULL, 10);
-        sum += v;
-        PR_ADD("%s %s%s%s: %lld", shown++ ? "," : "",
-               !district[0] && opt->district ? opt->district : "",
-               !district[0] && opt->district ? " " : "", menu_text_get(set, &opt->label, lang), v);
+                votes[n] = strtoll(tally[k + 1], NULL, 10);
+        label[n++] = menu_text_get(set, &opt->label, lang);
     }
-    for (size_t e = 0; e + 1 < n_extra; e += 2) {
-        long long v = 0;
+    for (size_t e = 0; e + 1 < n_extra && n < MAX_ITEMS; e += 2) {
+        votes[n] = 0;
         for (size_t k = 0; k + 1 < n_tally; k += 2)
             if (strcmp(tally[k], extra[e]) == 0)
-                v = strtoll(tally[k + 1], NULL, 10);
-        sum += v;
-        PR_ADD("%s %s: %lld", shown++ ? "," : "", extra[e + 1], v);
+                votes[n] = strtoll(tally[k + 1], NULL, 10);
+        label[n++] = extra[e + 1];
     }
-    PR_ADD("%s%lld.", tail, sum);
-#undef PR_ADD
-    if (len >= size && size > 4)
-        memcpy(out + size - 4, "...", 4); /* cut: the end still says so */
+    for (size_t i = 0; i < n; i++)
+        sum += votes[i];
+    char tail[64], more[128], piece[320];
+    snprintf(tail, sizeof tail, ". %s %lld.", total_word, sum);
+    /* room kept for "and N more" (N at most n) and the tail */
+    more_words(code, n, more, 64);
+    strcat(more, tail);
+    /* head and question, then as many items as fit within size and max_parts with the
+     * tail after them; "and N more" when some had to be left out */
+    size_t len = 0;
+    snprintf(piece, sizeof piece, "%s%s", head, menu_text_get(set, &p->question, lang));
+    if (!try_add(out, size, &len, piece, tail, max_parts))
+        try_add(out, size, &len, head, tail, max_parts);
+    size_t shown = 0;
+    for (; shown < n; shown++) {
+        snprintf(piece, sizeof piece, "%s %s: %lld", shown ? "," : "", label[shown], votes[shown]);
+        if (!try_add(out, size, &len, piece, shown + 1 < n ? more : tail, max_parts))
+            break;
+    }
+    if (shown < n) {
+        more_words(code, n - shown, piece, sizeof piece);
+        try_add(out, size, &len, piece, tail, max_parts);
+    }
+    try_add(out, size, &len, tail, "", max_parts);
 }

@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #define POLL_RESULTS_WINDOW_S (30LL * 86400) /* the gateway's runs: polls closed this recently */
-#define POLL_RESULTS_TEXT_MAX 640            /* a results SMS, octets (about 4 parts) */
+#define POLL_RESULTS_TEXT_MAX 640            /* a results SMS, octets at most */
 
 struct menu_set;
 struct menu_poll;
@@ -44,12 +44,13 @@ typedef void (*poll_results_poll_fn)(void *arg, const struct poll_results_report
 typedef void (*poll_results_done_fn)(void *arg, int status);
 
 /* Start a run over the polls of set that have results_sms and closed at or before now
- * and after now - window_s (window_s 0: any time). owner names this process in the lock.
- * per_poll (may be NULL) fires for each poll looked at, done once at the end (never
- * inside this call). set, store and q must outlive the run. NULL: out of memory. */
+ * and after now - window_s (window_s 0: any time). max_parts: sms_max_parts (a text is
+ * made to fit it). owner names this process in the lock. per_poll (may be NULL) fires
+ * for each poll looked at, done once at the end (never inside this call); per_poll must
+ * not cancel the run. set, store and q must outlive the run. NULL: out of memory. */
 struct poll_results *poll_results_start(struct store *store, struct sms_queue *q,
                                         const struct menu_set *set, long long now,
-                                        long long window_s, const char *owner,
+                                        long long window_s, int max_parts, const char *owner,
                                         poll_results_poll_fn per_poll,
                                         poll_results_done_fn done, void *arg);
 
@@ -59,10 +60,14 @@ void poll_results_cancel(struct poll_results *r);
 
 /* The results SMS of poll p for a voter of district (the name as geo.h spells it, or
  * "" for every option) in language lang (an index of set->langs; en, rw and fr words
- * around the tally, English otherwise). tally and extra are flat field/value arrays
- * (HGETALL replies: option id -> votes; proposal id -> title). Pure. */
+ * around the tally, English otherwise): "Results: QUESTION option: N, ... Total N.".
+ * tally and extra are flat field/value arrays (HGETALL replies: option id -> votes;
+ * proposal id -> title). The text fits size octets and max_parts SMS parts: options that
+ * do not fit are left out, with "and N more" (never a cut character); the total counts
+ * them all. Pure. */
 void poll_results_text(const struct menu_set *set, const struct menu_poll *p,
                        const char *district, int lang, const char *const *tally, size_t n_tally,
-                       const char *const *extra, size_t n_extra, char *out, size_t size);
+                       const char *const *extra, size_t n_extra, int max_parts, char *out,
+                       size_t size);
 
 #endif

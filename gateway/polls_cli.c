@@ -147,12 +147,12 @@ static void on_run_done(void *arg, int status)
 /* Results of every closed poll to the voters who asked (poll_results.h): 0, 1 when
  * some SMS could not be queued, -1 when Redis failed. */
 static int notify_closed(struct menu_set *set, struct event_base *base, struct store *store,
-                         struct sms_queue *q)
+                         struct sms_queue *q, int max_parts)
 {
     struct notify n = {0};
     char owner[48];
     snprintf(owner, sizeof owner, "cli-%ld", (long)getpid());
-    if (!poll_results_start(store, q, set, (long long)time(NULL), 0, owner, on_poll_done,
+    if (!poll_results_start(store, q, set, (long long)time(NULL), 0, max_parts, owner, on_poll_done,
                             on_run_done, &n))
         return -1;
     while (!n.done)
@@ -357,6 +357,8 @@ static int print_results(const struct menu_set *set, const struct menu_poll *p,
                     if (strcmp(tw.str[k], ew.str[e]) == 0)
                         v = strtoll(tw.str[k + 1], NULL, 10);
                 /* its district, like a project's (pN is proposal N) */
+                if (ew.str[e][0] != 'p' || strspn(ew.str[e] + 1, "0123456789") == 0)
+                    continue; /* not written by moderation: not counted either */
                 char pkey[96];
                 struct reply_wait dw = {0};
                 snprintf(pkey, sizeof pkey, "ussd:poll:proposal:%s", ew.str[e] + 1);
@@ -448,7 +450,7 @@ int app_poll(int argc, char **argv)
                           argc - optind == 3 ? argv[optind + 2] : NULL, mod_poll, mod_note,
                           cfg.redis);
     } else if (notify) {
-        if ((rc = notify_closed(set, conn.base, conn.store, conn.q)) < 0) {
+        if ((rc = notify_closed(set, conn.base, conn.store, conn.q, cfg.sms_max_parts)) < 0) {
             fprintf(stderr, "ussdgw poll notify-closed: Redis at %s did not answer\n", cfg.redis);
             rc = 1;
         }

@@ -9,13 +9,19 @@
  *   poll_vote    records the vote `choice` in `poll` (with `district`; `national_id` when
  *                the poll's voter is national_id); outcomes ok (first vote), changed (a
  *                second vote replaced the first), closed, invalid (no such poll or
- *                option), invalid_id (the national ID is not valid), error; sets
- *                question, choice_text, closes.
+ *                option), invalid_id (the national ID is not valid), taken (a national
+ *                ID that voted from another phone), error (also when vote_secret
+ *                changed since the poll's first binding vote: logged as
+ *                poll.vote_secret_changed); sets question, choice_text, closes.
  *
  * Redis keys, each vote one EVAL (atomic, idempotent on req->step_key):
  *   ussd:poll:ID:voter:VOTER   the voter's choice (VOTER: the MSISDN, or for a national ID
- *                              "id-" and the SHA-1 of "ussdgw-poll:ID:NATIONAL_ID": the
- *                              ID is never in a key name)
+ *                              "id-" and a keyed hash of the poll and the ID, vote_voter_id:
+ *                              the ID never reaches Redis)
+ *   ussd:poll:ID:idphone:VOTER the phone that cast a national ID's vote
+ *   ussd:poll:ID:voterkey      a fingerprint of the key those hashes were made with: a
+ *                              vote under another vote_secret is refused, not counted
+ *                              again under a new name
  *   ussd:poll:ID:tally         hash option id -> votes (the old choice is subtracted)
  *   ussd:poll:ID:phones        set of MSISDNs that voted (for results by SMS)
  *   ussd:poll:idem:STEP_KEY    the outcome of a step already recorded (7 days)
@@ -279,10 +285,11 @@ static struct handler_call *options_start(const struct handler_env *env,
 }
 
 /* KEYS: idem, voter key prefix (ussd:poll:ID:voter:), tally, phones, extra, the ID's phone
- * key prefix (ussd:poll:ID:idphone:). ARGV: the choices (option ids, space-separated: one,
- * or up to max_choices), idem ttl, msisdn, the space-separated choices that are not menu
- * options (each must then be in the extra hash), the voter (the MSISDN, or "id-" and the
- * keyed hash of the national ID: vote_voter), "1" when the voter is a national ID. The
+ * key prefix (ussd:poll:ID:idphone:), the key fingerprint (ussd:poll:ID:voterkey). ARGV:
+ * the choices (option ids, space-separated: one, or up to max_choices), idem ttl, msisdn,
+ * the space-separated choices that are not menu options (each must then be in the extra
+ * hash), the voter (the MSISDN, or "id-" and the keyed hash of the national ID:
+ * vote_voter_id), "1" when the voter is a national ID, the key's fingerprint. The
  * voter's key holds the set; a new vote subtracts the old set and adds the new one. A
  * national ID's vote can be changed only from the phone that cast it: from another
  * phone it is `taken`. Returns the outcome, followed by a tab and each extra's label. */
@@ -295,6 +302,9 @@ static const char script_vote[] =
     "local vk=KEYS[2]..ARGV[5]\n"
     "local old=redis.call('GET',vk) local out='ok'\n"
     "if ARGV[6]=='1' then\n"
+    "  local fp=redis.call('GET',KEYS[7])\n"
+    "  if fp and fp~=ARGV[7] then return 'secret_changed' end\n"
+    "  if not fp then redis.call('SET',KEYS[7],ARGV[7]) end\n"
     "  local pk=KEYS[6]..ARGV[5] local by=redis.call('GET',pk)\n"
     "  if old and by and by~=ARGV[3] then\n"
     "    redis.call('SET',KEYS[1],'taken','EX',tonumber(ARGV[2])) return 'taken' end\n"
@@ -396,7 +406,11 @@ static void on_vote(void *ctx, int status, const struct redisReply *rep)
     for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes; i++)
         if (strcmp(out, outcomes[i]) == 0)
             outcome = outcomes[i];
-    if (strcmp(outcome, "error") == 0)
+    if (strcmp(out, "secret_changed") == 0)
+        log_event(L_ERROR, "poll.vote_secret_changed",
+                  "hint=\"this poll's binding votes were keyed with another vote_secret: "
+                  "restore it (votes are refused until then)\"");
+    else if (strcmp(outcome, "error") == 0)
         log_event(L_WARN, "polls.redis", "err=%s",
                   rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "no reply");
     vote_finish(c->done, c->arg, outcome, c);
@@ -461,7 +475,7 @@ static struct handler_call *vote_start(const struct handler_env *env,
         vote_finish(done, arg, "closed", &tmp);
         return NULL;
     }
-    char voter[64];
+    char voter[64], fingerprint[64] = "";
     if (p->voter == POLL_VOTER_NATIONAL_ID) {
         char nid[64];
         const char *bad = svc_id(handler_arg(req, "national_id"), nid, sizeof nid);
@@ -471,21 +485,25 @@ static struct handler_call *vote_start(const struct handler_env *env,
             return NULL;
         }
         vote_voter_id(env->vote_secret, p->id, nid, voter, sizeof voter);
+        /* the same hash of a name no ID can have: which key made this poll's voters */
+        vote_voter_id(env->vote_secret, "", "vote-secret-fingerprint", fingerprint,
+                      sizeof fingerprint);
     } else {
         snprintf(voter, sizeof voter, "%s", req->msisdn);
     }
     char k_idem[256], k_voter[192], k_tally[128], k_phones[128], k_extra[128], k_idphone[160];
-    char ttl[16];
+    char ttl[16], k_fp[128];
     snprintf(k_idphone, sizeof k_idphone, "ussd:poll:%s:idphone:", p->id);
+    snprintf(k_fp, sizeof k_fp, "ussd:poll:%s:voterkey", p->id);
     snprintf(k_extra, sizeof k_extra, "ussd:poll:%s:extra", p->id);
     snprintf(k_idem, sizeof k_idem, "ussd:poll:idem:%s", req->step_key);
     snprintf(k_voter, sizeof k_voter, "ussd:poll:%s:voter:", p->id);
     snprintf(k_tally, sizeof k_tally, "ussd:poll:%s:tally", p->id);
     snprintf(k_phones, sizeof k_phones, "ussd:poll:%s:phones", p->id);
     snprintf(ttl, sizeof ttl, "%d", POLL_IDEM_TTL_S);
-    const char *argv[] = {"EVAL", script_vote, "6", k_idem, k_voter, k_tally, k_phones, k_extra,
-                          k_idphone, tmp.ids, ttl, req->msisdn, extras, voter,
-                          p->voter == POLL_VOTER_NATIONAL_ID ? "1" : "0"};
+    const char *argv[] = {"EVAL", script_vote, "7", k_idem, k_voter, k_tally, k_phones, k_extra,
+                          k_idphone, k_fp, tmp.ids, ttl, req->msisdn, extras, voter,
+                          p->voter == POLL_VOTER_NATIONAL_ID ? "1" : "0", fingerprint};
     return store_call(env, (int)(sizeof argv / sizeof argv[0]), argv, &tmp, sizeof tmp, on_vote);
 }
 

@@ -560,9 +560,15 @@ static void on_show(void *p, int status, const redisReply *r)
     svc_day(rstr(r, 5), upd, sizeof upd);
     /* staff's note on the current status, as a line of its own */
     const char *nt = r->elements > 7 ? rstr(r, 7) : NULL;
-    if (nt && nt[0])
-        snprintf(note, sizeof note, ". %s: %.150s",
-                 strcmp(s->c.lang, "rw") == 0 ? "Icyitonderwa" : "Note", nt);
+    if (nt && nt[0]) {
+        /* at most 150 octets, never half a character */
+        int cut = (int)strlen(nt);
+        if (cut > 150)
+            for (cut = 150; cut > 0 && ((unsigned char)nt[cut] & 0xC0) == 0x80; cut--)
+                ;
+        snprintf(note, sizeof note, ". %s: %.*s",
+                 strcmp(s->c.lang, "rw") == 0 ? "Icyitonderwa" : "Note", cut, nt);
+    }
     struct handler_kv set[] = {{"ref", s->ref},   {"category_text", cat},
                                {"status_text", st}, {"place", place},
                                {"updated", upd},  {"followers", rstr(r, 6) ? rstr(r, 6) : "1"},

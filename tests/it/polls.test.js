@@ -437,6 +437,21 @@ test('voter: national_id: a malformed ID refused with the reason; one vote per I
   const r = cli(env.redis, ['poll', 'results', POLL, '--menus', dir]);
   assertEq(r.code, 0, r.err);
   has(r.out, 'total\t2\n');
+
+  // vote_secret changed while the poll runs: votes are refused, never counted again
+  // under a new name
+  await env.gw.stop();
+  const before = env.smsc.sessions.slice();
+  const gw2 = await L.startGateway({ smscPort: env.smsc.port, redis: env.redis.addr, menus: dir, config: 'vote_secret = another-secret\n', smsc: env.smsc, name: 'polls-secret' });
+  gw2.esme = env.smsc.sessions.find((x) => !before.includes(x));
+  const c = new Phone(env);
+  await toOptions(c);
+  await c.say('1');
+  s = await c.say(ID);
+  has(s, 'Sorry, your vote cannot be recorded right now.');
+  await gw2.waitLog(/event=poll\.vote_secret_changed/);
+  t = await hgetall(env.redis, `ussd:poll:${POLL}:tally`);
+  assertEq(`${t.water} ${t.lights}`, '1 1', 'the tally unchanged');
 }, 90000);
 
 test('notify-closed: results in each voter\'s language; never resent, also after the SMS idempotency keys expire', async () => {

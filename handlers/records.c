@@ -338,6 +338,30 @@ static int is_arr(const redisReply *r)
     return r && r->type == REDIS_REPLY_ARRAY;
 }
 
+/* The reply to op o's command: 1 when there is one to read; otherwise o has failed with
+ * REC_ERR and the reason (reply_why) and is gone. */
+static int op_reply(struct op *o, int status, const redisReply *r)
+{
+    const char *why = reply_why(status, r);
+    if (!why)
+        return 1;
+    op_fail_now(o, REC_ERR, why);
+    return 0;
+}
+
+/* The reply to a hash read (HGETALL): 1 when the record exists; otherwise o has failed
+ * (REC_ERR, or REC_NOT_FOUND for no record) and is gone. */
+static int op_hash(struct op *o, int status, const redisReply *r)
+{
+    if (!op_reply(o, status, r))
+        return 0;
+    if (!is_arr(r) || r->elements == 0) {
+        op_fail_now(o, REC_NOT_FOUND, "not_found");
+        return 0;
+    }
+    return 1;
+}
+
 /* Value of field k in a flat HGETALL reply, or NULL. */
 static const char *kv_get(const redisReply *h, const char *k)
 {
@@ -419,15 +443,8 @@ static void fill_parcel(struct rec_parcel *p, const redisReply *h)
 static void on_parcel(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_hash(o, status, r))
         return;
-    }
-    if (!is_arr(r) || r->elements == 0) {
-        op_fail_now(o, REC_NOT_FOUND, "not_found");
-        return;
-    }
     struct rec_parcel pc;
     fill_parcel(&pc, r);
     if (!pc.upi[0]) {
@@ -475,11 +492,8 @@ static const char script_set_hashes[] =
 static void on_parcels(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     if (!is_arr(r)) {
         op_fail_now(o, REC_ERR, "data");
         return;
@@ -544,15 +558,8 @@ static void fill_biz(struct rec_business *b, const redisReply *h)
 static void on_biz(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_hash(o, status, r))
         return;
-    }
-    if (!is_arr(r) || r->elements == 0) {
-        op_fail_now(o, REC_NOT_FOUND, "not_found");
-        return;
-    }
     struct rec_business b;
     fill_biz(&b, r);
     if (!b.regno[0]) {
@@ -599,11 +606,8 @@ void records_business_get(const struct handler_env *env, const char *regno, rec_
 static void on_bizs(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     if (!is_arr(r)) {
         op_fail_now(o, REC_ERR, "data");
         return;
@@ -681,11 +685,8 @@ static const char script_name_check[] =
 static void on_name(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     if (!is_arr(r) || r->elements < 2) {
         op_fail_now(o, REC_ERR, "data");
         return;
@@ -877,11 +878,8 @@ static void app_view_done(struct app_view *v)
 static void on_app(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     if (is_arr(r) && r->elements == 0) {
         op_fail_now(o, REC_NOT_FOUND, "not_found");
         return;
@@ -970,11 +968,8 @@ static const char script_apps_of[] =
 static void on_apps(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     if (!is_arr(r)) {
         op_fail_now(o, REC_ERR, "data");
         return;
@@ -1108,11 +1103,8 @@ static char *hist_json(const char *at, const char *status, const char *note)
 static void on_created(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     const char *verdict = elem_str(r, 0);
     if (!verdict || r->elements != 5 || !elem_str(r, 1) || !elem_str(r, 2) || !elem_str(r, 3) ||
         !elem_str(r, 4)) {
@@ -1375,11 +1367,8 @@ static const char *detail(const struct rec_app *a, const char *k)
 static void on_status_done(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     const char *verdict = elem_str(r, 0);
     if (!verdict || r->elements != 4 || !elem_str(r, 1) || !elem_str(r, 2) || !elem_str(r, 3)) {
         op_fail_now(o, REC_ERR, "data");
@@ -1414,11 +1403,8 @@ static void on_status_done(void *p, int status, const redisReply *r)
 static void on_status_read(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     if (is_arr(r) && r->elements == 0) {
         op_fail_now(o, REC_NOT_FOUND, "not_found");
         return;
@@ -1568,15 +1554,8 @@ void records_app_set_status(const struct handler_env *env, const char *ref, cons
 static void on_bill(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_hash(o, status, r))
         return;
-    }
-    if (!is_arr(r) || r->elements == 0) {
-        op_fail_now(o, REC_NOT_FOUND, "not_found");
-        return;
-    }
     struct rec_bill b;
     fill_bill(&b, r);
     if (!b.number[0]) {
@@ -1627,11 +1606,8 @@ char *records_slot_label(const char *id, char *buf, size_t n)
 static void on_slots(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     if (!is_arr(r)) {
         op_fail_now(o, REC_ERR, "data");
         return;
@@ -1718,11 +1694,8 @@ static const char script_book[] = LUA_COMMON
 static void on_booked(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    const char *why = reply_why(status, r);
-    if (why) {
-        op_fail_now(o, REC_ERR, why);
+    if (!op_reply(o, status, r))
         return;
-    }
     const char *verdict = elem_str(r, 0);
     if (!verdict || r->elements != 4 || !elem_str(r, 1) || !elem_str(r, 2) || !elem_str(r, 3)) {
         op_fail_now(o, REC_ERR, "data");

@@ -18,44 +18,9 @@ function phone() {
   return `2507${String((process.pid + 37) % 10000).padStart(4, '0')}${String(500 + phoneSeq).padStart(4, '0')}`;
 }
 
-function smsText(pdu) {
-  let sm = pdu.short_message;
-  if ((!sm || (sm.message !== undefined && !sm.message.length)) && pdu.message_payload) sm = pdu.message_payload;
-  const m = sm && sm.message !== undefined ? sm.message : sm;
-  if (typeof m === 'string') return m;
-  return Buffer.isBuffer(m) ? m.toString('latin1') : String(m || '');
-}
-
-function concat(pdu) {
-  const sm = pdu.short_message || pdu.message_payload;
-  const udhs = (sm && sm.udh) || [];
-  for (const u of udhs) {
-    if (u[0] === 0x00 && u[1] === 3) return { ref: u[2], total: u[3], seq: u[4] };
-    if (u[0] === 0x08 && u[1] === 4) return { ref: u.readUInt16BE(2), total: u[4], seq: u[5] };
-  }
-  return null;
-}
-
 // Complete SMS (not USSD) to msisdn from index `from` on: [text].
 function smsTo(smsc, msisdn, from = 0) {
-  const msgs = [];
-  const pending = new Map();
-  for (let i = from; i < smsc.submits.length; i++) {
-    const p = smsc.submits[i];
-    if (p.destination_addr !== msisdn || p.ussd_service_op !== undefined) continue;
-    const c = concat(p);
-    if (!c) { msgs.push(smsText(p)); continue; }
-    const k = `${c.ref}/${c.total}`;
-    if (!pending.has(k)) pending.set(k, []);
-    const parts = pending.get(k);
-    parts.push({ seq: c.seq, p });
-    if (parts.length === c.total) {
-      parts.sort((a, b) => a.seq - b.seq);
-      msgs.push(parts.map((x) => smsText(x.p)).join(''));
-      pending.delete(k);
-    }
-  }
-  return msgs;
+  return L.completeSms(smsc.submits, msisdn, from).map((m) => m.text);
 }
 
 function sendSms(smsc, msisdn, text) {

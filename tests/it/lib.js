@@ -503,22 +503,7 @@ class SmsAwareSmsc extends Smsc {
 
   // The complete SMS to msisdn received from index `from` on: [{text, pdus}].
   smsTo(msisdn, from = 0) {
-    const msgs = [];
-    const pending = new Map();
-    for (let i = from; i < this.submits.length; i++) {
-      const p = this.submits[i];
-      if (!p.isSms || p.destination_addr !== msisdn) continue;
-      const c = smsConcat(p);
-      if (!c) { msgs.push({ text: p.text, pdus: [p] }); continue; }
-      const parts = pending.get(c.ref) || [];
-      parts[c.seq - 1] = p;
-      pending.set(c.ref, parts);
-      if (parts.filter(Boolean).length === c.total) {
-        msgs.push({ text: parts.map((x) => x.text).join(''), pdus: parts });
-        pending.delete(c.ref);
-      }
-    }
-    return msgs;
+    return completeSms(this.submits, msisdn, from);
   }
 
   // The first complete SMS to msisdn (from index `from` on) whose text passes pred.
@@ -537,6 +522,29 @@ function smsPartText(pdu) {
   return decodeText({ short_message: m, data_coding: pdu.data_coding });
 }
 
+// The complete SMS (submits without ussd_service_op) to msisdn in submits from index
+// `from` on, joined part by part: [{text, pdus}]; a message still missing parts is left
+// out. Works on any Smsc's submits.
+function completeSms(submits, msisdn, from = 0) {
+  const msgs = [];
+  const pending = new Map();
+  for (let i = from; i < submits.length; i++) {
+    const p = submits[i];
+    if (p.ussd_service_op !== undefined || p.destination_addr !== msisdn) continue;
+    const c = smsConcat(p);
+    if (!c) { msgs.push({ text: smsPartText(p), pdus: [p] }); continue; }
+    const k = `${c.ref}/${c.total}`;
+    const parts = pending.get(k) || [];
+    parts[c.seq - 1] = p;
+    pending.set(k, parts);
+    if (parts.filter(Boolean).length === c.total) {
+      msgs.push({ text: parts.map(smsPartText).join(''), pdus: parts });
+      pending.delete(k);
+    }
+  }
+  return msgs;
+}
+
 function smsConcat(pdu) {
   const sm = pdu.short_message || pdu.message_payload;
   for (const u of (sm && sm.udh) || []) {
@@ -547,3 +555,4 @@ function smsConcat(pdu) {
 }
 
 module.exports.SmsAwareSmsc = SmsAwareSmsc;
+module.exports.completeSms = completeSms;

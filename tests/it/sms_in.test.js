@@ -8,6 +8,7 @@
 'use strict';
 const {
   ROOT, test, run, assert, assertEq, until, sharedRedis, startRedis, Smsc, startGateway, gsmEncode,
+  completeSms,
 } = require('./lib');
 const path = require('path');
 
@@ -31,48 +32,10 @@ function ref(prefix = 'LND') {
   return `${prefix}-26-${String((process.pid * 7 + phoneSeq * 13) % 1000000).padStart(6, '0')}-${phoneSeq % 10}`;
 }
 
-// The text of a submit_sm: node-smpp decodes data_coding 0 (GSM) and 8 (UCS2) itself,
-// and splits off a UDH into short_message.udh.
-function smsText(pdu) {
-  let sm = pdu.short_message;
-  if ((!sm || (sm.message !== undefined && !sm.message.length)) && pdu.message_payload) sm = pdu.message_payload;
-  const m = sm && sm.message !== undefined ? sm.message : sm;
-  if (typeof m === 'string') return m;
-  return Buffer.isBuffer(m) ? m.toString('latin1') : String(m || '');
-}
-
-// Concatenation info of a submit_sm: {ref, total, seq}, or null for a single part.
-function concat(pdu) {
-  const sm = pdu.short_message || pdu.message_payload;
-  const udhs = (sm && sm.udh) || [];
-  for (const u of udhs) {
-    if (u[0] === 0x00 && u[1] === 3) return { ref: u[2], total: u[3], seq: u[4] };
-    if (u[0] === 0x08 && u[1] === 4) return { ref: u.readUInt16BE(2), total: u[4], seq: u[5] };
-  }
-  return null;
-}
-
 // The SMS (not USSD) submits to msisdn, from index `from` on, joined part by part:
 // [{text, pdus}], complete messages only.
 function smsTo(smsc, msisdn, from = 0) {
-  const msgs = [];
-  const pending = new Map();
-  for (let i = from; i < smsc.submits.length; i++) {
-    const p = smsc.submits[i];
-    if (p.destination_addr !== msisdn || p.ussd_service_op !== undefined) continue;
-    const c = concat(p);
-    if (!c) { msgs.push({ text: smsText(p), pdus: [p] }); continue; }
-    const k = `${c.ref}/${c.total}`;
-    if (!pending.has(k)) pending.set(k, []);
-    const parts = pending.get(k);
-    parts.push({ seq: c.seq, p });
-    if (parts.length === c.total) {
-      parts.sort((a, b) => a.seq - b.seq);
-      msgs.push({ text: parts.map((x) => smsText(x.p)).join(''), pdus: parts.map((x) => x.p) });
-      pending.delete(k);
-    }
-  }
-  return msgs;
+  return completeSms(smsc.submits, msisdn, from);
 }
 
 // The next complete SMS to msisdn after index `from`.

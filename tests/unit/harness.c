@@ -1,6 +1,8 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
+#include "handler.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -108,4 +110,24 @@ int harness_golden(const char *path, const char *got)
     }
     free(want);
     return eq;
+}
+
+void harness_got_done(void *arg, const struct handler_result *r)
+{
+    struct harness_got *g = arg;
+    g->done++;
+    snprintf(g->outcome, sizeof g->outcome, "%s", r->outcome);
+    g->n = 0;
+    for (size_t i = 0; i < r->n_set && i < 16; i++, g->n++) {
+        snprintf(g->vars[i][0], sizeof g->vars[i][0], "%s", r->set[i].key);
+        snprintf(g->vars[i][1], sizeof g->vars[i][1], "%s", r->set[i].value);
+    }
+}
+
+const char *harness_got_var(const struct harness_got *g, const char *key)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (strcmp(g->vars[i][0], key) == 0)
+            return g->vars[i][1];
+    return NULL;
 }

@@ -20,6 +20,19 @@ char *harness_read_file(const char *path, size_t *len);
  * environment, write it instead. Returns 1 when equal. */
 int harness_golden(const char *path, const char *got);
 
+/* What a handler's done callback gave: harness_got_done is a handler_done_fn whose arg
+ * is a zeroed struct harness_got. */
+struct handler_result;
+struct harness_got {
+    int done; /* times done fired */
+    char outcome[32];
+    char vars[16][2][96];
+    size_t n;
+};
+void harness_got_done(void *arg, const struct handler_result *r);
+/* The value the result set for key, or NULL. */
+const char *harness_got_var(const struct harness_got *g, const char *key);
+
 #define CHECK(c) do { if (!(c)) harness_fail(__FILE__, __LINE__, "%s", #c); } while (0)
 #define CHECK_INT(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \
     if (a_ != b_) harness_fail(__FILE__, __LINE__, "%s == %lld, expected %lld", #a, a_, b_); } while (0)

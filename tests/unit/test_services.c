@@ -114,37 +114,11 @@ static void test_words_and_days(void)
 
 /* ---- handlers on a loop, without Redis ---- */
 
-struct got {
-    int done;
-    char outcome[32];
-    char vars[16][2][96];
-    size_t n;
-};
 
-static void on_done(void *arg, const struct handler_result *r)
-{
-    struct got *g = arg;
-    g->done++;
-    snprintf(g->outcome, sizeof g->outcome, "%s", r->outcome);
-    g->n = 0;
-    for (size_t i = 0; i < r->n_set && i < 16; i++, g->n++) {
-        snprintf(g->vars[i][0], sizeof g->vars[i][0], "%s", r->set[i].key);
-        snprintf(g->vars[i][1], sizeof g->vars[i][1], "%s", r->set[i].value);
-    }
-}
-
-static const char *var(const struct got *g, const char *k)
-{
-    for (size_t i = 0; i < g->n; i++)
-        if (strcmp(g->vars[i][0], k) == 0)
-            return g->vars[i][1];
-    return NULL;
-}
-
-static struct got run(const char *handler, const char *lang, const struct handler_kv *args,
+static struct harness_got run(const char *handler, const char *lang, const struct handler_kv *args,
                       size_t n, const char *step_key)
 {
-    struct got g;
+    struct harness_got g;
     memset(&g, 0, sizeof g);
     struct event_base *b = event_base_new();
     struct handler_env env = {.base = b, .store = NULL}; /* no store: any lookup fails with "error" */
@@ -153,7 +127,7 @@ static struct got run(const char *handler, const char *lang, const struct handle
     const struct handler_def *def = handler_find(handler);
     CHECK(def != NULL);
     if (def) {
-        struct handler_run *r = handler_run(&env, def, &req, 2000, on_done, &g);
+        struct handler_run *r = handler_run(&env, def, &req, 2000, harness_got_done, &g);
         CHECK(r != NULL);
         CHECK_INT(g.done, 0); /* never from inside the call */
         while (!g.done && event_base_loop(b, EVLOOP_ONCE) == 0)
@@ -167,15 +141,15 @@ static struct got run(const char *handler, const char *lang, const struct handle
 static void test_permit_quote(void)
 {
     struct handler_kv a[] = {{"type", "extension"}, {"category", "commercial"}};
-    struct got g = run("permit_quote", "en", a, 2, NULL);
+    struct harness_got g = run("permit_quote", "en", a, 2, NULL);
     CHECK_STR(g.outcome, "ok");
-    CHECK_STR(var(&g, "type_text"), "Extension, Shop or office");
-    CHECK_STR(var(&g, "amount"), "50,000");
+    CHECK_STR(harness_got_var(&g, "type_text"), "Extension, Shop or office");
+    CHECK_STR(harness_got_var(&g, "amount"), "50,000");
     struct handler_kv r[] = {{"type", "renovation"}, {"category", "house"}};
     g = run("permit_quote", "fr", r, 2, NULL);
-    CHECK_STR(var(&g, "type_text"), "Rénovation, Maison");
-    CHECK_STR(var(&g, "amount"), "20 000");
-    CHECK(fits_template(var(&g, "type_text")));
+    CHECK_STR(harness_got_var(&g, "type_text"), "Rénovation, Maison");
+    CHECK_STR(harness_got_var(&g, "amount"), "20 000");
+    CHECK(fits_template(harness_got_var(&g, "type_text")));
     struct handler_kv bad[] = {{"type", "demolition"}, {"category", "house"}};
     g = run("permit_quote", "en", bad, 2, NULL);
     CHECK_STR(g.outcome, "error");
@@ -188,43 +162,43 @@ static void test_permit_quote(void)
             for (size_t l = 0; l < 3; l++) {
                 struct handler_kv x[] = {{"type", types[t]}, {"category", cats[c]}};
                 g = run("permit_quote", langs[l], x, 2, NULL);
-                CHECK(var(&g, "type_text") && fits_template(var(&g, "type_text")));
+                CHECK(harness_got_var(&g, "type_text") && fits_template(harness_got_var(&g, "type_text")));
             }
 }
 
 static void test_land_buyer_and_biz_owner(void)
 {
     struct handler_kv a[] = {{"seller", "1199880012345678"}, {"buyer", "1 1998 8 0012345 6 78"}};
-    struct got g = run("land_buyer", "en", a, 2, NULL);
+    struct harness_got g = run("land_buyer", "en", a, 2, NULL);
     CHECK_STR(g.outcome, "same");
     struct handler_kv b[] = {{"seller", "1199880012345678"}, {"buyer", "1199870012345678"}};
     g = run("land_buyer", "en", b, 2, NULL);
     CHECK_STR(g.outcome, "ok");
-    CHECK_STR(var(&g, "buyer_id"), "1199870012345678");
+    CHECK_STR(harness_got_var(&g, "buyer_id"), "1199870012345678");
     struct handler_kv c[] = {{"seller", "1199880012345678"}, {"buyer", "11998700123"}};
     g = run("land_buyer", "fr", c, 2, NULL);
     CHECK_STR(g.outcome, "bad_id");
-    CHECK_STR(var(&g, "note"), "Ce numéro a 11 chiffres au lieu de 16.");
+    CHECK_STR(harness_got_var(&g, "note"), "Ce numéro a 11 chiffres au lieu de 16.");
 
     struct handler_kv o[] = {{"id", "2199870012345678"}, {"type", "cooperative"}};
     g = run("biz_owner", "rw", o, 2, NULL);
     CHECK_STR(g.outcome, "ok");
-    CHECK_STR(var(&g, "id"), "2199870012345678");
-    CHECK_STR(var(&g, "type_text"), "Koperative");
-    CHECK_STR(var(&g, "amount"), "0");
+    CHECK_STR(harness_got_var(&g, "id"), "2199870012345678");
+    CHECK_STR(harness_got_var(&g, "type_text"), "Koperative");
+    CHECK_STR(harness_got_var(&g, "amount"), "0");
     struct handler_kv o2[] = {{"id", "5199870012345678"}, {"type", "company"}};
     g = run("biz_owner", "en", o2, 2, NULL);
     CHECK_STR(g.outcome, "bad_id");
-    CHECK_STR(var(&g, "note"), "A national ID starts with 1, 2 or 3.");
+    CHECK_STR(harness_got_var(&g, "note"), "A national ID starts with 1, 2 or 3.");
 }
 
 static void test_refused_before_any_lookup(void)
 {
     /* no store: reaching Redis would give "error" */
     struct handler_kv a[] = {{"ref", "BPA-26-000123-7"}}; /* its check digit is 8 */
-    struct got g = run("permit", "en", a, 1, NULL);
+    struct harness_got g = run("permit", "en", a, 1, NULL);
     CHECK_STR(g.outcome, "mistyped");
-    CHECK_STR(var(&g, "ref"), "BPA-26-000123-7");
+    CHECK_STR(harness_got_var(&g, "ref"), "BPA-26-000123-7");
     struct handler_kv t[] = {{"ref", "BPA-26-001023-8"}}; /* 0 and 1 swapped */
     g = run("permit_inspectable", "en", t, 1, NULL);
     CHECK_STR(g.outcome, "mistyped");
@@ -247,7 +221,7 @@ static void test_refused_before_any_lookup(void)
 static void test_submission_needs_a_step_key(void)
 {
     struct handler_kv a[] = {{"type", "new"}, {"category", "house"}, {"upi", "1/02/03/04/567"}};
-    struct got g = run("permit_apply", "en", a, 3, NULL);
+    struct harness_got g = run("permit_apply", "en", a, 3, NULL);
     CHECK_STR(g.outcome, "error");
     g = run("permit_apply", "en", a, 3, "k1"); /* a key, no store: the records error */
     CHECK_STR(g.outcome, "error");
@@ -260,14 +234,14 @@ static void test_cancelled_call_is_freed(void)
 {
     struct event_base *b = event_base_new();
     struct handler_env env = {.base = b, .store = NULL};
-    struct got g;
+    struct harness_got g;
     memset(&g, 0, sizeof g);
     struct handler_kv a[] = {{"upi", "1/02/03/04/567"}};
     struct handler_req req = {.msisdn = "250788000001", .lang = "en", .args = a, .n_args = 1};
     static const char *const names[] = {"parcel", "my_apps", "app_history", "biz_name",
                                         "business", "inspection_slots"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        struct handler_run *r = handler_run(&env, handler_find(names[i]), &req, 2000, on_done, &g);
+        struct handler_run *r = handler_run(&env, handler_find(names[i]), &req, 2000, harness_got_done, &g);
         CHECK(r != NULL);
         handler_run_cancel(r);
     }

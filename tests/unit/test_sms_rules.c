@@ -368,32 +368,6 @@ out:
 
 /* ---- app_status against the run's Redis ------------------------------------------------ */
 
-struct got {
-    int done;
-    char outcome[32];
-    char vars[8][2][80];
-    size_t n;
-};
-
-static void on_done(void *arg, const struct handler_result *r)
-{
-    struct got *g = arg;
-    g->done++;
-    snprintf(g->outcome, sizeof g->outcome, "%s", r->outcome);
-    g->n = 0;
-    for (size_t i = 0; i < r->n_set && i < 8; i++, g->n++) {
-        snprintf(g->vars[i][0], sizeof g->vars[i][0], "%s", r->set[i].key);
-        snprintf(g->vars[i][1], sizeof g->vars[i][1], "%s", r->set[i].value);
-    }
-}
-
-static const char *got_var(const struct got *g, const char *k)
-{
-    for (size_t i = 0; i < g->n; i++)
-        if (strcmp(g->vars[i][0], k) == 0)
-            return g->vars[i][1];
-    return NULL;
-}
 
 static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -402,7 +376,7 @@ static void timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Run the loop until g->done or ms pass. */
-static void wait_done(struct event_base *b, struct got *g, int ms)
+static void wait_done(struct event_base *b, struct harness_got *g, int ms)
 {
     int expired = 0;
     struct event *t = evtimer_new(b, timeout_cb, &expired);
@@ -434,14 +408,14 @@ static int redis(struct event_base *b, struct store *st, int argc, const char *c
     return rc;
 }
 
-static struct got status_of(struct event_base *b, struct handler_env *env, const char *ref,
+static struct harness_got status_of(struct event_base *b, struct handler_env *env, const char *ref,
                             const char *lang)
 {
-    struct got g = {0};
+    struct harness_got g = {0};
     struct handler_kv args[] = {{"ref", ref}};
     struct handler_req req = {.msisdn = "250788000001", .lang = lang, .args = args,
                               .n_args = ref ? 1 : 0};
-    struct handler_run *run = handler_run(env, &handler_app_status, &req, 3000, on_done, &g);
+    struct handler_run *run = handler_run(env, &handler_app_status, &req, 3000, harness_got_done, &g);
     CHECK(run != NULL);
     wait_done(b, &g, 5000);
     CHECK_INT(g.done, 1);
@@ -473,35 +447,35 @@ static void test_app_status(void)
                           "2026-11-20", "applicant", "someone"};
     CHECK_INT(redis(b, st, 10, hset), 1);
 
-    struct got g = status_of(b, &env, lower, "fr");
+    struct harness_got g = status_of(b, &env, lower, "fr");
     CHECK_STR(g.outcome, "ok");
-    CHECK_STR(got_var(&g, "ref"), ref);
-    CHECK_STR(got_var(&g, "status"), "in_review");
-    CHECK_STR(got_var(&g, "status_text"), "en cours d'examen");
-    CHECK_STR(got_var(&g, "service"), "land");
-    CHECK_STR(got_var(&g, "service_text"), "foncier");
-    CHECK_STR(got_var(&g, "updated"), "2026-11-20");
+    CHECK_STR(harness_got_var(&g, "ref"), ref);
+    CHECK_STR(harness_got_var(&g, "status"), "in_review");
+    CHECK_STR(harness_got_var(&g, "status_text"), "en cours d'examen");
+    CHECK_STR(harness_got_var(&g, "service"), "land");
+    CHECK_STR(harness_got_var(&g, "service_text"), "foncier");
+    CHECK_STR(harness_got_var(&g, "updated"), "2026-11-20");
     g = status_of(b, &env, ref, "en");
-    CHECK_STR(got_var(&g, "status_text"), "under review");
+    CHECK_STR(harness_got_var(&g, "status_text"), "under review");
     g = status_of(b, &env, ref, "rw");
-    CHECK_STR(got_var(&g, "service_text"), "ubutaka");
+    CHECK_STR(harness_got_var(&g, "service_text"), "ubutaka");
     g = status_of(b, &env, ref, "de"); /* unknown language: English words */
-    CHECK_STR(got_var(&g, "service_text"), "land");
+    CHECK_STR(harness_got_var(&g, "service_text"), "land");
 
     /* a status the table does not know is shown as is */
     const char *odd[] = {"HSET", key, "status", "on_hold", "service", "fishing"};
     CHECK_INT(redis(b, st, 6, odd), 1);
     g = status_of(b, &env, ref, "en");
-    CHECK_STR(got_var(&g, "status_text"), "on hold");
-    CHECK_STR(got_var(&g, "service_text"), "fishing");
+    CHECK_STR(harness_got_var(&g, "status_text"), "on hold");
+    CHECK_STR(harness_got_var(&g, "service_text"), "fishing");
 
     /* no record; a ref not shaped like one; no ref at all */
     g = status_of(b, &env, "NOPE-0000-0", "en");
     CHECK_STR(g.outcome, "not_found");
-    CHECK_STR(got_var(&g, "ref"), "NOPE-0000-0");
+    CHECK_STR(harness_got_var(&g, "ref"), "NOPE-0000-0");
     g = status_of(b, &env, "a b", "en");
     CHECK_STR(g.outcome, "not_found");
-    CHECK_STR(got_var(&g, "ref"), "a b");
+    CHECK_STR(harness_got_var(&g, "ref"), "a b");
     g = status_of(b, &env, NULL, "en");
     CHECK_STR(g.outcome, "error");
 
@@ -558,14 +532,14 @@ static void test_app_status_cancelled(void)
         return;
     }
     struct handler_env env = {.base = b, .store = st};
-    struct got g = {0};
+    struct harness_got g = {0};
     struct handler_kv args[] = {{"ref", "LND-26-004213-7"}};
     struct handler_req req = {.lang = "en", .args = args, .n_args = 1};
     /* cancelled by the caller */
-    struct handler_run *run = handler_run(&env, &handler_app_status, &req, 3000, on_done, &g);
+    struct handler_run *run = handler_run(&env, &handler_app_status, &req, 3000, harness_got_done, &g);
     handler_run_cancel(run);
     /* timed out by the run's own timer */
-    run = handler_run(&env, &handler_app_status, &req, 50, on_done, &g);
+    run = handler_run(&env, &handler_app_status, &req, 50, harness_got_done, &g);
     CHECK(run != NULL);
     wait_done(b, &g, 3000);
     CHECK_INT(g.done, 1);

@@ -165,26 +165,15 @@ char *records_status_sms(const char *lang, const char *ref, const char *to, cons
     if (!n)
         return buf;
     buf[0] = 0;
-    /* the note in one line, cut */
-    size_t w = 0;
-    const char *p = note ? note : "";
-    for (; *p && w + 1 < sizeof why; p++)
-        why[w++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-    /* a cut inside a UTF-8 character would make the SMS record unencodable (jansson
-     * refuses it) and the whole status change fail: drop the partial character */
-    if (((unsigned char)*p & 0xC0) == 0x80) {
-        while (w > 0 && ((unsigned char)why[w - 1] & 0xC0) == 0x80)
-            w--;
-        if (w > 0)
-            w--;
-    }
-    why[w] = 0;
+    /* the note in one line, cut (a cut character would make the SMS record unencodable:
+     * jansson refuses it, and the whole status change would fail) */
+    refs_note_line(note, why, sizeof why);
     int pay = bill && bill->number && bill->number[0] && bill->status &&
               strcmp(bill->status, "unpaid") == 0 && bill->amount > 0;
     if (pay)
         amount_text(bill->amount, fr, amt, sizeof amt);
     int variant = to && strcmp(to, "approved") == 0   ? pay
-                  : to && strcmp(to, "rejected") == 0 ? w > 0
+                  : to && strcmp(to, "rejected") == 0 ? why[0] != 0
                                                       : 0;
     const char *t = NULL;
     for (size_t i = 0; to && i < sizeof sms_texts / sizeof sms_texts[0]; i++)

@@ -559,3 +559,21 @@ int refs_name_similarity(const char *a, const char *b)
     }
     return score;
 }
+
+char *refs_note_line(const char *note, char *buf, size_t n)
+{
+    if (!n)
+        return buf;
+    size_t w = 0;
+    const char *p = note ? note : "";
+    for (; *p && w + 1 < n; p++)
+        buf[w++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+    if (((unsigned char)*p & 0xC0) == 0x80) { /* cut inside a character: drop its start */
+        while (w > 0 && ((unsigned char)buf[w - 1] & 0xC0) == 0x80)
+            w--;
+        if (w > 0)
+            w--;
+    }
+    buf[w] = 0;
+    return buf;
+}

@@ -99,6 +99,13 @@ const char *refs_id_check_at(const char *id, int this_year, struct refs_id *out)
  * ("1 1998 8 0012345 6 78"). Returns out. */
 char *refs_id_clean(const char *id, char *out, size_t n);
 
+/* ---- staff's notes ---- */
+
+/* note (may be NULL) on one line (control characters as spaces), cut to fit n octets
+ * without splitting a UTF-8 character (a cut one would make an SMS unencodable).
+ * Returns buf. */
+char *refs_note_line(const char *note, char *buf, size_t n);
+
 /* ---- masking for screens ---- */
 
 /* Initials: "Mukamana Alice" -> "M. A.". Returns buf. */

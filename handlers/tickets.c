@@ -103,18 +103,7 @@ char *records_ticket_sms(const char *lang, const char *ref, const char *category
     int rw = l[0] == 'r', fr = l[0] == 'f';
     char cat[64], why[121];
     svc_word(cat_words, category ? category : "other", l, cat, sizeof cat);
-    /* the note in one line, cut on a character boundary */
-    size_t w = 0;
-    const char *p = note ? note : "";
-    for (; *p && w + 1 < sizeof why; p++)
-        why[w++] = (unsigned char)*p < 0x20 ? ' ' : *p;
-    if (((unsigned char)*p & 0xC0) == 0x80) {
-        while (w > 0 && ((unsigned char)why[w - 1] & 0xC0) == 0x80)
-            w--;
-        if (w > 0)
-            w--;
-    }
-    why[w] = 0;
+    refs_note_line(note, why, sizeof why);
     int st = !to ? 0 : strcmp(to, "in_progress") == 0 ? 1 : strcmp(to, "resolved") == 0 ? 2
                      : strcmp(to, "rejected") == 0 ? 3 : 0;
     int k = snprintf(buf, n,
@@ -131,7 +120,7 @@ char *records_ticket_sms(const char *lang, const char *ref, const char *category
                                   : fr ? "Signalement %s (%s) enregistré."
                                        : "Report %s (%s) received."),
                      ref ? ref : "", cat);
-    if (w && k > 0 && (size_t)k < n)
+    if (why[0] && k > 0 && (size_t)k < n)
         snprintf(buf + k, n - (size_t)k, " %s%s", rw ? "Icyitonderwa: " : fr ? "Note : " : "Note: ",
                  why);
     return buf;
@@ -561,13 +550,10 @@ static void on_show(void *p, int status, const redisReply *r)
     /* staff's note on the current status, as a line of its own */
     const char *nt = r->elements > 7 ? rstr(r, 7) : NULL;
     if (nt && nt[0]) {
-        /* at most 150 octets, never half a character */
-        int cut = (int)strlen(nt);
-        if (cut > 150)
-            for (cut = 150; cut > 0 && ((unsigned char)nt[cut] & 0xC0) == 0x80; cut--)
-                ;
-        snprintf(note, sizeof note, ". %s: %.*s",
-                 strcmp(s->c.lang, "rw") == 0 ? "Icyitonderwa" : "Note", cut, nt);
+        char line[151];
+        snprintf(note, sizeof note, ". %s: %s",
+                 strcmp(s->c.lang, "rw") == 0 ? "Icyitonderwa" : "Note",
+                 refs_note_line(nt, line, sizeof line));
     }
     struct handler_kv set[] = {{"ref", s->ref},   {"category_text", cat},
                                {"status_text", st}, {"place", place},

@@ -208,6 +208,12 @@ static void test_id_reasons(void)
 static void test_masking(void)
 {
     char b[64];
+    /* staff's notes: one line, never half a character */
+    char nb[8];
+    CHECK_STR(refs_note_line("a\nb\tc", nb, sizeof nb), "a b c");
+    CHECK_STR(refs_note_line("abcd\xc3\xa9xyz", nb, sizeof nb), "abcd\xc3\xa9x");
+    CHECK_STR(refs_note_line("abcdef\xc3\xa9", nb, sizeof nb), "abcdef");
+    CHECK_STR(refs_note_line(NULL, nb, sizeof nb), "");
     CHECK_STR(refs_mask_name("Mukamana Alice", b, sizeof b), "M. A.");
     CHECK_STR(refs_mask_name("  niyonzima   jean de dieu ", b, sizeof b), "N. J. D. D.");
     CHECK_STR(refs_mask_name("\xc3\x89lise", b, sizeof b), "\xc3\x89.");

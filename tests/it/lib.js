@@ -556,3 +556,67 @@ function smsConcat(pdu) {
 
 module.exports.SmsAwareSmsc = SmsAwareSmsc;
 module.exports.completeSms = completeSms;
+
+// ---- phones on the shipped menus ----------------------------------------------------
+const RESUME = /^(Continue where you left off\?|Urashaka gukomeza aho wari ugeze\?|Reprendre là où vous en étiez \?)\n/;
+let phoneSeq = 0;
+
+// One phone's dialogs on env.smsc (an SmsAwareSmsc) with env.redis: its own number
+// (prefix, this process, a sequence), a saved language when given, answers with growing
+// its_session_info sequence numbers.
+class Phone {
+  constructor(env, { lang, session, prefix = '25079' } = {}) {
+    phoneSeq++;
+    this.env = env;
+    this.msisdn = `${prefix}${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(4, '0')}`;
+    this.session = session || (phoneSeq % 200) + 1;
+    this.lang = lang;
+    this.seq = 0;
+  }
+
+  // A new dialog; a cut one's "Continue where you left off?" is answered "Start again".
+  async dial(code = '*123#') {
+    if (this.lang) await this.env.redis.cmd('SET', `ussd:l:${this.msisdn}`, this.lang);
+    this.session = (this.session % 250) + 1;
+    this.seq = 0;
+    this.last = await this.env.smsc.dial(this.msisdn, code, this.session);
+    if (RESUME.test(this.last.text)) return this.say('2');
+    return this.last.text;
+  }
+
+  async say(text) {
+    this.seq++;
+    this.last = await this.env.smsc.answer(this.msisdn, text, this.session, this.seq);
+    return this.last.text;
+  }
+
+  // Answers in turn; returns the last screen.
+  async walk(...answers) {
+    let t;
+    for (const a of answers) t = await this.say(a);
+    return t;
+  }
+
+  get ended() {
+    return this.last && this.last.end === true;
+  }
+
+  sms(pred, from = 0) {
+    return this.env.smsc.nextSms(this.msisdn, pred, from);
+  }
+}
+
+// A screen fits one handset screen: 182 GSM septets (an escaped character counts two).
+function within(screen) {
+  const septets = [...screen].reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0);
+  assert(septets <= 182, `screen of ${septets} characters:\n${screen}`);
+}
+
+function has(screen, ...parts) {
+  for (const p of parts) assert(screen.includes(p), `expected ${JSON.stringify(p)} in:\n${screen}`);
+}
+
+module.exports.Phone = Phone;
+module.exports.RESUME = RESUME;
+module.exports.within = within;
+module.exports.has = has;

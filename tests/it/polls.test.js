@@ -62,40 +62,11 @@ function menusWith(edit) {
   return dir;
 }
 
-let phoneSeq = 0;
-class Phone {
+const { within, has } = L;
+class Phone extends L.Phone {
   constructor(env, lang) {
-    phoneSeq++;
-    this.env = env;
-    this.msisdn = `25073${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(4, '0')}`;
-    this.session = phoneSeq + 20;
-    this.lang = lang;
+    super(env, { lang, prefix: '25073' });
   }
-
-  async dial() {
-    if (this.lang) await this.env.redis.cmd('SET', `ussd:l:${this.msisdn}`, this.lang);
-    this.session = (this.session % 250) + 1;
-    this.seq = 0;
-    return (await this.env.smsc.dial(this.msisdn, '*123#', this.session)).text;
-  }
-
-  async say(text) {
-    this.seq++;
-    return (await this.env.smsc.answer(this.msisdn, text, this.session, this.seq)).text;
-  }
-
-  sms(pred, from = 0) {
-    return this.env.smsc.nextSms(this.msisdn, pred, from);
-  }
-}
-
-function within(screen) {
-  const septets = [...screen].reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0);
-  assert(septets <= 182, `screen of ${septets} characters:\n${screen}`);
-}
-
-function has(s, part) {
-  assert(s.includes(part), `expected ${JSON.stringify(part)} in:\n${s}`);
 }
 
 // The screen after a vote: recorded, choice shown, the result by SMS offered; answers

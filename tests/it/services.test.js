@@ -69,66 +69,17 @@ async function setup() {
   return { redis, smsc, gw, seed };
 }
 
-// numbers unique to this process (each test has its own Redis anyway)
-let phoneSeq = 0;
-function phoneNumber() {
-  phoneSeq++;
-  return `25078${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(4, '0')}`;
-}
-
-const RESUME = /^(Continue where you left off\?|Urashaka gukomeza aho wari ugeze\?|Reprendre là où vous en étiez \?)\n/;
-
-// One phone's dialog: dial, then answers with growing its_session_info sequence numbers.
-class Phone {
-  constructor(env, { lang, session } = {}) {
-    this.env = env;
-    this.msisdn = phoneNumber();
-    this.session = session || (phoneSeq % 200) + 1;
-    this.lang = lang;
-    this.seq = 0;
+const { has } = L;
+class Phone extends L.Phone {
+  constructor(env, opts = {}) {
+    super(env, { prefix: '25078', ...opts });
   }
-
-  // A new dialog; a cut one's "Continue where you left off?" is answered "Start again".
-  async dial(code = '*123#') {
-    if (this.lang) await this.env.redis.cmd('SET', `ussd:l:${this.msisdn}`, this.lang);
-    this.session = (this.session % 250) + 1;
-    this.seq = 0;
-    this.last = await this.env.smsc.dial(this.msisdn, code, this.session);
-    if (RESUME.test(this.last.text)) return this.say('2');
-    return this.last.text;
-  }
-
-  async say(text) {
-    this.seq++;
-    this.last = await this.env.smsc.answer(this.msisdn, text, this.session, this.seq);
-    return this.last.text;
-  }
-
-  // Answers in turn; returns the last screen.
-  async walk(...answers) {
-    let t;
-    for (const a of answers) t = await this.say(a);
-    return t;
-  }
-
-  get ended() {
-    return this.last && this.last.end === true;
-  }
-
-  sms(pred, from = 0) {
-    return this.env.smsc.nextSms(this.msisdn, pred, from);
-  }
-}
-
-function has(screen, ...parts) {
-  for (const p of parts) assert(screen.includes(p), `expected ${JSON.stringify(p)} in screen:\n${screen}`);
 }
 
 function within(screen) {
   // every screen the phone gets fits one handset screen (GSM 7-bit here)
   assert(L.gsmEncode(screen) !== null, `a character outside GSM 7-bit in:\n${screen}`);
-  const septets = [...screen].reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0);
-  assert(septets <= 182, `screen of ${septets} characters:\n${screen}`);
+  L.within(screen);
 }
 
 // The masked owner as screens show it: initials.

@@ -40,45 +40,11 @@ async function setup(config) {
   return { redis, smsc, gw };
 }
 
-let phoneSeq = 0;
-class Phone {
+const { within, has } = L;
+class Phone extends L.Phone {
   constructor(env, lang) {
-    phoneSeq++;
-    this.env = env;
-    this.msisdn = `25072${String(process.pid % 1000).padStart(3, '0')}${String(phoneSeq).padStart(4, '0')}`;
-    this.session = phoneSeq + 10;
-    this.lang = lang;
-    this.seq = 0;
+    super(env, { lang, prefix: '25072' });
   }
-
-  async dial() {
-    if (this.lang) await this.env.redis.cmd('SET', `ussd:l:${this.msisdn}`, this.lang);
-    this.session = (this.session % 250) + 1;
-    this.seq = 0;
-    this.last = await this.env.smsc.dial(this.msisdn, '*123#', this.session);
-    return this.last.text;
-  }
-
-  async say(text) {
-    this.seq++;
-    this.last = await this.env.smsc.answer(this.msisdn, text, this.session, this.seq);
-    return this.last.text;
-  }
-
-  async walk(...answers) {
-    let t;
-    for (const a of answers) t = await this.say(a);
-    return t;
-  }
-
-  sms(pred, from = 0) {
-    return this.env.smsc.nextSms(this.msisdn, pred, from);
-  }
-}
-
-function within(screen) {
-  const septets = [...screen].reduce((n, c) => n + ('^{}\\[~]|€'.includes(c) ? 2 : 1), 0);
-  assert(septets <= 182, `screen of ${septets} characters:\n${screen}`);
 }
 
 // The root option number of "Report a problem" (in any language).
@@ -209,10 +175,6 @@ test('the same problem again joins the open ticket; a status change texts every 
   assert(/Byahinduwe \d\d\/\d\d\/20\d\d\./.test(s), s);
   has(s, 'Abagikurikira: 2');
 }, 60000);
-
-function has(s, part) {
-  assert(s.includes(part), `expected ${JSON.stringify(part)} in:\n${s}`);
-}
 
 test('ticket_merge_window: the open problem is the same problem for the configured time only', async () => {
   const env = await setup('ticket_merge_window = 90\n');

@@ -48,6 +48,7 @@ static const struct key global_keys[] = {
     {"sms_retry_min_ms", K_INT, G(sms_retry_min_ms), 0, 10, 3600000},
     {"sms_retry_max_ms", K_INT, G(sms_retry_max_ms), 0, 10, 86400000},
     {"sms_poll_ms", K_INT, G(sms_poll_ms), 0, 10, 60000},
+    {"sms_in_resend_s", K_INT, G(sms_in_resend_s), 0, 0, 86400},
     {"sms_source", K_STR, G(sms_source), S(struct config, sms_source), 0, 0},
     {"vote_secret", K_STR, G(vote_secret), S(struct config, vote_secret), 0, 0},
     {"poll_results_every", K_INT, G(poll_results_every_s), 0, 0, 86400},
@@ -83,6 +84,7 @@ static const struct key link_keys[] = {
     {"coding_ucs2", K_INT, L(coding_ucs2), 0, 0, 255},
     {"screen_limit", K_INT, L(screen_limit), 0, 40, 182},
     {"screen_limit_ucs2", K_INT, L(screen_limit_ucs2), 0, 20, 80},
+    {"resend_window_ms", K_INT, L(resend_window_ms), 0, 0, 10000},
 };
 
 void link_config_default(struct link_config *l, const char *name)
@@ -116,6 +118,7 @@ void link_config_default(struct link_config *l, const char *name)
     l->coding_ucs2 = 8;
     l->screen_limit = 182;
     l->screen_limit_ucs2 = 80;
+    l->resend_window_ms = 1000;
 }
 
 void config_default(struct config *c)
@@ -141,6 +144,7 @@ void config_default(struct config *c)
     c->sms_retry_min_ms = 2000;
     c->sms_retry_max_ms = 300000;
     c->sms_poll_ms = 200;
+    c->sms_in_resend_s = 120;
     c->poll_results_every_s = 60;
     c->ticket_window_s = 7 * 86400;
     snprintf(c->sms_source, sizeof c->sms_source, "123");

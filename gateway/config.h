@@ -43,6 +43,7 @@ struct link_config {
     int use_data_sm;                              /* 0: submit_sm */
     int coding_gsm, coding_ucs2;                  /* 0x0F, 8 */
     int screen_limit, screen_limit_ucs2;          /* 182, 80 */
+    int resend_window_ms; /* 1000: the same answer sooner after its screen is a resend */
 };
 
 struct config {
@@ -69,6 +70,7 @@ struct config {
     int sms_retry_min_ms;     /* 2000: first retry after a temporary error, doubling */
     int sms_retry_max_ms;     /* 300000 */
     int sms_poll_ms;          /* 200: how often a process looks for messages due */
+    int sms_in_resend_s;      /* 120: the same text again from a phone sooner is a resend */
     char sms_source[21];      /* source_addr of SMS sent, the short code: "123" */
     char vote_secret[129];    /* key of the hash naming a binding vote's national ID */
     int poll_results_every_s; /* 60: results SMS of closed polls; 0 = off (use cron) */

@@ -29,12 +29,20 @@ struct dialog {
     struct engine_cfg ecfg;
     char msisdn[SESSION_MSISDN_MAX];
     char text[1024]; /* cumulative aggregator answers can be long; one answer is cut later */
-    char step_id[SESSION_STEP_MAX];
+    struct step_sig sig;   /* what tells a resend of this input (has_sig) */
+    struct step_mark mark; /* what the save records of the input applied (has_mark) */
+    int has_sig, has_mark;
+    uint32_t window_ms;
+    int undelivered; /* the loaded version's screen did not reach the network */
+    int retried;     /* a lost compare-and-set was loaded and judged again */
+    int reshow;      /* this save shows the same screen again for a resend */
+    uint32_t saved_version; /* of the save whose screen the reply is; 0 none */
     char lang[8];
     char dial_if_new[SESSION_MSISDN_MAX];
     int answers_all;
     int reshow_duplicates;
     char sess_key[256];
+    char undelivered_key[256];
     char resume_key[64];
     char lang_key[64];
     char chain[SESSION_MSISDN_MAX];
@@ -197,7 +205,14 @@ static void reply(struct dialog *d, enum dialog_result r, const char *text, int 
         d->env->stats.sent++;
     else
         d->env->stats.dropped++;
-    d->cb(d->arg, r, text, end);
+    d->cb(d->arg, r, text, end, r == DIALOG_SEND ? d->saved_version : 0);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* The final "unavailable" (or other engine message) screen, in the phone's language. */
@@ -337,6 +352,10 @@ static void drive(struct dialog *d)
 
 static void stats_expire(struct store *store);
 
+static void on_loaded(void *arg, int status, const struct store_blob *sess,
+                      const struct store_blob *resume, const struct store_blob *lang,
+                      const struct store_blob *aux);
+
 static void on_saved(void *arg, int status)
 {
     struct dialog *d = arg;
@@ -350,6 +369,16 @@ static void on_saved(void *arg, int status)
                 reply(d, DIALOG_DROP, NULL, 0);
             else
                 reply(d, DIALOG_SEND, d->reply, d->reply_end);
+        } else if (status == STORE_CONFLICT && d->has_sig && !d->retried) {
+            /* another step of this dialog won, most often a copy of this input on
+             * another connection: judge this one again against what won (it may be
+             * the copy whose screen cannot go out) */
+            d->env->stats.conflicts++;
+            d->retried = 1;
+            d->store_pending = 1;
+            store_session_load(d->env->store, d->sess_key, NULL, NULL, d->undelivered_key,
+                               on_loaded, d);
+            return;
         } else if (status == STORE_CONFLICT) {
             /* another step of this dialog won: this one was a duplicate or a race */
             d->env->stats.conflicts++;
@@ -517,6 +546,13 @@ static void save(struct dialog *d)
     const struct config *cfg = d->env->cfg;
     static char blob[SESSION_BLOB_MAX]; /* the loop is single-threaded; used during the call */
     s->version = d->loaded_version + 1;
+    d->saved_version = s->version;
+    if (d->has_mark) {
+        /* the screen goes out right after this save: the time rule of resend.h counts
+         * from here */
+        d->mark.sent_ms = now_ms();
+        resend_mark_format(&d->mark, s->last_step);
+    }
     long len = session_encode(s, blob, sizeof blob);
     if (len < 0) {
         log_event(L_ERROR, "session.too_big", "screen=%s", s->screen);
@@ -543,7 +579,7 @@ static void save(struct dialog *d)
     }
     /* A dial's first step: one more dialog for today and its home screen, counted by
      * the save script itself (no extra round trip). */
-    d->counted = d->kind == DIALOG_BEGIN && s->home[0];
+    d->counted = d->kind == DIALOG_BEGIN && s->home[0] && !d->reshow;
     if (d->counted) {
         req.count_key = dialog_stats_key();
         req.count_field = s->home;
@@ -590,8 +626,71 @@ static uint32_t blob_version(const struct store_blob *b)
     return v;
 }
 
+_Static_assert(SESSION_STEP_MAX >= RESEND_MARK_MAX, "a resend mark fits session.last_step");
+
+/* A resent input: applied once already. Over HTTP the screen again, unsaved; over SMPP
+ * nothing when its screen went out on the connection this copy came on, else the
+ * current screen again, saved anew so a failure to send it is known too. */
+static void on_resend(struct dialog *d, const struct step_mark *last, enum resend_rule why)
+{
+    struct engine_out *o = &d->w->out;
+    char m[32];
+    int same_conn = last && d->sig.conn && d->sig.conn == last->conn;
+    d->env->stats.resends++;
+    if (LOG_DEBUG_ON())
+        log_event(L_DEBUG, "dialog.resend", "msisdn=%s rule=%s screen=%s same_conn=%d undelivered=%d",
+                  log_msisdn(d->msisdn, m, sizeof m), resend_rule_name(why), d->w->s.screen,
+                  same_conn, d->undelivered);
+    if (d->w->s.state == SESSION_ENDED || (!d->reshow_duplicates && same_conn && !d->undelivered)) {
+        reply(d, DIALOG_DROP, NULL, 0);
+        maybe_free(d);
+        return;
+    }
+    engine_show(d->set, &d->ecfg, &d->w->s, o);
+    if (o->status == ENGINE_DROP || d->reshow_duplicates) {
+        if (o->status == ENGINE_DROP)
+            reply(d, DIALOG_DROP, NULL, 0);
+        else
+            reply(d, DIALOG_SEND, o->text, o->end); /* nothing changed: nothing to save */
+        maybe_free(d);
+        return;
+    }
+    d->reshow = 1;
+    resend_mark_make(&d->mark, last, last ? last->text : 0, &d->sig);
+    d->has_mark = 1;
+    save(d);
+}
+
+/* Judge the input against the session's mark (resend.h). Returns 1 when it was a
+ * resend and has been dealt with; 0 when it is to be applied (its mark is then ready
+ * for the save). */
+static int judge(struct dialog *d, int have)
+{
+    struct step_mark last;
+    int has_last = have && resend_mark_parse(d->w->s.last_step, &last) == 0;
+    uint32_t text = resend_text_hash(d->text);
+    enum resend_rule why;
+    if (have && resend_judge(has_last ? &last : NULL, text, &d->sig, d->undelivered, now_ms(),
+                             d->window_ms, &why) == RESEND_DUP) {
+        on_resend(d, &last, why);
+        return 1;
+    }
+    if (d->retried) {
+        /* what won the compare-and-set was another input: this one came too late */
+        char m[32];
+        log_event(L_INFO, "dialog.conflict", "msisdn=%s", log_msisdn(d->msisdn, m, sizeof m));
+        reply(d, DIALOG_DROP, NULL, 0);
+        maybe_free(d);
+        return 1;
+    }
+    resend_mark_make(&d->mark, has_last ? &last : NULL, text, &d->sig);
+    d->has_mark = 1;
+    return 0;
+}
+
 static void on_loaded(void *arg, int status, const struct store_blob *sess,
-                      const struct store_blob *resume, const struct store_blob *lang)
+                      const struct store_blob *resume, const struct store_blob *lang,
+                      const struct store_blob *aux)
 {
     struct dialog *d = arg;
     char m[32];
@@ -618,15 +717,12 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
     struct engine_out *o = &d->w->out;
     int have = sess->p != NULL && session_decode(&d->w->s, sess->p, sess->len) == 0;
     d->loaded_version = sess->p ? blob_version(sess) : 0;
+    d->undelivered = d->loaded_version && aux->p && blob_version(aux) == d->loaded_version;
     engine_out_init(o);
+    if (d->has_sig && d->kind != DIALOG_ABORT && judge(d, have))
+        return;
 
     if (d->kind == DIALOG_BEGIN) {
-        if (have && d->w->s.state != SESSION_ENDED && d->step_id[0] &&
-            strcmp(d->w->s.last_step, d->step_id) == 0) {
-            reply(d, DIALOG_DROP, NULL, 0); /* the same dial delivered twice */
-            maybe_free(d);
-            return;
-        }
         /* the phone's cut dialog, when it has one: rare, so decoded on the heap */
         struct session *r = NULL;
         if (resume->p && (r = malloc(sizeof *r)) && session_decode(r, resume->p, resume->len) != 0) {
@@ -642,7 +738,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         }
         d->w->s.version = d->loaded_version;
         engine_begin(d->set, &d->ecfg, &d->w->s, d->msisdn, d->text, lbuf[0] ? lbuf : NULL,
-                     (uint32_t)time(NULL), d->step_id, r, o);
+                     (uint32_t)time(NULL), NULL, r, o);
         free(r);
         join(d->chain, sizeof d->chain, o->chain, (const char *)NULL);
         d->chain_pos = 0;
@@ -659,7 +755,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
             snprintf(dial, sizeof dial, "%s", d->dial_if_new);
         session_clean(d->text, sizeof d->text, dial);
         d->kind = DIALOG_BEGIN;
-        on_loaded(d, status, sess, resume, lang);
+        on_loaded(d, status, sess, resume, lang, aux);
         return;
     }
     if (!have) {
@@ -704,7 +800,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         }
         memmove(d->text, p, strlen(p) + 1);
     }
-    engine_input(d->set, &d->ecfg, &d->w->s, d->text, d->step_id, o);
+    engine_input(d->set, &d->ecfg, &d->w->s, d->text, NULL, o);
     if (o->status == ENGINE_DROP && d->reshow_duplicates && d->w->s.state != SESSION_ENDED) {
         engine_show(d->set, &d->ecfg, &d->w->s, o); /* nothing changed: nothing to save */
         reply(d, DIALOG_SEND, o->text, o->end);
@@ -724,7 +820,7 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
         env->stats.busy++;
         session_init(&tmp, req->msisdn, "", req->lang, env->set->version, 0);
         engine_fail(env->set, req->ecfg, &tmp, env->draining ? MENU_MSG_UNAVAILABLE : MENU_MSG_BUSY, &busy);
-        cb(arg, req->kind == DIALOG_ABORT ? DIALOG_DROP : DIALOG_SEND, busy.text, 1);
+        cb(arg, req->kind == DIALOG_ABORT ? DIALOG_DROP : DIALOG_SEND, busy.text, 1, 0);
         return;
     }
     /* not calloc: the reply buffer is set before it is read */
@@ -732,7 +828,7 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     if (d)
         memset(d, 0, offsetof(struct dialog, reply));
     if (!d) {
-        cb(arg, DIALOG_DROP, NULL, 0);
+        cb(arg, DIALOG_DROP, NULL, 0, 0);
         return;
     }
     env->inflight++;
@@ -744,13 +840,18 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     d->ecfg = *req->ecfg;
     session_clean(d->msisdn, sizeof d->msisdn, req->msisdn);
     session_clean(d->text, sizeof d->text, req->text ? req->text : "");
-    session_clean(d->step_id, sizeof d->step_id, req->step_id ? req->step_id : "");
+    d->has_sig = req->sig != NULL;
+    if (req->sig)
+        d->sig = *req->sig;
+    d->window_ms = req->resend_window_ms;
     session_clean(d->lang, sizeof d->lang, req->lang ? req->lang : "");
     session_clean(d->dial_if_new, sizeof d->dial_if_new, req->dial_if_new ? req->dial_if_new : "");
     d->answers_all = req->answers_all;
     d->reshow_duplicates = req->reshow_duplicates;
     join(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:", req->ingress, ":", d->msisdn, ":",
          req->sid ? req->sid : "", (const char *)NULL);
+    join(d->undelivered_key, sizeof d->undelivered_key, DIALOG_KEY_PREFIX "u:", req->ingress, ":",
+         d->msisdn, ":", req->sid ? req->sid : "", (const char *)NULL);
     join(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:", d->msisdn, (const char *)NULL);
     join(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:", d->msisdn, (const char *)NULL);
     /* the language a reply_msg before the load speaks (session_init cleans it the same) */
@@ -771,5 +872,22 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     d->store_pending = 1;
     int begin = req->kind == DIALOG_BEGIN;
     store_session_load(env->store, d->sess_key, begin ? d->resume_key : NULL,
-                       begin ? d->lang_key : NULL, on_loaded, d);
+                       begin ? d->lang_key : NULL, d->has_sig ? d->undelivered_key : NULL, on_loaded, d);
+}
+
+void dialog_undelivered(struct dialog_env *env, const char *ingress, const char *msisdn,
+                        const char *sid, uint32_t version)
+{
+    char key[256], ms[SESSION_MSISDN_MAX], m[32], ver[12], ttl[12];
+    if (!version)
+        return;
+    session_clean(ms, sizeof ms, msisdn ? msisdn : "");
+    join(key, sizeof key, DIALOG_KEY_PREFIX "u:", ingress, ":", ms, ":", sid ? sid : "",
+         (const char *)NULL);
+    utoa_(ver, version);
+    utoa_(ttl, (unsigned)(env->cfg->session_ttl_s > 0 ? env->cfg->session_ttl_s : 1));
+    env->stats.undelivered++;
+    log_event(L_INFO, "dialog.undelivered", "msisdn=%s version=%s", log_msisdn(ms, m, sizeof m), ver);
+    const char *argv[] = {"SET", key, ver, "EX", ttl};
+    store_cmd(env->store, NULL, NULL, 5, argv, NULL);
 }

@@ -85,7 +85,8 @@ struct http_step {
     char msisdn[SESSION_MSISDN_MAX];
     char dial[SESSION_MSISDN_MAX];  /* BEGIN: the dial; AT INPUT: dial_if_new */
     const char *text;               /* INPUT: the answer(s), points into the body */
-    char step_id[SESSION_STEP_MAX];
+    struct step_sig sig; /* has_sig: Hubtel's Sequence */
+    int has_sig;
     int answers_all;
     int release, lower;
 };
@@ -458,9 +459,10 @@ static void unlink_pending(struct http_ingress *h, struct http_pending *p)
     p->prev = p->next = NULL;
 }
 
-static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
+static void on_reply(void *arg, enum dialog_result r, const char *text, int end, uint32_t version)
 {
     struct http_pending *p = arg;
+    (void)version; /* an HTTP answer that cannot be written is the aggregator's to retry */
     struct http_ingress *h = p->h;
     if (!h) {
         free(p); /* detached: the request went with the server */
@@ -697,10 +699,8 @@ static int parse_hubtel(const char *body, size_t len, struct http_step *st, char
         snprintf(text, textn, "%s", msg);
         st->kind = DIALOG_INPUT;
         st->text = text;
-        /* Hubtel numbers the requests of a session: the same one twice is a duplicate */
-        if (has_seq)
-            snprintf(st->step_id, sizeof st->step_id, "h%.30s", seq);
     } else if (strcasecmp(type, "Release") == 0 || strcasecmp(type, "Timeout") == 0) {
+        has_seq = 0;
         st->kind = DIALOG_ABORT;
         st->text = "";
         st->release = 1;
@@ -709,6 +709,15 @@ static int parse_hubtel(const char *body, size_t len, struct http_step *st, char
         clean_text(t, sizeof t, type, 0);
         snprintf(why, wn, "unknown Type '%s': Initiation, Response, Release or Timeout", t);
         goto out;
+    }
+    /* Hubtel numbers the requests of a session: the same Sequence twice is a resend,
+     * another one a new request, whatever its text (resend.h rule 3, certain) */
+    if (has_seq) {
+        st->has_sig = 1;
+        st->sig.conn = 0;
+        st->sig.seq = 0;
+        st->sig.counter = (int32_t)(resend_text_hash(seq) & 0x7FFFFFFF);
+        st->sig.certain = 1;
     }
     rc = 0;
 out:
@@ -829,7 +838,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         .sid = st.sid,
         .kind = st.kind,
         .text = st.text,
-        .step_id = st.step_id[0] ? st.step_id : NULL,
+        .sig = st.has_sig ? &st.sig : NULL,
         .ecfg = &h->ecfg,
         .dial_if_new = dialect == HTTP_AT && st.kind == DIALOG_INPUT ? st.dial : NULL,
         .answers_all = st.answers_all,

@@ -89,6 +89,7 @@ struct smpp_link {
     uint64_t connect_deadline_us; /* connect_timeout_ms bounds lookup + TCP connect */
     char addr[RESOLVE_ADDR_TEXT]; /* the address of the last (or current) attempt */
     int fd;
+    unsigned conn_serial; /* connections made so far (smpp_link_conn_serial) */
     struct event *ev_read, *ev_write, *ev_connect;
     struct event *ev_flush; /* deferred flush of out, activated by send_bytes */
     int flush_pending;
@@ -588,6 +589,7 @@ static void on_connected(struct smpp_link *l)
         return;
     }
     event_add(l->ev_read, NULL);
+    l->conn_serial++;
     lg(l, SMPP_LOG_INFO, "event=connected host=%s addr=%s port=%d", l->cfg.host, l->addr, l->cfg.port);
     send_bind(l);
 }
@@ -1468,6 +1470,11 @@ void smpp_link_free(struct smpp_link *l)
 enum smpp_link_state smpp_link_state(const struct smpp_link *l)
 {
     return l ? l->state : SMPP_LINK_DOWN;
+}
+
+unsigned smpp_link_conn_serial(const struct smpp_link *l)
+{
+    return l ? l->conn_serial : 0;
 }
 
 int smpp_link_outstanding(const struct smpp_link *l)

@@ -121,6 +121,9 @@ int smpp_link_unbind(struct smpp_link *link, void (*done)(void *arg), void *arg)
 void smpp_link_free(struct smpp_link *link);
 
 enum smpp_link_state smpp_link_state(const struct smpp_link *link);
+/* How many TCP connections the link has made so far: the connection a deliver_sm came
+ * on, when read from inside on_deliver (1 for the first one). */
+unsigned smpp_link_conn_serial(const struct smpp_link *link);
 const char *smpp_link_state_name(enum smpp_link_state s);
 int smpp_link_outstanding(const struct smpp_link *link); /* requests in the window */
 int smpp_link_queued(const struct smpp_link *link);      /* requests waiting for it */

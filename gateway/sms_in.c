@@ -10,9 +10,14 @@
  * the SMS sender; jobs still waiting when sms_in_free runs are cut loose and freed by
  * the callback they wait for (the store and the queue always call back).
  *
- * The reply's idempotency key is made of the sender, the PDU's sequence number, a
- * hash of the text and a 10-minute window: a deliver_sm the SMSC sends twice (our
- * deliver_sm_resp was lost) is answered once. A concatenated SMS arrives as several deliver_sm, each carrying a UDH:
+ * A resent SMS (the SMSC got no deliver_sm_resp and sent it again, with the same or a
+ * new sequence number, on any bind) is answered once: each phone's last text is kept
+ * (ussd:smsin:MSISDN, a hash, with the TP-MR when the SMSC passes it as
+ * user_message_reference) for sms_in_resend_s, and the same text again within that time
+ * is a resend, unless both carry a TP-MR and they differ (a phone numbers each new
+ * message). The same text sent again by the resident within the window gets no second
+ * answer: the first answers it. The reply's idempotency key (sender, sequence number,
+ * text, 10-minute window) still guards a copy that races the first. A concatenated SMS arrives as several deliver_sm, each carrying a UDH:
  * the UDH is skipped and each part is matched on its own; a part other than the first
  * that no rule matches gets no answer, so a long text draws at most one sms_default.
  */
@@ -44,6 +49,7 @@ struct sms_job {
     struct sms_job *prev, *next; /* in->jobs */
     struct sms_in *in;           /* NULL once sms_in_free cut the job loose */
     char link[32];
+    char mark[40];               /* this text's entry in ussd:smsin:MSISDN */
     char msisdn[21];
     char idem[96];
     int part, parts; /* of a concatenated SMS; 1, 1 otherwise */
@@ -61,6 +67,7 @@ struct sms_in {
     struct sms_queue *q;
     struct sms_job *jobs;
     int n_jobs;
+    uint64_t resends; /* SMS taken for a resend: not answered again */
 };
 
 struct sms_in *sms_in_new(struct dialog_env *env, struct sms_queue *q)
@@ -302,6 +309,44 @@ static void call_handler(struct sms_job *j, const struct menu_sms_rule *r)
         answer(j, "error", NULL, 0);
 }
 
+/* The resend mark "HASH:MR" ("-" without a TP-MR). 1 when old says m is a resend. */
+static int sms_resend(const char *old, const char *m)
+{
+    const char *oc = strchr(old, ':'), *mc = strchr(m, ':');
+    if (!oc || !mc || oc - old != mc - m || memcmp(old, m, (size_t)(oc - old)) != 0)
+        return 0;           /* another text */
+    if (strcmp(oc, ":-") == 0 || strcmp(mc, ":-") == 0)
+        return 1;           /* the same text within the window, no TP-MR to tell */
+    return strcmp(oc, mc) == 0; /* the phone's TP-MR: equal is the same message */
+}
+
+static void on_lang(void *arg, int status, const struct redisReply *reply);
+
+static void on_mark(void *arg, int status, const struct redisReply *reply)
+{
+    struct sms_job *j = arg;
+    char m[32];
+    j->store_pending = 0;
+    if (!j->in) {
+        free(j);
+        return;
+    }
+    if (status == STORE_OK && reply && reply->type == REDIS_REPLY_STRING && reply->str &&
+        sms_resend(reply->str, j->mark)) {
+        j->in->resends++;
+        log_event(L_DEBUG, "sms.in_resend", "link=%s msisdn=%s part=%d/%d", j->link,
+                  log_msisdn(j->msisdn, m, sizeof m), j->part, j->parts);
+        job_done(j);
+        return;
+    }
+    /* not a resend, or Redis could not say: answer it */
+    char key[64];
+    snprintf(key, sizeof key, DIALOG_KEY_PREFIX "l:%s", j->msisdn);
+    const char *argv[] = {"GET", key};
+    j->store_pending = 1;
+    store_cmd(j->in->env->store, on_lang, j, 2, argv, NULL);
+}
+
 static void on_lang(void *arg, int status, const struct redisReply *reply)
 {
     struct sms_job *j = arg;
@@ -384,6 +429,20 @@ void sms_in_deliver(struct sms_in *in, const char *link, const struct smpp_msg *
     snprintf(j->idem, sizeof j->idem, "sms-in:%s:%lu:%016llx:%lu", j->msisdn,
              (unsigned long)m->sequence, (unsigned long long)fnv64(j->text),
              (unsigned long)(time(NULL) / 600));
+    /* the message as sent (coding, UDH and text): a resend carries the same octets */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const uint8_t *o = m->sm_length || !m->has_message_payload ? m->short_message : m->message_payload;
+    size_t on = m->sm_length || !m->has_message_payload ? m->sm_length : m->message_payload_len;
+    uint8_t head[2] = {m->data_coding, (uint8_t)(m->esm_class & 0x40)};
+    for (size_t i = 0; i < sizeof head + on; i++) {
+        h ^= i < sizeof head ? head[i] : o[i - sizeof head];
+        h *= 0x100000001b3ULL;
+    }
+    if (m->has_user_message_reference)
+        snprintf(j->mark, sizeof j->mark, "%016llx:%u", (unsigned long long)h,
+                 (unsigned)m->user_message_reference);
+    else
+        snprintf(j->mark, sizeof j->mark, "%016llx:-", (unsigned long long)h);
     j->match.rule = SMS_RULES_NO_MATCH;
     j->next = in->jobs;
     if (in->jobs)
@@ -392,9 +451,15 @@ void sms_in_deliver(struct sms_in *in, const char *link, const struct smpp_msg *
     in->n_jobs++;
     env->inflight++;
 
-    char key[64];
-    snprintf(key, sizeof key, DIALOG_KEY_PREFIX "l:%s", j->msisdn);
-    const char *argv[] = {"GET", key};
+    /* this text becomes the phone's last one; the one before says whether it is a resend */
+    char key[64], px[16];
+    snprintf(key, sizeof key, DIALOG_KEY_PREFIX "smsin:%s", j->msisdn);
+    snprintf(px, sizeof px, "%ld", (long)cfg->sms_in_resend_s * 1000L);
     j->store_pending = 1;
-    store_cmd(env->store, on_lang, j, 2, argv, NULL);
+    if (cfg->sms_in_resend_s <= 0) {
+        on_mark(j, STORE_ERR, NULL);
+        return;
+    }
+    const char *argv[] = {"SET", key, j->mark, "PX", px, "GET"};
+    store_cmd(env->store, on_mark, j, 6, argv, NULL);
 }

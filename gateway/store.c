@@ -101,7 +101,7 @@ struct req {
     unsigned done : 1;       /* the caller's callback has fired */
     unsigned deferred : 1;   /* failed before sending */
     unsigned retried : 1;    /* REQ_SAVE: EVAL sent after NOSCRIPT */
-    unsigned load_mask : 2;  /* REQ_LOAD: 1 resume asked, 2 lang asked */
+    unsigned load_mask : 3;  /* REQ_LOAD: 1 resume asked, 2 lang asked, 4 aux asked */
     unsigned waiting : 1;    /* made during the lookup: cmd/cmd_len wait for the context */
     union req_cb cb;
     void *arg;
@@ -779,7 +779,7 @@ static void req_release(struct store *s, struct req *r)
 }
 
 static void call_cb(enum req_kind kind, union req_cb cb, void *arg, int status,
-                    const redisReply *reply, const struct store_blob b[3])
+                    const redisReply *reply, const struct store_blob b[4])
 {
     switch (kind) {
     case REQ_CMD:
@@ -788,7 +788,7 @@ static void call_cb(enum req_kind kind, union req_cb cb, void *arg, int status,
         break;
     case REQ_LOAD:
         if (cb.load)
-            cb.load(arg, status, &b[0], &b[1], &b[2]);
+            cb.load(arg, status, &b[0], &b[1], &b[2], &b[3]);
         break;
     case REQ_SAVE:
         if (cb.save)
@@ -799,16 +799,14 @@ static void call_cb(enum req_kind kind, union req_cb cb, void *arg, int status,
 
 /* MGET reply -> blobs; anything but an array of strings and nils of the asked size is
  * an error. */
-static int load_parse(const struct req *r, const redisReply *reply, struct store_blob b[3])
+static int load_parse(const struct req *r, const redisReply *reply, struct store_blob b[4])
 {
-    size_t want = 1 + (r->load_mask & 1) + ((r->load_mask >> 1) & 1), at = 0;
-    memset(b, 0, 3 * sizeof *b);
+    size_t want = 1 + (r->load_mask & 1) + ((r->load_mask >> 1) & 1) + ((r->load_mask >> 2) & 1), at = 0;
+    memset(b, 0, 4 * sizeof *b);
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != want || !reply->element)
         return STORE_ERR;
-    for (int slot = 0; slot < 3; slot++) {
-        if (slot == 1 && !(r->load_mask & 1))
-            continue;
-        if (slot == 2 && !(r->load_mask & 2))
+    for (int slot = 0; slot < 4; slot++) {
+        if (slot > 0 && !(r->load_mask & (1u << (slot - 1))))
             continue;
         const redisReply *e = reply->element[at++];
         if (!e)
@@ -821,7 +819,7 @@ static int load_parse(const struct req *r, const redisReply *reply, struct store
     }
     return STORE_OK;
 bad:
-    memset(b, 0, 3 * sizeof *b);
+    memset(b, 0, 4 * sizeof *b);
     return STORE_ERR;
 }
 
@@ -829,7 +827,7 @@ bad:
  * store_free from the callback skips it. */
 static void req_complete(struct store *s, struct req *r, const redisReply *reply)
 {
-    struct store_blob b[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    struct store_blob b[4] = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
     int status = STORE_ERR;
     r->done = 1;
     if (r->timer)
@@ -864,7 +862,7 @@ static void req_complete(struct store *s, struct req *r, const redisReply *reply
 /* A request that cannot be created (store released, no memory) fails at once. */
 static struct req *req_begin(struct store *s, enum req_kind kind, union req_cb cb, void *arg)
 {
-    static const struct store_blob none[3];
+    static const struct store_blob none[4];
     if (s && !s->freeing) {
         struct req *r = s->pool;
         if (r) {
@@ -1264,11 +1262,11 @@ void store_cmdf(struct store *s, store_reply_cb cb, void *arg, const char *fmt, 
 }
 
 void store_session_load(struct store *s, const char *sess_key, const char *resume_key,
-                        const char *lang_key, store_load_cb cb, void *arg)
+                        const char *lang_key, const char *aux_key, store_load_cb cb, void *arg)
 {
     union req_cb u = {.load = cb};
     struct req *r = req_begin(s, REQ_LOAD, u, arg);
-    const char *argv[4] = {"MGET", sess_key, NULL, NULL};
+    const char *argv[5] = {"MGET", sess_key, NULL, NULL, NULL};
     int argc = 2;
     size_t len;
     if (!r)
@@ -1280,6 +1278,10 @@ void store_session_load(struct store *s, const char *sess_key, const char *resum
     if (lang_key) {
         argv[argc++] = lang_key;
         r->load_mask |= 2;
+    }
+    if (aux_key) {
+        argv[argc++] = aux_key;
+        r->load_mask |= 4;
     }
     if (!sess_key || resp_build(argc, argv, NULL, &r->cmd, &r->cmd_cap, &len) != 0)
         req_reject(s, r);

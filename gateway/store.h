@@ -84,10 +84,11 @@ struct store_blob {
     size_t len;
 };
 
-/* Callback of store_session_load. The three pointers are never NULL; on STORE_ERR every
+/* Callback of store_session_load. The four pointers are never NULL; on STORE_ERR every
  * blob has p NULL. */
 typedef void (*store_load_cb)(void *arg, int status, const struct store_blob *sess,
-                              const struct store_blob *resume, const struct store_blob *lang);
+                              const struct store_blob *resume, const struct store_blob *lang,
+                              const struct store_blob *aux);
 
 /* Callback of store_session_save: STORE_OK, STORE_CONFLICT or STORE_ERR. */
 typedef void (*store_save_cb)(void *arg, int status);
@@ -151,9 +152,9 @@ void store_cmd(struct store *s, store_reply_cb cb, void *arg, int argc, const ch
 /* Same, with a hiredis format string: %s a C string, %b a (pointer, size_t) pair. */
 void store_cmdf(struct store *s, store_reply_cb cb, void *arg, const char *fmt, ...);
 
-/* One MGET of sess_key and, when not NULL, resume_key and lang_key. */
+/* One MGET of sess_key and, when not NULL, resume_key, lang_key and aux_key. */
 void store_session_load(struct store *s, const char *sess_key, const char *resume_key,
-                        const char *lang_key, store_load_cb cb, void *arg);
+                        const char *lang_key, const char *aux_key, store_load_cb cb, void *arg);
 
 /* One EVALSHA (an EVAL when the script is not cached) doing atomically: compare the
  * version stored at sess_key with req->expect_version; on mismatch write nothing and

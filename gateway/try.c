@@ -21,9 +21,10 @@ struct try_state {
     char text[ENGINE_TEXT_MAX];
 };
 
-static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
+static void on_reply(void *arg, enum dialog_result r, const char *text, int end, uint32_t version)
 {
     struct try_state *t = arg;
+    (void)version;
     t->done = 1;
     t->dropped = r == DIALOG_DROP;
     t->end = end;

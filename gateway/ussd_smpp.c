@@ -3,6 +3,7 @@
  */
 #include "ussd_smpp.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct ussd_smpp {
     void *unbind_arg;
     ussd_smpp_sms_fn sms_hook;
     void *sms_arg;
+    uint64_t node; /* this link object, random: part of every connection's id */
 };
 
 /* What a reply needs from the PDU it answers. */
@@ -33,6 +35,8 @@ struct pending {
     uint16_t its;
     int has_umr;
     uint16_t umr;
+    char sid[16];     /* the dialog's session id, as given to dialog_step */
+    uint32_t version; /* the stored session the reply shows, for dialog_undelivered */
 };
 
 /* Bounded string building for the per-step fields, as snprintf would cut them, without
@@ -144,13 +148,16 @@ static void on_submit_resp(void *arg, uint32_t status, const struct smpp_msg *re
     struct pending *p = arg;
     char m[32];
     (void)resp;
-    if (status)
+    if (status) {
         log_event(L_WARN, "ussd.submit_failed", "link=%s msisdn=%s status=%s", p->u->lc.name,
                   log_msisdn(p->msisdn, m, sizeof m), smpp_status_name(status));
+        /* the screen may not have reached the phone: a resent answer gets it again */
+        dialog_undelivered(p->u->env, p->u->ingress, p->msisdn, p->sid, p->version);
+    }
     free(p);
 }
 
-static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
+static void on_reply(void *arg, enum dialog_result r, const char *text, int end, uint32_t version)
 {
     struct pending *p = arg;
     struct ussd_smpp *u = p->u;
@@ -159,6 +166,7 @@ static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
         free(p);
         return;
     }
+    p->version = version;
     struct smpp_msg m;
     smpp_msg_init(&m, lc->use_data_sm ? SMPP_CMD_DATA_SM : SMPP_CMD_SUBMIT_SM);
     copy_str(m.service_type, sizeof m.service_type, lc->service_type);
@@ -203,6 +211,7 @@ static void on_reply(void *arg, enum dialog_result r, const char *text, int end)
         char ms[32];
         log_event(L_WARN, "ussd.reply_not_sent", "link=%s msisdn=%s status=%s", lc->name,
                   log_msisdn(p->msisdn, ms, sizeof ms), smpp_status_name(st));
+        dialog_undelivered(u->env, u->ingress, p->msisdn, p->sid, version);
         free(p);
     }
 }
@@ -281,52 +290,37 @@ static void on_deliver(void *arg, const struct smpp_msg *m)
         m->destination_addr[0])
         dial_from_addr(m->destination_addr, text, sizeof text);
 
-    char sid[16] = "", step[SESSION_STEP_MAX];
+    /* The dialog: its_session_info's octet 1 (never all 16 bits: octet 2 moves on the
+     * centres that count it), the user_message_reference, or the MSISDN alone. */
     struct sb b;
-    switch (lc->session_key) {
-    case SKEY_ITS_SESSION_INFO:
-        if (m->has_its_session_info) {
-            sb_init(&b, sid, sizeof sid);
-            sb_uint(&b, SMPP_ITS_SESSION(m->its_session_info));
-        }
-        sb_init(&b, step, sizeof step); /* "i%u:%.30s" */
-        sb_str(&b, "i", 1);
-        sb_uint(&b, (unsigned)m->its_session_info);
-        sb_str(&b, ":", 1);
-        sb_str(&b, text, 30);
-        break;
-    case SKEY_USER_MESSAGE_REFERENCE:
-        if (m->has_user_message_reference) {
-            sb_init(&b, sid, sizeof sid);
-            sb_uint(&b, (unsigned)m->user_message_reference);
-        }
-        sb_init(&b, step, sizeof step); /* "u%u:%u:%.24s" */
-        sb_str(&b, "u", 1);
+    if (lc->session_key == SKEY_ITS_SESSION_INFO && m->has_its_session_info) {
+        sb_init(&b, p->sid, sizeof p->sid);
+        sb_uint(&b, SMPP_ITS_SESSION(m->its_session_info));
+    } else if (lc->session_key == SKEY_USER_MESSAGE_REFERENCE && m->has_user_message_reference) {
+        sb_init(&b, p->sid, sizeof p->sid);
         sb_uint(&b, (unsigned)m->user_message_reference);
-        sb_str(&b, ":", 1);
-        sb_uint(&b, (unsigned)m->sequence);
-        sb_str(&b, ":", 1);
-        sb_str(&b, text, 24);
-        break;
-    case SKEY_MSISDN:
-    default:
-        sb_init(&b, step, sizeof step); /* "q%u:%.30s" */
-        sb_str(&b, "q", 1);
-        sb_uint(&b, (unsigned)m->sequence);
-        sb_str(&b, ":", 1);
-        sb_str(&b, text, 30);
-        break;
     }
-    if (LOG_DEBUG_ON())
-        log_event(L_DEBUG, "ussd.in", "link=%s msisdn=%s op=%d sid=%s", lc->name, p->msisdn,
-                  op, sid);
+    /* What tells a resend from a repeated answer (resend.h): the connection and
+     * sequence_number, and octet 2 of its_session_info when the centre counts it. */
+    struct step_sig sig = {
+        .conn = resend_conn_id(u->node, lc->name, smpp_link_conn_serial(u->link)),
+        .seq = m->sequence,
+        .counter = m->has_its_session_info ? (int32_t)SMPP_ITS_SEQ(m->its_session_info) : -1,
+    };
+    if (LOG_DEBUG_ON()) {
+        char q[32];
+        log_event(L_DEBUG, "ussd.in", "link=%s msisdn=%s op=%d sid=%s seq=%u its_seq=%d", lc->name,
+                  log_msisdn(p->msisdn, q, sizeof q), op, p->sid, (unsigned)m->sequence,
+                  (int)sig.counter);
+    }
     struct dialog_req req = {
         .ingress = u->ingress,
         .msisdn = p->msisdn,
-        .sid = sid,
+        .sid = p->sid,
         .kind = kind,
         .text = text,
-        .step_id = step,
+        .sig = &sig,
+        .resend_window_ms = (uint32_t)lc->resend_window_ms,
         .ecfg = &u->ecfg,
     };
     dialog_step(u->env, &req, on_reply, p);
@@ -340,6 +334,7 @@ struct ussd_smpp *ussd_smpp_new(struct event_base *base, struct dialog_env *env,
         return NULL;
     u->lc = *lc;
     u->env = env;
+    randombytes_buf(&u->node, sizeof u->node);
     snprintf(u->ingress, sizeof u->ingress, "smpp.%s", lc->name);
     engine_cfg_default(&u->ecfg);
     u->ecfg.lim.gsm = lc->screen_limit;

@@ -23,7 +23,7 @@
 #define SESSION_ITEM_LABEL_MAX 81
 #define SESSION_ITEM_VALUE_MAX 41
 #define SESSION_MSISDN_MAX 24
-#define SESSION_STEP_MAX 40
+#define SESSION_STEP_MAX 64
 #define SESSION_BLOB_MAX 24576 /* a serialised session never exceeds this */
 
 enum session_state {

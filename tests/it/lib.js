@@ -89,6 +89,13 @@ async function until(pred, timeoutMs = 5000, what = 'condition') {
   }
 }
 
+// A resident reading a screen before answering: part of a scenario, not a wait for the
+// system (a centre that counts nothing leaves the gateway only the time since the screen
+// to tell the same answer again from a resent one: resend_window_ms).
+function readingPause(ms) {
+  return new Promise((res) => setTimeout(res, ms));
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -438,7 +445,7 @@ async function smsFor(redis, msisdn) {
 
 module.exports = {
   smsFor,
-  ROOT, TMP, USSDGW, test, run, defer, postCheck, assert, assertEq, until, freePort, sharedRedis, startRedis,
+  ROOT, TMP, USSDGW, test, run, defer, postCheck, assert, assertEq, until, readingPause, freePort, sharedRedis, startRedis,
   redisCmd, Smsc, startGateway, decodeText, gsmEncode, smpp,
 };
 

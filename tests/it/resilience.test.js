@@ -198,7 +198,7 @@ test('kill -9 of the daemon that served the last step: the dialog goes on elsewh
 });
 
 // ---- 5 -----------------------------------------------------------------------------------
-test('the same deliver_sm on two daemons at once: one reply, the session advances once', async () => {
+test('the same deliver_sm on two daemons at once: the session advances once, one screen per connection', async () => {
   const redis = L.sharedRedis() || await L.startRedis();
   const smsc = await smscUp();
   const gw1 = await gateway(smsc, redis, { name: 'gw1' });
@@ -222,9 +222,15 @@ test('the same deliver_sm on two daemons at once: one reply, the session advance
     // A marker dialog on each daemon: its reply is written after anything the raced step
     // could still send on that connection (same Redis connection, same SMPP connection).
     await Promise.all([gw1, gw2].map((g) => smsc.step({ msisdn: nextPhone(), text: '*123#', op: 1, session: nextSid(), seq: 0, esme: g.esme })));
-    assertEq(smsc.submits.slice(from).filter((x) => x.destination_addr === p).length, 1, `round ${round}: replies to the raced step`);
+    // The copy that lost is judged against the one that won: applied once. Its connection
+    // did not carry the winner's screen, which may not reach the phone (a dead link), so
+    // it shows the same screen again there: at most one screen per connection.
+    const replies = smsc.submits.slice(from).filter((x) => x.destination_addr === p);
+    assert(replies.length >= 1 && replies.length <= 2, `round ${round}: replies to the raced step: ${replies.length}`);
+    replies.forEach((x) => assertEq(x.text, first.text, `round ${round}: the same screen`));
+    assertEq(new Set(replies.map((x) => x.via)).size, replies.length, `round ${round}: one screen per connection`);
     const v = await redis.cmd('GET', sessKey(p, s));
-    assert(v && /^2\|/.test(v), `round ${round}: stored session version after dial + one step: ${JSON.stringify(v && v.slice(0, 12))}`);
+    assert(v && v.includes('\x1edistricts\x1e'), `round ${round}: the stored session waits on the districts: ${JSON.stringify(v && v.slice(0, 40))}`);
     r = await smsc.step({ msisdn: p, text: '30', op: 18, session: s, seq: 2, esme: round % 2 ? gw1.esme : gw2.esme });
     assertFinal(r, 'District Rwamagana.', `round ${round}: next step`);
   }

@@ -47,8 +47,8 @@ async function nextSms(smsc, msisdn, from = 0, timeoutMs = 8000) {
 
 // A resident's SMS to the short code: a deliver_sm without USSD fields. Resolves with the
 // deliver_sm_resp. `sequence` repeats a PDU (a duplicated deliver_sm).
-function sendSms(smsc, { msisdn, text, dataCoding = 0, sequence, udh, esm = 0 }) {
-  const s = smsc.sessions.find((x) => x.bound && !x.unbound);
+function sendSms(smsc, { msisdn, text, dataCoding = 0, sequence, udh, esm = 0, mr, esme }) {
+  const s = esme || smsc.sessions.find((x) => x.bound && !x.unbound);
   if (!s) return Promise.reject(new Error('no bound ESME'));
   let body = dataCoding === 8 ? Buffer.from(text, 'utf16le').swap16() : (gsmEncode(text) || Buffer.from(text, 'latin1'));
   if (udh) body = Buffer.concat([udh, body]);
@@ -58,6 +58,7 @@ function sendSms(smsc, { msisdn, text, dataCoding = 0, sequence, udh, esm = 0 })
     esm_class: esm | (udh ? 0x40 : 0), data_coding: dataCoding, short_message: body,
   };
   if (sequence) pdu.sequence_number = sequence;
+  if (mr !== undefined) pdu.user_message_reference = mr;
   return new Promise((resolve, reject) => {
     const ok = s.deliver_sm(pdu, (resp) => resolve(resp));
     if (!ok) reject(new Error('socket not writable'));
@@ -150,27 +151,44 @@ test("the phone's remembered language picks the answer's language", async () => 
   await env.redis.cmd('DEL', `ussd:app:${r}`, `ussd:l:${msisdn}`);
 });
 
-test('a duplicated deliver_sm is answered once', async () => {
-  const env = await setup();
-  const msisdn = phone();
+// One SMS sent twice by the SMSC (`copy` makes the second deliver_sm), then a different
+// SMS: its answer comes after any second answer to the first would have.
+async function resentOnce(env, msisdn, first, copy, what) {
   const from = env.smsc.submits.length;
-  const seq = 4242 + (process.pid % 1000);
-  const r1 = await sendSms(env.smsc, { msisdn, text: 'HELP', sequence: seq });
-  const r2 = await sendSms(env.smsc, { msisdn, text: 'HELP', sequence: seq });
+  const r1 = await sendSms(env.smsc, { msisdn, text: 'HELP', ...first });
+  const r2 = await sendSms(env.smsc, { msisdn, text: 'HELP', ...copy });
   assertEq(r1.command_status, 0, 'first deliver_sm_resp');
   assertEq(r2.command_status, 0, 'second deliver_sm_resp');
-  // both were taken in and queued under the same idempotency key: one message id
-  await until(() => count(env.gw.logs, /event=sms\.in_answered /) >= 2, 8000, 'two answers queued');
-  const ids = [...env.gw.logs.matchAll(/event=sms\.in_answered .* id=(\S+)/g)].map((x) => x[1]);
-  assertEq(ids.length, 2, 'two enqueues');
-  assertEq(ids[0], ids[1], 'the same message id');
   await nextSms(env.smsc, msisdn, from);
-  // a later, different SMS from the same phone is answered after it: by then a second
-  // answer to the duplicate would have come too
   const mark = env.smsc.submits.length;
   await sendSms(env.smsc, { msisdn, text: 'Hello' });
   await until(() => smsTo(env.smsc, msisdn, mark).length >= 1, 8000, 'the later answer');
-  assertEq(smsTo(env.smsc, msisdn, from).length, 2, 'one answer to the duplicate, one to the later SMS');
+  assertEq(smsTo(env.smsc, msisdn, from).length, 2, `${what}: one answer to the resent SMS, one to the later SMS`);
+}
+
+test('a resent deliver_sm is answered once: the same sequence number, a new one, another bind', async () => {
+  const env = await setup();
+  const seq = 4242 + (process.pid % 1000);
+  await resentOnce(env, phone(), { sequence: seq }, { sequence: seq }, 'same sequence_number');
+  await resentOnce(env, phone(), {}, {}, 'a new sequence_number (as Net::SMPP resends)');
+  // the SMSC lost the first bind and resends on a second gateway's
+  const before = env.smsc.sessions.slice();
+  await startGateway({ smscPort: env.smsc.port, redis: env.redis.addr, menus: MENUS, smsc: env.smsc, name: 'sms-in2' });
+  const other = env.smsc.sessions.find((x) => !before.includes(x));
+  assert(other, 'a second ESME');
+  await resentOnce(env, phone(), {}, { esme: other }, 'on another bind');
+  // the same TP-MR (user_message_reference) is the same message too
+  await resentOnce(env, phone(), { mr: 17 }, { mr: 17 }, 'the same TP-MR');
+});
+
+test('the same text with another TP-MR is a new message and is answered again', async () => {
+  const env = await setup();
+  const msisdn = phone();
+  const from = env.smsc.submits.length;
+  await sendSms(env.smsc, { msisdn, text: 'HELP', mr: 3 });
+  await nextSms(env.smsc, msisdn, from);
+  await sendSms(env.smsc, { msisdn, text: 'HELP', mr: 4 });
+  await until(() => smsTo(env.smsc, msisdn, from).length >= 2, 8000, 'the second answer');
 });
 
 test('UCS2 and concatenated inbound SMS are decoded; each part is matched on its own', async () => {

@@ -386,17 +386,18 @@ static void run_cmd(struct fix *f, struct rec *x, ...)
 }
 
 struct lrec {
-    int calls, status, sync;
+    int calls, status, sync, aux_have;
     int have[3];
     char v[3][128];
     size_t len[3];
 };
 
 static void lrec_cb(void *arg, int status, const struct store_blob *a, const struct store_blob *b,
-                    const struct store_blob *c)
+                    const struct store_blob *c, const struct store_blob *aux)
 {
     struct lrec *x = arg;
     const struct store_blob *bl[3] = {a, b, c};
+    x->aux_have = aux && aux->p;
     x->calls++;
     x->status = status;
     x->sync |= in_request;
@@ -414,7 +415,7 @@ static void lrec_cb(void *arg, int status, const struct store_blob *a, const str
 static void load(struct fix *f, struct lrec *x, const char *k1, const char *k2, const char *k3)
 {
     memset(x, 0, sizeof *x);
-    CALL(store_session_load(f->s, k1, k2, k3, lrec_cb, x));
+    CALL(store_session_load(f->s, k1, k2, k3, NULL, lrec_cb, x));
     CHECK(loop_until_ge(f->base, &x->calls, 1, 5000));
 }
 
@@ -1201,7 +1202,7 @@ static void test_inflight(void)
             break;
         }
         default:
-            CALL(store_session_load(f.s, keys[i - 1], NULL, NULL, lrec_cb, &loads[i]));
+            CALL(store_session_load(f.s, keys[i - 1], NULL, NULL, NULL, lrec_cb, &loads[i]));
         }
     }
     struct store_stats st;

@@ -230,9 +230,12 @@ int app_daemon(struct app_opts *o)
 
     event_base_dispatch(d.base);
 
-    log_event(L_INFO, "gateway.stopped", "steps=%llu sent=%llu unavailable=%llu busy=%llu",
+    log_event(L_INFO, "gateway.stopped",
+              "steps=%llu sent=%llu unavailable=%llu busy=%llu resends=%llu conflicts=%llu undelivered=%llu",
               (unsigned long long)d.env.stats.steps, (unsigned long long)d.env.stats.sent,
-              (unsigned long long)d.env.stats.unavailable, (unsigned long long)d.env.stats.busy);
+              (unsigned long long)d.env.stats.unavailable, (unsigned long long)d.env.stats.busy,
+              (unsigned long long)d.env.stats.resends, (unsigned long long)d.env.stats.conflicts,
+              (unsigned long long)d.env.stats.undelivered);
 out:
     /* the store first: steps still waiting on it finish (and fail their replies) while
      * the links exist */

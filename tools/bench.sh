@@ -4,8 +4,11 @@
 # microseconds per step (and the load generator's: all share 2 cores), Redis commands per
 # step (Redis counts a script's inner calls too) and Redis round trips per step (calls of
 # MGET + EVALSHA + EVAL, from INFO commandstats), the gateway's RSS, then the same with
-# 100,000 sessions left open. Bounded in count and time; stops what it started.
-# `tools/bench.sh [closed] [open] [sessions]` runs only the scenarios named (default all).
+# 100,000 sessions left open; then the USSD centres' dialects (how a dialog is named, answers
+# with op 1, resent deliver_sm), whose errors are printed, not fatal. Bounded in count and
+# time; stops what it started.
+# `tools/bench.sh [closed] [open] [sessions] [dialects]` runs only the scenarios named
+# (default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/ussdgw-bench.XXXXXX")
@@ -47,13 +50,21 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$RUN" --save '' --appe
 PIDS+=($!)
 for _ in $(seq 1 100); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break; read -r -t 0.05 <> <(:) || true; done
 
-cat > "$RUN/gw.conf" <<CONF
-session_ttl = 600
-max_dialogs = 20000
-[link bench]
-window = 200
-tps = 0
-CONF
+# The gateway's config: LINKS links (default 1: bench, bench2, ...) to the phone's port
+# (@PORT@, filled in per run), each with the extra "key = value" lines given.
+write_conf() {
+    {
+        printf 'session_ttl = 600\nmax_dialogs = 20000\n'
+        for n in $(seq 1 "${LINKS:-1}"); do
+            [ "$n" -eq 1 ] && echo "[link bench]" || echo "[link bench$n]"
+            printf 'smsc = 127.0.0.1:@PORT@\nwindow = 200\ntps = 0\n'
+            if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi
+        done
+    } >"$RUN/gw.conf"
+}
+write_conf
+# the report's keys printed per run (dialects adds its counters)
+KEYS='steps|dialogs|errors|elapsed_s|steps_per_s|dialogs_per_s|p50_ms|p95_ms|p99_ms|max_ms'
 
 # One run: phones in load mode, then the gateway binds; CPU and Redis counters are taken
 # from the moment the gateway is bound to the end of the load.
@@ -69,7 +80,8 @@ run_load() { # label, ussd-phone load args...
     local phone=$!
     PIDS+=($phone)
     wait_for "$RUN/load.err" "listening on" 10
-    ./ussdgw -c "$RUN/gw.conf" --smsc "127.0.0.1:$port" --redis "127.0.0.1:$REDIS_PORT" \
+    sed "s/@PORT@/$port/g" "$RUN/gw.conf" >"$RUN/gw.run.conf"
+    ./ussdgw -c "$RUN/gw.run.conf" --smsc "127.0.0.1:$port" --redis "127.0.0.1:$REDIS_PORT" \
         --menus tests/it/menus --log-level warn 2>"$RUN/gw.log" &
     GW=$!
     PIDS+=($GW)
@@ -99,7 +111,7 @@ run_load() { # label, ussd-phone load args...
     steps=$(awk -F= '$1=="steps"{print $2}' "$RUN/load.out")
     steps=${steps:-0}
     echo "== $label"
-    grep -E '^(steps|dialogs|errors|elapsed_s|steps_per_s|dialogs_per_s|p50_ms|p95_ms|p99_ms|max_ms)=' "$RUN/load.out" | tr '\n' ' '
+    grep -E "^($KEYS)=" "$RUN/load.out" | tr '\n' ' '
     echo
     if [ "$steps" -gt 0 ]; then
         awk -v c0="$cpu0" -v c1="$cpu1" -v hz="$HZ" -v s="$steps" -v r0="$cmd0" -v r1="$cmd1" \
@@ -111,7 +123,7 @@ run_load() { # label, ussd-phone load args...
     fi
 }
 
-SCENARIOS=" ${*:-closed open sessions} "
+SCENARIOS=" ${*:-closed open sessions dialects} "
 want() { [[ $SCENARIOS == *" $1 "* ]]; }
 
 echo "ussdgw bench on $(nproc) cores; gateway, Redis and load generator share this machine"
@@ -124,4 +136,29 @@ if want sessions; then
     run_load "100000 sessions left open (one dial each, never answered)" \
         --load 1000 --dial '*123#' --answers '' --dialogs 100000 --duration 120
     echo "sessions_in_redis=$(redis-cli -p "$REDIS_PORT" dbsize)"
+fi
+if want dialects; then
+    # The USSD centres' dialects on one dialog where the same answer comes twice in a row:
+    # root -> "2" districts -> "2" Burera (end). Profiles that do not count the steps need
+    # the think time: the gateway takes the same answer within about a second of the screen
+    # for a resend. Errors here are what the gateway gets wrong, printed, not fatal.
+    KEYS="$KEYS|timeouts|unexpected|resends|extra_screens"
+    D=(--dial '*123#' --answers 2,2 --timeout 3 --duration 60)
+    run_load "dialects: its_session_info counted (--its-seq count), 200 phones, 6000 dialogs" \
+        --load 200 --dialogs 6000 --its-seq count "${D[@]}"
+    run_load "dialects: --its-seq zero, --think 1200, 100 phones, 300 dialogs" \
+        --load 100 --dialogs 300 --its-seq zero --think 1200 "${D[@]}"
+    write_conf 'session_key = msisdn' 'op_answer = 1'
+    run_load "dialects: --session-id none --answer-op 1 (session_key = msisdn, op_answer = 1), --think 1200" \
+        --load 100 --dialogs 300 --session-id none --answer-op 1 --think 1200 "${D[@]}"
+    write_conf 'session_key = user_message_reference'
+    run_load "dialects: --session-id umr (session_key = user_message_reference), --think 1200" \
+        --load 100 --dialogs 300 --session-id umr --think 1200 "${D[@]}"
+    write_conf
+    run_load "dialects: --resend 0.2 --resend-mode same, 200 phones, 6000 dialogs" \
+        --load 200 --dialogs 6000 --resend 0.2 --resend-mode same --seed 1 "${D[@]}"
+    LINKS=2 write_conf
+    run_load "dialects: --resend 0.2 --resend-mode fresh on 2 binds, 200 phones, 6000 dialogs" \
+        --load 200 --dialogs 6000 --esmes 2 --resend 0.2 --resend-mode fresh --seed 1 "${D[@]}"
+    write_conf
 fi

@@ -1,10 +1,13 @@
 /*
  * loadgen.c: simulated phones running a scripted USSD dialog, and the measurement.
  *
- * A phone is IDLE (no dialog), WAIT (a step sent, its timer running), READY (open loop
- * only: a screen came, its answer waits for the pacer) or SLEEP (a short pause after a
- * step could not be sent). Replies are matched to phones by arithmetic on the MSISDN,
- * then checked against the phone's session number: no lookup tables.
+ * A phone is IDLE (no dialog), WAIT (a step sent, its timer running), THINK (--think: a
+ * screen came, the answer waits), READY (open loop only: its answer waits for the
+ * pacer) or SLEEP (a short pause after a step could not be sent). Replies are matched
+ * to phones by arithmetic on the MSISDN, then checked against the phone's session
+ * number when the reply names one (its_session_info or user_message_reference): no
+ * lookup tables. A step chosen for --resend has its deliver_sm sent twice; one more
+ * identical screen of it then counts as extra_screens, not as an error.
  */
 #include "loadgen.h"
 
@@ -18,11 +21,13 @@
 
 #include "steplat.h"
 #include "phone_mo.h"
+#include "phone_screen.h"
 #include "smsc.h"
 
 #define LOAD_RETRY_MS 100 /* pause after a step that could not be sent */
+#define LOAD_TAG_COPY (1ull << 63) /* the deliver tag of a resent copy */
 
-enum ph_state { PH_IDLE, PH_WAIT, PH_READY, PH_SLEEP };
+enum ph_state { PH_IDLE, PH_WAIT, PH_THINK, PH_READY, PH_SLEEP };
 
 struct phone {
     struct loadgen *l;
@@ -38,6 +43,11 @@ struct phone {
     uint64_t timed_out_num; /* identity of the last timed-out dialog (late replies) */
     unsigned timed_out_session;
     int has_timed_out;
+    int resent;            /* the step in flight was sent twice */
+    int extra_open;        /* the last screened step was resent: one more screen may come */
+    uint64_t extra_num;    /* ... its dialog, step number and screen */
+    unsigned extra_session, extra_seq;
+    uint64_t extra_fp;
     struct event *timer;
 };
 
@@ -46,6 +56,8 @@ struct loadgen {
     struct smsc *smsc;
     const struct phone_opts *o;
     struct phone_mo_coding coding;
+    struct phone_mo_dialect dialect;
+    uint64_t rng;          /* splitmix64 state: which steps are resent */
     char service_code[21];
     uint64_t base_num;
     int num_width;         /* digits of the MSISDN, zero-padded */
@@ -66,6 +78,7 @@ struct loadgen {
     uint64_t started, in_dialog;
     uint64_t steps, dialogs, failed_dialogs;
     uint64_t timeouts, unexpected, rejected, send_failures, late, missed, sms;
+    uint64_t resends, extra_screens;
     int max_esmes;
     int bind_failed;
     int exit_code;
@@ -139,33 +152,80 @@ static void step_failed(struct phone *p)
     check_finish(l);
 }
 
+/* "%0*" PRIu64 with num_width, without printf (a step each). */
+static void format_msisdn(const struct loadgen *l, uint64_t v, char *msisdn, size_t cap)
+{
+    char d[20];
+    int nd = 0;
+    do
+        d[nd++] = (char)('0' + v % 10);
+    while ((v /= 10) && nd < 20);
+    int w = l->num_width > nd ? l->num_width : nd, k = 0;
+    if (w > (int)cap - 1)
+        w = (int)cap - 1;
+    for (; k < w - nd; k++)
+        msisdn[k] = '0';
+    while (k < w && nd)
+        msisdn[k++] = d[--nd];
+    msisdn[k] = 0;
+}
+
+/* A uniform number in [0, 1) (splitmix64). */
+static double rand_unit(struct loadgen *l)
+{
+    uint64_t z = (l->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+/* Another bound ESME than `esme` (the next in round-robin order), or esme itself. */
+static int other_esme(struct loadgen *l, int esme)
+{
+    int n = smsc_bound(l->smsc);
+    for (int i = 0; i < n; i++) {
+        int e = smsc_pick(l->smsc, 0);
+        if (e != esme)
+            return e;
+    }
+    return esme;
+}
+
+/* --resend: the step's deliver_sm m (sent to esme) once more, right away. */
+static void send_copy(struct phone *p, struct smpp_msg *m, int esme, uint64_t tag)
+{
+    struct loadgen *l = p->l;
+    char err[160];
+    int r = l->o->resend_mode == PHONE_RESEND_SAME
+                ? smsc_redeliver(l->smsc, esme, m, tag | LOAD_TAG_COPY, err, sizeof(err))
+                : smsc_deliver(l->smsc, other_esme(l, esme), m, tag | LOAD_TAG_COPY, err, sizeof(err));
+    if (r) {
+        l->send_failures++;
+        if (l->o->verbose)
+            fprintf(stderr, "ussd-phone: load: resend: %s\n", err);
+        return;
+    }
+    l->resends++;
+    p->resent = 1;
+}
+
 static void send_step(struct phone *p)
 {
     struct loadgen *l = p->l;
     const struct phone_opts *o = l->o;
     char msisdn[21], err[160];
-    /* "%0*" PRIu64 with num_width, without printf (a step each) */
-    {
-        char d[20];
-        int nd = 0;
-        uint64_t v = p->num;
-        do
-            d[nd++] = (char)('0' + v % 10);
-        while ((v /= 10) && nd < 20);
-        int w = l->num_width > nd ? l->num_width : nd, k = 0;
-        if (w > (int)sizeof(msisdn) - 1)
-            w = (int)sizeof(msisdn) - 1;
-        for (; k < w - nd; k++)
-            msisdn[k] = '0';
-        while (k < w && nd)
-            msisdn[k++] = d[--nd];
-        msisdn[k] = 0;
-    }
-    const char *text = p->step == 0 ? o->dial : o->answers[p->step - 1];
-    uint8_t op = p->step == 0 ? PHONE_MO_OP_BEGIN : PHONE_MO_OP_ANSWER;
+    format_msisdn(l, p->num, msisdn, sizeof(msisdn));
+    struct phone_mo_step st = {
+        .msisdn = msisdn,
+        .service_code = l->service_code,
+        .text = p->step == 0 ? o->dial : o->answers[p->step - 1],
+        .op = p->step == 0 ? PHONE_MO_OP_BEGIN : (uint8_t)o->answer_op,
+        .session = p->session,
+        .seq = p->step & 0x7Fu,
+    };
     struct smpp_msg m;
-    if (phone_mo_ussd(&m, msisdn, l->service_code, text, op, p->session, p->step & 0x7Fu, 0, &l->coding, err,
-                      sizeof(err))) {
+    if (phone_mo_ussd(&m, &st, &l->dialect, &l->coding, err, sizeof(err))) {
         fprintf(stderr, "ussd-phone: load: %s\n", err);
         l->send_failures++;
         step_failed(p);
@@ -184,7 +244,34 @@ static void send_step(struct phone *p)
     p->sent_us = steplat_now_us();
     p->esme = esme;
     p->st = PH_WAIT;
+    p->resent = 0;
     timer_ms(p->timer, o->timeout_ms);
+    if (o->resend > 0 && rand_unit(l) < o->resend)
+        send_copy(p, &m, esme, tag);
+}
+
+/* After a continue screen: the next answer now, after --think, or when the pacer says. */
+static void answer_now(struct phone *p)
+{
+    struct loadgen *l = p->l;
+    if (open_loop(l)) {
+        p->st = PH_READY;
+        p->gen++;
+        l->ready[(l->ready_head + l->n_ready) % l->n_phones] = p->idx;
+        l->n_ready++;
+        return;
+    }
+    send_step(p);
+}
+
+static void answer_next(struct phone *p)
+{
+    if (p->l->o->think_ms > 0) {
+        p->st = PH_THINK;
+        timer_ms(p->timer, p->l->o->think_ms);
+        return;
+    }
+    answer_now(p);
 }
 
 static void start_dialog(struct phone *p)
@@ -211,9 +298,15 @@ static void on_phone_timer(evutil_socket_t fd, short what, void *arg)
         next_dialog(p);
         return;
     }
+    if (p->st == PH_THINK) {
+        answer_now(p);
+        return;
+    }
     if (p->st != PH_WAIT)
         return;
     l->timeouts++;
+    p->resent = 0;
+    p->extra_open = 0;
     p->timed_out_num = p->num;
     p->timed_out_session = p->session;
     p->has_timed_out = 1;
@@ -320,6 +413,8 @@ static void report(struct loadgen *l)
     printf("rejected=%" PRIu64 "\n", l->rejected);
     printf("send_failures=%" PRIu64 "\n", l->send_failures);
     printf("late=%" PRIu64 "\n", l->late);
+    printf("resends=%" PRIu64 "\n", l->resends);
+    printf("extra_screens=%" PRIu64 "\n", l->extra_screens);
     printf("failed_dialogs=%" PRIu64 "\n", l->failed_dialogs);
     printf("abandoned_dialogs=%" PRIu64 "\n", l->in_dialog);
     printf("sms=%" PRIu64 "\n", l->sms);
@@ -393,41 +488,49 @@ static struct phone *phone_of(struct loadgen *l, const char *addr, uint64_t *num
     return &l->phones[(v - l->base_num) % l->n_phones];
 }
 
-void loadgen_on_message(struct loadgen *l, int esme, const struct smpp_msg *m)
+/* The second screen of a resent step: the same screen again for the dialog it belongs
+ * to. When its_session_info counts the steps, its sequence number says which step a
+ * screen answers; otherwise a screen identical to the resent step's, while the next
+ * step waits, is taken for its second one. Counted apart, not an error. */
+static int extra_screen(struct phone *p, const struct smpp_msg *m, uint64_t num, int named, unsigned id,
+                        uint64_t fp)
 {
-    (void)esme;
-    if (!l->running)
-        return;
-    if (!m->has_ussd_service_op) {
-        l->sms++; /* an SMS from the menus (e.g. a reference number): not a step */
-        return;
-    }
-    uint64_t now = steplat_now_us();
-    uint64_t num = 0;
-    struct phone *p = phone_of(l, m->destination_addr, &num);
-    unsigned session = m->has_its_session_info ? SMPP_ITS_SESSION(m->its_session_info) : 0;
-    if (!p) {
-        l->unexpected++;
-        if (l->o->verbose)
-            fprintf(stderr, "ussd-phone: load: reply to unknown phone %.20s\n", m->destination_addr);
-        return;
-    }
-    if (p->st != PH_WAIT || p->num != num || (m->has_its_session_info && session != p->session)) {
-        int was_timed_out = p->has_timed_out && p->timed_out_num == num &&
-                            (!m->has_its_session_info || session == p->timed_out_session);
-        if (was_timed_out)
-            l->late++;
-        else {
-            l->unexpected++;
-            if (l->o->verbose)
-                fprintf(stderr, "ussd-phone: load: reply for %.20s session %u matches no step in flight\n",
-                        m->destination_addr, session);
-        }
+    const struct phone_opts *o = p->l->o;
+    if (!p->extra_open || num != p->extra_num || (named && id != p->extra_session) || fp != p->extra_fp)
+        return 0;
+    int counted = o->session_id == PHONE_SID_ITS && !o->its_seq_zero && m->has_its_session_info;
+    if (counted && SMPP_ITS_SEQ(m->its_session_info) != p->extra_seq)
+        return 0;
+    p->extra_open = 0;
+    return 1;
+}
+
+/* A reply for phone p that is not the screen of its step in flight. */
+static void stray_reply(struct loadgen *l, struct phone *p, const struct smpp_msg *m, uint64_t num, int named,
+                        unsigned id)
+{
+    int was_timed_out = p->has_timed_out && p->timed_out_num == num && (!named || id == p->timed_out_session);
+    if (was_timed_out) {
+        l->late++;
         return;
     }
-    steplat_add(l->lat, now - p->sent_us);
-    l->steps++;
-    event_del(p->timer);
+    l->unexpected++;
+    if (l->o->verbose)
+        fprintf(stderr, "ussd-phone: load: reply for %.20s session %u matches no step in flight\n",
+                m->destination_addr, named ? id : 0);
+}
+
+/* The screen of p's step in flight: the dialog ends, fails or goes on. */
+static void step_done(struct loadgen *l, struct phone *p, const struct smpp_msg *m, uint64_t fp)
+{
+    p->extra_open = p->resent;
+    if (p->resent) {
+        p->extra_num = p->num;
+        p->extra_session = p->session;
+        p->extra_seq = p->step & 0x7Fu;
+        p->extra_fp = fp;
+    }
+    p->resent = 0;
     unsigned op = m->ussd_service_op;
     int end = m->has_its_session_info && SMPP_ITS_END(m->its_session_info);
     if (op == PHONE_MO_OP_END || end) {
@@ -446,14 +549,42 @@ void loadgen_on_message(struct loadgen *l, int esme, const struct smpp_msg *m)
         return;
     }
     p->step++;
-    if (open_loop(l)) {
-        p->st = PH_READY;
-        p->gen++;
-        l->ready[(l->ready_head + l->n_ready) % l->n_phones] = p->idx;
-        l->n_ready++;
+    answer_next(p);
+}
+
+void loadgen_on_message(struct loadgen *l, int esme, const struct smpp_msg *m)
+{
+    (void)esme;
+    if (!l->running)
+        return;
+    if (!m->has_ussd_service_op) {
+        l->sms++; /* an SMS from the menus (e.g. a reference number): not a step */
         return;
     }
-    send_step(p);
+    uint64_t now = steplat_now_us();
+    uint64_t num = 0;
+    struct phone *p = phone_of(l, m->destination_addr, &num);
+    if (!p) {
+        l->unexpected++;
+        if (l->o->verbose)
+            fprintf(stderr, "ussd-phone: load: reply to unknown phone %.20s\n", m->destination_addr);
+        return;
+    }
+    unsigned id = 0;
+    int named = phone_mo_reply_dialog(m, l->o->session_id, &id);
+    uint64_t fp = phone_screen_fingerprint(m);
+    if (extra_screen(p, m, num, named, id, fp)) {
+        l->extra_screens++;
+        return;
+    }
+    if (p->st != PH_WAIT || p->num != num || (named && id != p->session)) {
+        stray_reply(l, p, m, num, named, id);
+        return;
+    }
+    steplat_add(l->lat, now - p->sent_us);
+    l->steps++;
+    event_del(p->timer);
+    step_done(l, p, m, fp);
 }
 
 void loadgen_on_deliver_resp(struct loadgen *l, uint64_t tag, uint32_t status)
@@ -461,9 +592,16 @@ void loadgen_on_deliver_resp(struct loadgen *l, uint64_t tag, uint32_t status)
     if (!l->running || status == SMPP_ESME_ROK)
         return;
     /* A lost link or a missing response is left to the step timer: the screen may still
-     * come through another ESME. A refusal ends the dialog now. */
+     * come through another ESME. A refusal ends the dialog now; a refused copy is an
+     * error of its own (a centre resends what got no response: it must be taken). */
     if (SMPP_STATUS_IS_LOCAL(status))
         return;
+    if (tag & LOAD_TAG_COPY) {
+        l->rejected++;
+        if (l->o->verbose)
+            fprintf(stderr, "ussd-phone: load: resent deliver_sm refused: %s\n", smpp_status_name(status));
+        return;
+    }
     uint32_t idx = (uint32_t)(tag >> 32);
     if (idx >= l->n_phones)
         return;
@@ -488,6 +626,9 @@ struct loadgen *loadgen_new(struct event_base *base, struct smsc *smsc, const st
     l->o = o;
     l->coding.encoding = o->encoding;
     l->coding.gsm_dcs = o->gsm_dcs;
+    l->dialect.session_id = o->session_id;
+    l->dialect.its_seq_zero = o->its_seq_zero;
+    l->rng = o->seed;
     if (o->service_code)
         snprintf(l->service_code, sizeof(l->service_code), "%s", o->service_code);
     else

@@ -44,22 +44,42 @@ static void copy(char *dst, size_t cap, const char *src)
     dst[l] = 0;
 }
 
-int phone_mo_ussd(struct smpp_msg *m, const char *msisdn, const char *service_code, const char *text, uint8_t op,
-                  unsigned session, unsigned seq, int end, const struct phone_mo_coding *c, char *err, size_t errlen)
+int phone_mo_ussd(struct smpp_msg *m, const struct phone_mo_step *st, const struct phone_mo_dialect *d,
+                  const struct phone_mo_coding *c, char *err, size_t errlen)
 {
+    static const struct phone_mo_dialect its = {PHONE_SID_ITS, 0};
+    if (!d)
+        d = &its;
     smpp_msg_init(m, SMPP_CMD_DELIVER_SM);
     copy(m->service_type, sizeof(m->service_type), "USSD");
     m->source_addr_ton = 1; /* international */
     m->source_addr_npi = 1; /* E.164 */
-    copy(m->source_addr, sizeof(m->source_addr), msisdn);
+    copy(m->source_addr, sizeof(m->source_addr), st->msisdn);
     m->dest_addr_ton = 0;
     m->dest_addr_npi = 0;
-    copy(m->destination_addr, 21, service_code);
+    copy(m->destination_addr, 21, st->service_code);
     m->has_ussd_service_op = 1;
-    m->ussd_service_op = op;
-    m->has_its_session_info = 1;
-    m->its_session_info = SMPP_ITS_MAKE(session, seq, end);
-    return phone_mo_set_text(m, text, c, err, errlen);
+    m->ussd_service_op = st->op;
+    if (d->session_id == PHONE_SID_ITS) {
+        m->has_its_session_info = 1;
+        m->its_session_info = SMPP_ITS_MAKE(st->session, d->its_seq_zero ? 0 : st->seq, st->end);
+    } else if (d->session_id == PHONE_SID_UMR) {
+        m->has_user_message_reference = 1;
+        m->user_message_reference = (uint16_t)st->session;
+    }
+    return phone_mo_set_text(m, st->text, c, err, errlen);
+}
+
+int phone_mo_reply_dialog(const struct smpp_msg *m, enum phone_session_id sid, unsigned *id)
+{
+    int its = m->has_its_session_info, umr = m->has_user_message_reference;
+    if (sid == PHONE_SID_NONE || (!its && !umr))
+        return 0;
+    if (its && (sid == PHONE_SID_ITS || !umr))
+        *id = SMPP_ITS_SESSION(m->its_session_info);
+    else
+        *id = m->user_message_reference;
+    return 1;
 }
 
 int phone_mo_sms(struct smpp_msg *m, const char *msisdn, const char *dest, const char *text,

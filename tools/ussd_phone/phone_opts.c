@@ -34,6 +34,12 @@ void phone_opts_usage(FILE *f)
           "  --encoding gsm|ucs2    text the phone sends (default gsm; falls back to ucs2)\n"
           "  --data-coding N        data_coding of GSM text (default 0x0F)\n"
           "  --abort-op N           ussd_service_op of /abort, sent with the end bit (default 18)\n"
+          "  --answer-op N          ussd_service_op of answers (default 18; 1 for centres that\n"
+          "                         answer with the begin op)\n"
+          "  --its-seq count|zero   octet 2 of its_session_info: count the steps (default) or\n"
+          "                         leave the sequence number at 0 (the end bit still ends)\n"
+          "  --session-id its|umr|none  what identifies the dialog: its_session_info (default),\n"
+          "                         user_message_reference (the dialog's number), or nothing\n"
           "  --timeout S            wait for each screen (default 10)\n"
           "  --wait-bind S          wait for an ESME to bind (default 30)\n"
           "  --sticky               keep a dialog on one ESME (default: each step to the next)\n"
@@ -47,9 +53,17 @@ void phone_opts_usage(FILE *f)
           "  --duration S           stop after S seconds (default 60)\n"
           "  --rate STEPS_PER_S     open loop: offer this many steps per second\n"
           "  --esmes N              start once N ESMEs are bound (default 1)\n"
+          "  --think MS             wait MS milliseconds after a screen before answering (0)\n"
+          "  --resend P             send the deliver_sm of this fraction (0..1) of steps twice\n"
+          "  --resend-mode same|fresh  the copy: same sequence number on the same ESME, right\n"
+          "                         after the first (default), or a fresh sequence number on\n"
+          "                         the other ESME when several are bound\n"
+          "  --seed N               of the choice of resent steps (default 1)\n"
           "  Prints key=value lines: steps dialogs errors elapsed_s steps_per_s dialogs_per_s\n"
           "  p50_ms p95_ms p99_ms max_ms and details; exit status 0 when errors=0.\n"
-          "Prompt commands: /quit /abort /msisdn NUMBER /sms TEXT /help\n",
+          "Prompt commands: /quit /abort /msisdn NUMBER /sms TEXT /help\n"
+          "  /resend (the last deliver_sm again, same sequence number, same ESME)\n"
+          "  /resend new (again with a fresh sequence number) /drop (close its ESME's link)\n",
           f);
 }
 
@@ -57,7 +71,8 @@ enum {
     OPT_LISTEN = 256, OPT_SYSTEM_ID, OPT_PASSWORD, OPT_ENQUIRE, OPT_BIND_TIMEOUT, OPT_NO_RECEIPTS,
     OPT_MSISDN, OPT_SERVICE_CODE, OPT_SMS_TO, OPT_ENCODING, OPT_DATA_CODING, OPT_ABORT_OP,
     OPT_TIMEOUT, OPT_WAIT_BIND, OPT_STICKY, OPT_LOAD, OPT_DIAL, OPT_ANSWERS, OPT_DIALOGS,
-    OPT_DURATION, OPT_RATE, OPT_ESMES, OPT_LINGER
+    OPT_DURATION, OPT_RATE, OPT_ESMES, OPT_LINGER, OPT_ANSWER_OP, OPT_ITS_SEQ, OPT_SESSION_ID,
+    OPT_THINK, OPT_RESEND, OPT_RESEND_MODE, OPT_SEED
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +99,13 @@ static const struct option long_opts[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"esmes", required_argument, NULL, OPT_ESMES},
     {"linger", required_argument, NULL, OPT_LINGER},
+    {"answer-op", required_argument, NULL, OPT_ANSWER_OP},
+    {"its-seq", required_argument, NULL, OPT_ITS_SEQ},
+    {"session-id", required_argument, NULL, OPT_SESSION_ID},
+    {"think", required_argument, NULL, OPT_THINK},
+    {"resend", required_argument, NULL, OPT_RESEND},
+    {"resend-mode", required_argument, NULL, OPT_RESEND_MODE},
+    {"seed", required_argument, NULL, OPT_SEED},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -192,7 +214,7 @@ static int check_str(const char *opt, const char *s, size_t max)
     return 0;
 }
 
-int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
+static void defaults(struct phone_opts *o)
 {
     memset(o, 0, sizeof(*o));
     snprintf(o->listen_host, sizeof(o->listen_host), "127.0.0.1");
@@ -205,145 +227,235 @@ int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
     o->encoding = PHONE_ENC_GSM;
     o->gsm_dcs = 0x0F;
     o->abort_op = 18;
+    o->answer_op = 18;
     o->timeout_ms = 10000;
     o->wait_bind_s = 30;
     o->min_esmes = 1;
     o->dial = "*123#";
     o->dialogs = 1000;
     o->duration_s = 60;
+    o->seed = 1;
+}
 
+/* One of words (NULL-terminated): its index, or -1 after the usage message. */
+static int parse_word(const char *opt, const char *s, const char *const *words, const char *expected)
+{
+    for (int i = 0; words[i]; i++)
+        if (!strcmp(s, words[i]))
+            return i;
+    return bad(opt, s, expected);
+}
+
+/* The SMSC's options. 0 done, -1 usage error, 1 not one of them. */
+static int apply_smsc(struct phone_opts *o, int c, const char *name, const char *arg)
+{
+    long l;
+    switch (c) {
+    case OPT_LISTEN:
+        return parse_listen(o, arg);
+    case OPT_SYSTEM_ID:
+        o->system_id = arg;
+        return check_str(name, arg, 15);
+    case OPT_PASSWORD:
+        o->password = arg;
+        return check_str(name, arg, 8);
+    case OPT_ENQUIRE:
+        if (parse_long(name, arg, 0, 3600, &l))
+            return -1;
+        o->enquire_link_s = (int)l;
+        return 0;
+    case OPT_BIND_TIMEOUT:
+        if (parse_long(name, arg, 1, 3600, &l))
+            return -1;
+        o->bind_timeout_s = (int)l;
+        return 0;
+    case OPT_NO_RECEIPTS:
+        o->receipts = 0;
+        return 0;
+    case 'v':
+        o->verbose++;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* How the phone's centre speaks: ops and dialog identity. 0, -1, or 1 (not one). */
+static int apply_dialect(struct phone_opts *o, int c, const char *name, const char *arg)
+{
+    static const char *const its_seq[] = {"count", "zero", NULL};
+    static const char *const sid[] = {"its", "umr", "none", NULL};
+    long l;
+    int w;
+    switch (c) {
+    case OPT_ABORT_OP:
+    case OPT_ANSWER_OP:
+        if (parse_long(name, arg, 0, 255, &l))
+            return -1;
+        *(c == OPT_ABORT_OP ? &o->abort_op : &o->answer_op) = (int)l;
+        return 0;
+    case OPT_ITS_SEQ:
+        if ((w = parse_word(name, arg, its_seq, "expected count or zero")) < 0)
+            return -1;
+        o->its_seq_zero = w;
+        return 0;
+    case OPT_SESSION_ID:
+        if ((w = parse_word(name, arg, sid, "expected its, umr or none")) < 0)
+            return -1;
+        o->session_id = (enum phone_session_id)w;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+static int text_opt(const char *name, const char *arg, size_t max, const char **out)
+{
+    if (!*arg)
+        return bad(name, arg, "empty");
+    *out = arg;
+    return check_str(name, arg, max);
+}
+
+/* The phone's options. 0, -1, or 1 (not one of them). */
+static int apply_phone(struct phone_opts *o, int c, const char *name, const char *arg)
+{
+    static const char *const enc[] = {"gsm", "ucs2", NULL};
     long l;
     double d;
+    int w;
+    switch (c) {
+    case OPT_MSISDN:
+        o->msisdn_given = 1;
+        return parse_msisdn(name, arg, o->msisdn, sizeof(o->msisdn));
+    case OPT_SERVICE_CODE:
+        return text_opt(name, arg, 20, &o->service_code);
+    case OPT_SMS_TO:
+        return text_opt(name, arg, 20, &o->sms_to);
+    case OPT_ENCODING:
+        if ((w = parse_word(name, arg, enc, "expected gsm or ucs2")) < 0)
+            return -1;
+        o->encoding = w ? PHONE_ENC_UCS2 : PHONE_ENC_GSM;
+        return 0;
+    case OPT_DATA_CODING:
+        if (parse_long(name, arg, 0, 255, &l))
+            return -1;
+        o->gsm_dcs = (uint8_t)l;
+        return 0;
+    case OPT_TIMEOUT:
+        if (parse_double(name, arg, 0.001, 3600, &d))
+            return -1;
+        o->timeout_ms = (int)(d * 1000.0 + 0.5);
+        return 0;
+    case OPT_WAIT_BIND:
+        if (parse_long(name, arg, 0, 86400, &l))
+            return -1;
+        o->wait_bind_s = (int)l;
+        return 0;
+    case OPT_STICKY:
+        o->sticky = 1;
+        return 0;
+    case OPT_LINGER:
+        if (parse_double(name, arg, 0, 3600, &d))
+            return -1;
+        o->linger_ms = (int)(d * 1000.0 + 0.5);
+        return 0;
+    default:
+        return apply_dialect(o, c, name, arg);
+    }
+}
+
+/* The load generator's options: its numbers. 0, -1, or 1 (not one of them). */
+static int apply_load_numbers(struct phone_opts *o, int c, const char *name, const char *arg)
+{
+    long l;
+    double d;
+    switch (c) {
+    case OPT_LOAD:
+        if (parse_long(name, arg, 1, 100000, &l))
+            return -1;
+        o->load_phones = (int)l;
+        return 0;
+    case OPT_DIALOGS:
+        if (parse_long(name, arg, 1, 1000000000L, &l))
+            return -1;
+        o->dialogs = l;
+        return 0;
+    case OPT_DURATION:
+        return parse_double(name, arg, 0.001, 86400 * 7, &o->duration_s);
+    case OPT_RATE:
+        return parse_double(name, arg, 0.001, 10000000, &o->rate);
+    case OPT_ESMES:
+        if (parse_long(name, arg, 1, 64, &l))
+            return -1;
+        o->min_esmes = (int)l;
+        return 0;
+    case OPT_THINK:
+        if (parse_double(name, arg, 0, 3600000, &d))
+            return -1;
+        o->think_ms = (int)(d + 0.5);
+        return 0;
+    case OPT_RESEND:
+        return parse_double(name, arg, 0, 1, &o->resend);
+    default:
+        return 1;
+    }
+}
+
+/* The load generator's options. 0, -1, or 1 (not one of them). */
+static int apply_load(struct phone_opts *o, int c, const char *name, const char *arg)
+{
+    static const char *const mode[] = {"same", "fresh", NULL};
+    int w;
+    switch (c) {
+    case OPT_DIAL:
+        return text_opt(name, arg, PHONE_ANSWER_MAX, &o->dial);
+    case OPT_ANSWERS:
+        return parse_answers(o, arg);
+    case OPT_RESEND_MODE:
+        if ((w = parse_word(name, arg, mode, "expected same or fresh")) < 0)
+            return -1;
+        o->resend_mode = (enum phone_resend_mode)w;
+        return 0;
+    case OPT_SEED: {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(arg, &end, 0);
+        if (errno || !end || end == arg || *end || arg[0] == '-')
+            return bad(name, arg, "expected a non-negative integer");
+        o->seed = (uint64_t)v;
+        return 0;
+    }
+    default:
+        return apply_load_numbers(o, c, name, arg);
+    }
+}
+
+int phone_opts_parse(struct phone_opts *o, int argc, char **argv)
+{
+    defaults(o);
     int c;
     opterr = 1;
     while ((c = getopt_long(argc, argv, "vh", long_opts, NULL)) != -1) {
-        const char *name = NULL;
+        const char *name = "?";
         for (const struct option *lo = long_opts; lo->name; lo++)
             if (lo->val == c)
                 name = lo->name;
-        switch (c) {
-        case OPT_LISTEN:
-            if (parse_listen(o, optarg))
-                return -1;
-            break;
-        case OPT_SYSTEM_ID:
-            if (check_str(name, optarg, 15))
-                return -1;
-            o->system_id = optarg;
-            break;
-        case OPT_PASSWORD:
-            if (check_str(name, optarg, 8))
-                return -1;
-            o->password = optarg;
-            break;
-        case OPT_ENQUIRE:
-            if (parse_long(name, optarg, 0, 3600, &l))
-                return -1;
-            o->enquire_link_s = (int)l;
-            break;
-        case OPT_BIND_TIMEOUT:
-            if (parse_long(name, optarg, 1, 3600, &l))
-                return -1;
-            o->bind_timeout_s = (int)l;
-            break;
-        case OPT_NO_RECEIPTS:
-            o->receipts = 0;
-            break;
-        case OPT_MSISDN:
-            if (parse_msisdn(name, optarg, o->msisdn, sizeof(o->msisdn)))
-                return -1;
-            o->msisdn_given = 1;
-            break;
-        case OPT_SERVICE_CODE:
-            if (check_str(name, optarg, 20) || !*optarg)
-                return *optarg ? -1 : bad(name, optarg, "empty");
-            o->service_code = optarg;
-            break;
-        case OPT_SMS_TO:
-            if (check_str(name, optarg, 20) || !*optarg)
-                return *optarg ? -1 : bad(name, optarg, "empty");
-            o->sms_to = optarg;
-            break;
-        case OPT_ENCODING:
-            if (!strcmp(optarg, "gsm"))
-                o->encoding = PHONE_ENC_GSM;
-            else if (!strcmp(optarg, "ucs2"))
-                o->encoding = PHONE_ENC_UCS2;
-            else
-                return bad(name, optarg, "expected gsm or ucs2");
-            break;
-        case OPT_DATA_CODING:
-            if (parse_long(name, optarg, 0, 255, &l))
-                return -1;
-            o->gsm_dcs = (uint8_t)l;
-            break;
-        case OPT_ABORT_OP:
-            if (parse_long(name, optarg, 0, 255, &l))
-                return -1;
-            o->abort_op = (int)l;
-            break;
-        case OPT_TIMEOUT:
-            if (parse_double(name, optarg, 0.001, 3600, &d))
-                return -1;
-            o->timeout_ms = (int)(d * 1000.0 + 0.5);
-            break;
-        case OPT_WAIT_BIND:
-            if (parse_long(name, optarg, 0, 86400, &l))
-                return -1;
-            o->wait_bind_s = (int)l;
-            break;
-        case OPT_STICKY:
-            o->sticky = 1;
-            break;
-        case OPT_LOAD:
-            if (parse_long(name, optarg, 1, 100000, &l))
-                return -1;
-            o->load_phones = (int)l;
-            break;
-        case OPT_DIAL:
-            if (check_str(name, optarg, PHONE_ANSWER_MAX) || !*optarg)
-                return *optarg ? -1 : bad(name, optarg, "empty");
-            o->dial = optarg;
-            break;
-        case OPT_ANSWERS:
-            if (parse_answers(o, optarg))
-                return -1;
-            break;
-        case OPT_DIALOGS:
-            if (parse_long(name, optarg, 1, 1000000000L, &l))
-                return -1;
-            o->dialogs = l;
-            break;
-        case OPT_DURATION:
-            if (parse_double(name, optarg, 0.001, 86400 * 7, &d))
-                return -1;
-            o->duration_s = d;
-            break;
-        case OPT_RATE:
-            if (parse_double(name, optarg, 0.001, 10000000, &d))
-                return -1;
-            o->rate = d;
-            break;
-        case OPT_LINGER:
-            if (parse_double(name, optarg, 0, 3600, &d))
-                return -1;
-            o->linger_ms = (int)(d * 1000.0 + 0.5);
-            break;
-        case OPT_ESMES:
-            if (parse_long(name, optarg, 1, 64, &l))
-                return -1;
-            o->min_esmes = (int)l;
-            break;
-        case 'v':
-            o->verbose++;
-            break;
-        case 'h':
+        if (c == 'h') {
             phone_opts_usage(stdout);
             return 1;
-        default:
+        }
+        int r = apply_smsc(o, c, name, optarg);
+        if (r == 1)
+            r = apply_phone(o, c, name, optarg);
+        if (r == 1)
+            r = apply_load(o, c, name, optarg);
+        if (r == 1) {
             fputs("try: ussd-phone --help\n", stderr);
             return -1;
         }
+        if (r)
+            return -1;
     }
     if (optind < argc) {
         fprintf(stderr, "ussd-phone: unexpected argument '%s' (try --help)\n", argv[optind]);

@@ -9,6 +9,14 @@
 
 enum phone_encoding { PHONE_ENC_GSM = 0, PHONE_ENC_UCS2 };
 
+/* What identifies a dialog in the deliver_sm (--session-id): its_session_info, the TLV
+ * user_message_reference, or nothing (the gateway keys on the MSISDN). */
+enum phone_session_id { PHONE_SID_ITS = 0, PHONE_SID_UMR, PHONE_SID_NONE };
+
+/* --resend-mode: a copy with the same sequence number on the same ESME, or a fresh
+ * sequence number (on another ESME when several are bound). */
+enum phone_resend_mode { PHONE_RESEND_SAME = 0, PHONE_RESEND_FRESH };
+
 #define PHONE_MAX_ANSWERS 32
 #define PHONE_ANSWER_MAX 160 /* octets of one scripted answer */
 
@@ -31,6 +39,9 @@ struct phone_opts {
     enum phone_encoding encoding;
     uint8_t gsm_dcs;            /* data_coding for GSM text (0x0F) */
     int abort_op;               /* ussd_service_op of a user abort (18, end bit set) */
+    int answer_op;              /* ussd_service_op of an answer (18) */
+    int its_seq_zero;           /* --its-seq zero: octet 2's sequence number stays 0 */
+    enum phone_session_id session_id;
     int timeout_ms;             /* per dialog step */
     int wait_bind_s;            /* wait for a bound ESME */
     int min_esmes;              /* load: start once this many ESMEs are bound (1) */
@@ -45,6 +56,10 @@ struct phone_opts {
     long dialogs;
     double duration_s;
     double rate;                /* steps per second, 0: closed loop */
+    double resend;              /* fraction of steps whose deliver_sm is sent twice */
+    enum phone_resend_mode resend_mode;
+    uint64_t seed;              /* of the PRNG choosing the resent steps */
+    int think_ms;               /* a phone's pause between a screen and its answer */
 };
 
 /* Fill *o from argv. Returns 0 to run, 1 when --help was printed, -1 on a usage error

@@ -303,3 +303,20 @@ size_t phone_screen_sms_line(const struct smpp_msg *m, char *buf, size_t cap)
         return 0;
     return (size_t)k < cap ? (size_t)k : cap ? cap - 1 : 0;
 }
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001B3ull;
+    return h;
+}
+
+uint64_t phone_screen_fingerprint(const struct smpp_msg *m)
+{
+    uint8_t head[3] = {(uint8_t)m->has_ussd_service_op, m->ussd_service_op, m->data_coding};
+    uint64_t h = fnv(0xCBF29CE484222325ull, head, sizeof(head));
+    h = fnv(h, m->short_message, m->sm_length);
+    if (m->has_message_payload)
+        h = fnv(h, m->message_payload, m->message_payload_len);
+    return h;
+}

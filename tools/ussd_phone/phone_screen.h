@@ -8,6 +8,7 @@
 #define USSD_PHONE_PHONE_SCREEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "smpp_pdu.h"
 
@@ -43,5 +44,9 @@ void phone_screen_one_line(char *utf8);
 /* An SMS from the gateway as one line: "SMS to DEST: TEXT", with " (part 2/3)" after
  * DEST when it carries a concatenation UDH (which is not shown). */
 size_t phone_screen_sms_line(const struct smpp_msg *m, char *buf, size_t cap);
+
+/* A fingerprint of what a message shows: ussd_service_op, data_coding and the text's
+ * octets (FNV-1a). Equal for a screen sent twice. */
+uint64_t phone_screen_fingerprint(const struct smpp_msg *m);
 
 #endif

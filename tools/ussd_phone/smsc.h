@@ -9,10 +9,11 @@
  *
  * Callback contracts:
  *   - messages handed to callbacks are valid only for the duration of the callback;
- *   - on_deliver_resp fires exactly once for each smsc_deliver that returned 0, never
- *     from inside smsc_deliver: with the ESME's status, SMPP_LOCAL_TIMEOUT, or
+ *   - on_deliver_resp fires exactly once for each smsc_deliver / smsc_redeliver that
+ *     returned 0, never from inside them: with the ESME's status, SMPP_LOCAL_TIMEOUT, or
  *     SMPP_LOCAL_LINK_DOWN when the connection went away first;
- *   - callbacks may call smsc_deliver / smsc_pick / smsc_shutdown, never smsc_free.
+ *   - callbacks may call smsc_deliver / smsc_redeliver / smsc_pick / smsc_drop /
+ *     smsc_shutdown, never smsc_free.
  */
 #ifndef USSD_PHONE_SMSC_H
 #define USSD_PHONE_SMSC_H
@@ -71,6 +72,17 @@ int smsc_pick(struct smsc *s, int prefer);
  * on_deliver_resp(tag) follows exactly once), or -1 with err when that ESME is gone,
  * its window is full or m does not encode. */
 int smsc_deliver(struct smsc *s, int esme, struct smpp_msg *m, uint64_t tag, char *err, size_t errlen);
+
+/* Send m (a deliver_sm already sent with smsc_deliver) again with the same sequence
+ * number m->sequence, on ESME `esme` (the one it went to, for a true resend). Returns 0
+ * (then on_deliver_resp(tag) follows exactly once: a response to that number answers
+ * the original first while it waits, then the copies in order), or -1 with err. */
+int smsc_redeliver(struct smsc *s, int esme, struct smpp_msg *m, uint64_t tag, char *err, size_t errlen);
+
+/* Close ESME `esme`'s connection as a broken link would (no unbind; what was already
+ * sent is written first): it counts as unbound at once, the unbound line and
+ * on_unbound follow from the loop. -1 when it is not bound. */
+int smsc_drop(struct smsc *s, int esme);
 
 /* Stop listening, unbind every bound ESME (waiting up to the response timeout for
  * unbind_resp), close all; then done(arg) fires once from the loop. */

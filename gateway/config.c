@@ -57,6 +57,7 @@ static const struct key global_keys[] = {
 
 static const struct key link_keys[] = {
     {"smsc", K_STR, 0, 0, 0, 0}, /* special: host and port */
+    {"centre", K_STR, L(centre), S(struct link_config, centre), 0, 0},
     {"system_id", K_STR, L(system_id), S(struct link_config, system_id), 0, 0},
     {"password", K_STR, L(password), S(struct link_config, password), 0, 0},
     {"system_type", K_STR, L(system_type), S(struct link_config, system_type), 0, 0},
@@ -416,6 +417,11 @@ int config_check(const struct config *c, struct diags *d, const char *origin)
         if (l->op_continue == l->op_end)
             diag_add(d, DIAG_ERROR, origin, 1, 1, "link %s: op_continue and op_end are equal",
                      l->name);
+        static const char name_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.";
+        if (strspn(l->centre, name_chars) != strlen(l->centre))
+            diag_add(d, DIAG_ERROR, origin, 1, 1,
+                     "link %s: centre '%s' may hold only letters, digits, '_', '-' and '.'", l->name,
+                     l->centre);
     }
     return d->errors > errors0 ? -1 : 0;
 }

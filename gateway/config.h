@@ -18,6 +18,7 @@ enum dial_source { DIAL_SHORT_MESSAGE, DIAL_DESTINATION_ADDR };
 /* One SMPP bind and the USSD dialect its centre speaks. */
 struct link_config {
     char name[32];
+    char centre[32]; /* the USSD centre: links naming the same one share dialogs ("" = name) */
     char host[256];
     int port;
     char system_id[16];

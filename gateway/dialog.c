@@ -35,7 +35,6 @@ struct dialog {
     uint32_t window_ms;
     int undelivered; /* the loaded version's screen did not reach the network */
     int retried;     /* a lost compare-and-set was loaded and judged again */
-    int reshow;      /* this save shows the same screen again for a resend */
     uint32_t saved_version; /* of the save whose screen the reply is; 0 none */
     char lang[8];
     char dial_if_new[SESSION_MSISDN_MAX];
@@ -579,7 +578,7 @@ static void save(struct dialog *d)
     }
     /* A dial's first step: one more dialog for today and its home screen, counted by
      * the save script itself (no extra round trip). */
-    d->counted = d->kind == DIALOG_BEGIN && s->home[0] && !d->reshow;
+    d->counted = d->kind == DIALOG_BEGIN && s->home[0];
     if (d->counted) {
         req.count_key = dialog_stats_key();
         req.count_field = s->home;
@@ -628,10 +627,12 @@ static uint32_t blob_version(const struct store_blob *b)
 
 _Static_assert(SESSION_STEP_MAX >= RESEND_MARK_MAX, "a resend mark fits session.last_step");
 
-/* A resent input: applied once already. Over HTTP the screen again, unsaved; over SMPP
- * nothing when its screen went out on the connection this copy came on, else the
- * current screen again, saved anew so a failure to send it is known too. */
-static void on_resend(struct dialog *d, const struct step_mark *last, enum resend_rule why)
+/* A resent input: applied once already. The screen it got again (unsaved: nothing
+ * changed) over HTTP, which answers every request, and over SMPP when that screen went
+ * out on another connection or not at all; else nothing. A stale copy (of an input
+ * before the last) gets nothing: the phone has answered a later screen. */
+static void on_resend(struct dialog *d, const struct step_mark *last, enum resend_verdict v,
+                      enum resend_rule why)
 {
     struct engine_out *o = &d->w->out;
     char m[32];
@@ -641,24 +642,26 @@ static void on_resend(struct dialog *d, const struct step_mark *last, enum resen
         log_event(L_DEBUG, "dialog.resend", "msisdn=%s rule=%s screen=%s same_conn=%d undelivered=%d",
                   log_msisdn(d->msisdn, m, sizeof m), resend_rule_name(why), d->w->s.screen,
                   same_conn, d->undelivered);
-    if (d->w->s.state == SESSION_ENDED || (!d->reshow_duplicates && same_conn && !d->undelivered)) {
+    if (d->w->s.state == SESSION_ENDED || v == RESEND_STALE ||
+        (!d->reshow_duplicates && same_conn && !d->undelivered)) {
         reply(d, DIALOG_DROP, NULL, 0);
         maybe_free(d);
         return;
     }
     engine_show(d->set, &d->ecfg, &d->w->s, o);
-    if (o->status == ENGINE_DROP || d->reshow_duplicates) {
-        if (o->status == ENGINE_DROP)
-            reply(d, DIALOG_DROP, NULL, 0);
-        else
-            reply(d, DIALOG_SEND, o->text, o->end); /* nothing changed: nothing to save */
+    if (o->status == ENGINE_DROP) {
+        reply(d, DIALOG_DROP, NULL, 0);
         maybe_free(d);
         return;
     }
-    d->reshow = 1;
-    resend_mark_make(&d->mark, last, last ? last->text : 0, &d->sig);
-    d->has_mark = 1;
-    save(d);
+    if (d->undelivered) {
+        /* shown now: a failure to send it this time marks it again (the reply's version) */
+        const char *argv[] = {"DEL", d->undelivered_key};
+        store_cmd(d->env->store, NULL, NULL, 2, argv, NULL);
+    }
+    d->saved_version = d->loaded_version;
+    reply(d, DIALOG_SEND, o->text, o->end);
+    maybe_free(d);
 }
 
 /* Judge the input against the session's mark (resend.h). Returns 1 when it was a
@@ -669,10 +672,14 @@ static int judge(struct dialog *d, int have)
     struct step_mark last;
     int has_last = have && resend_mark_parse(d->w->s.last_step, &last) == 0;
     uint32_t text = resend_text_hash(d->text);
-    enum resend_rule why;
-    if (have && resend_judge(has_last ? &last : NULL, text, &d->sig, d->undelivered, now_ms(),
-                             d->window_ms, &why) == RESEND_DUP) {
-        on_resend(d, &last, why);
+    enum resend_rule why = RESEND_RULE_NO_MARK;
+    enum resend_verdict v = have ? resend_judge(has_last ? &last : NULL, text, &d->sig, d->undelivered,
+                                                now_ms(), d->window_ms, &why)
+                                 : RESEND_APPLY;
+    if (v == RESEND_STALE && d->kind == DIALOG_BEGIN)
+        v = RESEND_APPLY; /* a dial is never late: a new dialog on a reused session id */
+    if (v != RESEND_APPLY) {
+        on_resend(d, &last, v, why);
         return 1;
     }
     if (d->retried) {

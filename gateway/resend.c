@@ -13,6 +13,8 @@ const char *resend_rule_name(enum resend_rule r)
     case RESEND_RULE_NO_MARK: return "no_mark";
     case RESEND_RULE_NEW_TEXT: return "new_text";
     case RESEND_RULE_SAME_SEQ: return "same_seq";
+    case RESEND_RULE_OLDER_SEQ: return "older_seq";
+    case RESEND_RULE_COUNTER_OLD: return "older_counter";
     case RESEND_RULE_COUNTER_NEW: return "counter_moved";
     case RESEND_RULE_COUNTER_SAME: return "same_counter";
     case RESEND_RULE_UNDELIVERED: return "screen_undelivered";
@@ -44,22 +46,37 @@ uint32_t resend_conn_id(uint64_t node, const char *link, unsigned serial)
     return h ? h : 1;
 }
 
+/* b is behind a in a sequence that wraps at `mod` (half the circle counts as behind). */
+static int behind(uint32_t a, uint32_t b, uint32_t mod)
+{
+    uint32_t d = (a - b) % mod;
+    return d != 0 && d < mod / 2;
+}
+
 enum resend_verdict resend_judge(const struct step_mark *last, uint32_t text, const struct step_sig *in,
                                  int undelivered, uint64_t now_ms, uint32_t window_ms,
                                  enum resend_rule *why)
 {
     enum resend_rule r;
     enum resend_verdict v;
+    int counters = last && in->counter >= 0 && last->counter >= 0;
+    int counted = counters && (last->counting || in->certain);
+    /* its_session_info's octet 2 wraps at 128; Hubtel's Sequence is a hash: no order */
+    uint32_t cmod = in->certain ? 0 : 128;
     if (!last) {
         r = RESEND_RULE_NO_MARK, v = RESEND_APPLY;
-    } else if (last->text != text) {
-        r = RESEND_RULE_NEW_TEXT, v = RESEND_APPLY;
     } else if (in->conn && in->conn == last->conn && in->seq == last->seq) {
         r = RESEND_RULE_SAME_SEQ, v = RESEND_DUP;
-    } else if (in->counter >= 0 && last->counter >= 0 && in->counter != last->counter) {
-        r = RESEND_RULE_COUNTER_NEW, v = RESEND_APPLY;
-    } else if (in->counter >= 0 && last->counter >= 0 && (last->counting || in->certain)) {
+    } else if (in->conn && in->conn == last->conn && behind(last->seq, in->seq, 0x80000000u)) {
+        r = RESEND_RULE_OLDER_SEQ, v = RESEND_STALE;
+    } else if (counted && cmod && behind((uint32_t)last->counter, (uint32_t)in->counter, cmod)) {
+        r = RESEND_RULE_COUNTER_OLD, v = RESEND_STALE;
+    } else if (last->text != text) {
+        r = RESEND_RULE_NEW_TEXT, v = RESEND_APPLY;
+    } else if (counted && in->counter == last->counter) {
         r = RESEND_RULE_COUNTER_SAME, v = RESEND_DUP;
+    } else if (counters && in->counter != last->counter) {
+        r = RESEND_RULE_COUNTER_NEW, v = RESEND_APPLY;
     } else if (undelivered) {
         r = RESEND_RULE_UNDELIVERED, v = RESEND_DUP;
     } else if (now_ms < last->sent_ms + window_ms) {

@@ -7,22 +7,27 @@
  * apart. Each ingress describes what its PDU or request really carries (a step_sig);
  * the session keeps a mark of the last input it applied; resend_judge compares the two:
  *
- *   1. another text                                      -> apply
- *   2. the same connection and the same sequence_number  -> resend (certain: a new PDU
+ *   1. the same connection and the same sequence_number  -> resend (certain: a new PDU
  *                                                           on a bind gets a new number)
- *   3. a per-message counter in both (its_session_info octet 2, Hubtel's Sequence):
- *      different                                         -> apply (certain)
- *      equal, and the counter is known to move in this
- *      dialog (or the ingress says it always does)       -> resend (certain)
- *   4. the screen answering the last input did not reach
+ *   2. the same connection, an older sequence_number     -> a stale copy (numbers grow
+ *                                                           on a bind)
+ *   3. a per-message counter in both (its_session_info octet 2) known to move in this
+ *      dialog, behind the mark's                         -> a stale copy
+ *   4. another text                                      -> apply
+ *   5. the counter (also Hubtel's Sequence, said by the ingress to always move):
+ *      known to move and equal                           -> resend
+ *      different                                         -> apply (and now known to move)
+ *   6. the screen answering the last input did not reach
  *      the network (its submit failed)                   -> resend: nobody saw the next
  *                                                           screen, so nobody answered it
- *   5. less than window_ms since that screen was saved   -> resend: too soon for the
+ *   7. less than window_ms since that screen was saved   -> resend: too soon for the
  *                                                           phone to show it and a
  *                                                           resident to answer it
- *   6. otherwise                                         -> apply (a stalled resident
+ *   8. otherwise                                         -> apply (a stalled resident
  *                                                           is worse than a rare double
  *                                                           step)
+ * A stale copy (an input older than the one applied last) is never shown a screen: the
+ * phone has answered a later one.
  */
 #ifndef USSDGW_RESEND_H
 #define USSDGW_RESEND_H
@@ -47,13 +52,19 @@ struct step_mark {
     uint64_t sent_ms; /* when the screen answering it was saved, unix ms; 0: unknown */
 };
 
-enum resend_verdict { RESEND_APPLY = 0, RESEND_DUP = 1 };
+enum resend_verdict {
+    RESEND_APPLY = 0, /* a new input */
+    RESEND_DUP = 1,   /* a copy of the input applied last */
+    RESEND_STALE = 2, /* a copy of an input before it */
+};
 
 /* Why: for the debug log line and the counters. */
 enum resend_rule {
     RESEND_RULE_NO_MARK,     /* apply: the session has no mark (first input, old blob) */
     RESEND_RULE_NEW_TEXT,    /* apply */
     RESEND_RULE_SAME_SEQ,    /* resend */
+    RESEND_RULE_OLDER_SEQ,   /* stale */
+    RESEND_RULE_COUNTER_OLD, /* stale */
     RESEND_RULE_COUNTER_NEW, /* apply */
     RESEND_RULE_COUNTER_SAME,/* resend */
     RESEND_RULE_UNDELIVERED, /* resend */

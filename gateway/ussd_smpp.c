@@ -335,7 +335,8 @@ struct ussd_smpp *ussd_smpp_new(struct event_base *base, struct dialog_env *env,
     u->lc = *lc;
     u->env = env;
     randombytes_buf(&u->node, sizeof u->node);
-    snprintf(u->ingress, sizeof u->ingress, "smpp.%s", lc->name);
+    /* dialogs are the centre's: several binds to one centre (or one per gateway) share them */
+    snprintf(u->ingress, sizeof u->ingress, "smpp.%s", lc->centre[0] ? lc->centre : lc->name);
     engine_cfg_default(&u->ecfg);
     u->ecfg.lim.gsm = lc->screen_limit;
     u->ecfg.lim.ucs2 = lc->screen_limit_ucs2;

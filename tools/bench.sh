@@ -56,7 +56,7 @@ write_conf() {
     {
         printf 'session_ttl = 600\nmax_dialogs = 20000\n'
         for n in $(seq 1 "${LINKS:-1}"); do
-            [ "$n" -eq 1 ] && echo "[link bench]" || echo "[link bench$n]"
+            [ "$n" -eq 1 ] && echo "[link bench]" || printf "[link bench%s]\ncentre = bench\n" "$n"
             printf 'smsc = 127.0.0.1:@PORT@\nwindow = 200\ntps = 0\n'
             if [ $# -gt 0 ]; then printf '%s\n' "$@"; fi
         done

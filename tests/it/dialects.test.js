@@ -217,6 +217,30 @@ for (const profile of Object.keys(PROFILES)) {
   }, 90000);
 }
 
+test('two binds of one gateway to one centre (centre =) share their dialogs; a copy on the other bind is applied once', async () => {
+  const redis = await redisSeeded();
+  const smsc = new L.Smsc();
+  await smsc.listen();
+  const config = `[link a]\nsmsc = 127.0.0.1:${smsc.port}\ncentre = op\n[link b]\nsmsc = 127.0.0.1:${smsc.port}\ncentre = op\n`;
+  await L.startGateway({ redis: redis.addr, menus: MENUS, config, name: 'two-binds', smsc });
+  await smsc.bound(2);
+  const [e1, e2] = smsc.sessions.filter((x) => x.bound);
+  const env = { redis, smsc };
+  const want = tryScreens(redis, ['1', '1', '0']);
+  const d = new Dialog(env, 'counted');
+  assertEq((await d.dial(e1)).text, want[0], 'dial on bind a');
+  assertEq((await d.answer('1', e2)).text, want[1], 'an answer on bind b');
+  const from = smsc.submits.length;
+  const a = d.args('1', 18);
+  await Promise.all([smsc.deliver({ ...a, esme: e1 }), smsc.deliver({ ...a, esme: e2 })]);
+  d.applied++;
+  await until(() => smsc.submits.slice(from).filter((x) => x.destination_addr === d.msisdn).length >= 2, 6000, 'a screen on each bind');
+  for (const x of smsc.submits.slice(from).filter((y) => y.destination_addr === d.msisdn)) assertEq(x.text, want[2], 'the UPI prompt, once');
+  await d.checkApplied('a copy on the other bind');
+  assertEq((await d.answer('0', e1)).text, want[3], 'Back');
+  assertEq(d.key, `ussd:s:smpp.op:${d.msisdn}:${d.session}`, 'the centre names the dialogs');
+});
+
 // ---- the random walk ---------------------------------------------------------------------
 const POOL = ['1', '2', '0', 'Alice', 'Kigali Road 5', '1/02/03/04/567', '1199880012345678', '260001238', '5000', '98', '00'];
 

@@ -74,6 +74,30 @@ static void test_certain_counter(void)
     CHECK_INT(judge(&first, "1", again, 0, 999999, RESEND_DUP), RESEND_RULE_COUNTER_SAME);
 }
 
+/* a copy of an input before the last: stale, whatever its text */
+static void test_stale(void)
+{
+    struct step_mark last = mark_of("2", 7, 10, 5, 1, 1000);
+    struct step_sig older_seq = {7, 9, -1, 0};
+    CHECK_INT(judge(&last, "1", older_seq, 0, 99999, RESEND_STALE), RESEND_RULE_OLDER_SEQ);
+    struct step_sig wrapped = {7, 0x7FFFFFF0u, -1, 0}; /* 10 came after the wrap */
+    CHECK_INT(judge(&last, "1", wrapped, 0, 99999, RESEND_STALE), RESEND_RULE_OLDER_SEQ);
+    struct step_sig older_counter = {9, 1, 4, 0};
+    CHECK_INT(judge(&last, "1", older_counter, 0, 99999, RESEND_STALE), RESEND_RULE_COUNTER_OLD);
+    struct step_mark near_wrap = mark_of("2", 7, 10, 1, 1, 1000);
+    struct step_sig before_wrap = {9, 1, 127, 0};
+    CHECK_INT(judge(&near_wrap, "2", before_wrap, 0, 99999, RESEND_STALE), RESEND_RULE_COUNTER_OLD);
+    struct step_sig after_wrap = {9, 1, 2, 0};
+    CHECK_INT(judge(&near_wrap, "2", after_wrap, 0, 1001, RESEND_APPLY), RESEND_RULE_COUNTER_NEW);
+    /* a counter not seen moving says nothing of order */
+    struct step_mark unknown = mark_of("2", 7, 10, 5, 0, 1000);
+    CHECK_INT(judge(&unknown, "1", older_counter, 0, 1001, RESEND_APPLY), RESEND_RULE_NEW_TEXT);
+    /* Hubtel's Sequence is a hash: equal or not, never behind */
+    struct step_mark hub = mark_of("1", 0, 0, 9, 1, 1000);
+    struct step_sig hub_other = {0, 0, 3, 1};
+    CHECK_INT(judge(&hub, "1", hub_other, 0, 1001, RESEND_APPLY), RESEND_RULE_COUNTER_NEW);
+}
+
 static void test_no_mark(void)
 {
     struct step_sig in = {1, 1, -1, 0};
@@ -124,6 +148,7 @@ int main(void)
     RUN(test_octet2_zero);
     RUN(test_octet2_counted);
     RUN(test_certain_counter);
+    RUN(test_stale);
     RUN(test_no_mark);
     RUN(test_mark_text);
     RUN(test_conn_id);

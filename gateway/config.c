@@ -145,7 +145,7 @@ void config_default(struct config *c)
     c->sms_retry_min_ms = 2000;
     c->sms_retry_max_ms = 300000;
     c->sms_poll_ms = 200;
-    c->sms_in_resend_s = 120;
+    c->sms_in_resend_s = 60;
     c->poll_results_every_s = 60;
     c->ticket_window_s = 7 * 86400;
     snprintf(c->sms_source, sizeof c->sms_source, "123");

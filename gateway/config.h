@@ -71,7 +71,7 @@ struct config {
     int sms_retry_min_ms;     /* 2000: first retry after a temporary error, doubling */
     int sms_retry_max_ms;     /* 300000 */
     int sms_poll_ms;          /* 200: how often a process looks for messages due */
-    int sms_in_resend_s;      /* 120: the same text again from a phone sooner is a resend */
+    int sms_in_resend_s;      /* 60: the same text again from a phone sooner is a resend */
     char sms_source[21];      /* source_addr of SMS sent, the short code: "123" */
     char vote_secret[129];    /* key of the hash naming a binding vote's national ID */
     int poll_results_every_s; /* 60: results SMS of closed polls; 0 = off (use cron) */

@@ -13,7 +13,6 @@ const char *resend_rule_name(enum resend_rule r)
     case RESEND_RULE_NO_MARK: return "no_mark";
     case RESEND_RULE_NEW_TEXT: return "new_text";
     case RESEND_RULE_SAME_SEQ: return "same_seq";
-    case RESEND_RULE_OLDER_SEQ: return "older_seq";
     case RESEND_RULE_COUNTER_OLD: return "older_counter";
     case RESEND_RULE_COUNTER_NEW: return "counter_moved";
     case RESEND_RULE_COUNTER_SAME: return "same_counter";
@@ -67,8 +66,6 @@ enum resend_verdict resend_judge(const struct step_mark *last, uint32_t text, co
         r = RESEND_RULE_NO_MARK, v = RESEND_APPLY;
     } else if (in->conn && in->conn == last->conn && in->seq == last->seq) {
         r = RESEND_RULE_SAME_SEQ, v = RESEND_DUP;
-    } else if (in->conn && in->conn == last->conn && behind(last->seq, in->seq, 0x80000000u)) {
-        r = RESEND_RULE_OLDER_SEQ, v = RESEND_STALE;
     } else if (counted && cmod && behind((uint32_t)last->counter, (uint32_t)in->counter, cmod)) {
         r = RESEND_RULE_COUNTER_OLD, v = RESEND_STALE;
     } else if (last->text != text) {

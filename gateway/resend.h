@@ -9,21 +9,21 @@
  *
  *   1. the same connection and the same sequence_number  -> resend (certain: a new PDU
  *                                                           on a bind gets a new number)
- *   2. the same connection, an older sequence_number     -> a stale copy (numbers grow
- *                                                           on a bind)
- *   3. a per-message counter in both (its_session_info octet 2) known to move in this
- *      dialog, behind the mark's                         -> a stale copy
- *   4. another text                                      -> apply
- *   5. the counter (also Hubtel's Sequence, said by the ingress to always move):
+ *   2. a per-message counter in both (its_session_info octet 2) known to move in this
+ *      dialog, behind the mark's                         -> a stale copy (sequence_number
+ *                                                           tells no order: peers may
+ *                                                           resend under an old one)
+ *   3. another text                                      -> apply
+ *   4. the counter (also Hubtel's Sequence, said by the ingress to always move):
  *      known to move and equal                           -> resend
  *      different                                         -> apply (and now known to move)
- *   6. the screen answering the last input did not reach
+ *   5. the screen answering the last input did not reach
  *      the network (its submit failed)                   -> resend: nobody saw the next
  *                                                           screen, so nobody answered it
- *   7. less than window_ms since that screen was saved   -> resend: too soon for the
+ *   6. less than window_ms since that screen was saved   -> resend: too soon for the
  *                                                           phone to show it and a
  *                                                           resident to answer it
- *   8. otherwise                                         -> apply (a stalled resident
+ *   7. otherwise                                         -> apply (a stalled resident
  *                                                           is worse than a rare double
  *                                                           step)
  * A stale copy (an input older than the one applied last) is never shown a screen: the
@@ -63,7 +63,6 @@ enum resend_rule {
     RESEND_RULE_NO_MARK,     /* apply: the session has no mark (first input, old blob) */
     RESEND_RULE_NEW_TEXT,    /* apply */
     RESEND_RULE_SAME_SEQ,    /* resend */
-    RESEND_RULE_OLDER_SEQ,   /* stale */
     RESEND_RULE_COUNTER_OLD, /* stale */
     RESEND_RULE_COUNTER_NEW, /* apply */
     RESEND_RULE_COUNTER_SAME,/* resend */

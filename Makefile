@@ -19,14 +19,30 @@ SANFLAGS :=
 endif
 
 CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) $(SANFLAGS) \
-           -Igateway -Imenus -Ihandlers $(PKG_CFLAGS) -MMD -MP
+           $(PKG_CFLAGS) -MMD -MP
 LDFLAGS := $(SANFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm
 
-# Every .c under these folders is part of the daemon; files named main.c hold main().
-LIB_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c menus/*.c handlers/*.c))
+# The layers, lowest first (ARCHITECTURE.md). A file sees the headers of its own layer
+# and of those below it, nothing above: including a higher layer's header does not build.
+LAYERS       := core proto store menus services handlers gateway cli
+INC_core     := -Icore
+INC_proto    := $(INC_core) -Iproto
+INC_store    := $(INC_proto) -Istore
+INC_menus    := $(INC_store) -Imenus
+INC_services := $(INC_menus) -Iservices
+INC_handlers := $(INC_services) -Ihandlers
+INC_gateway  := $(INC_handlers) -Igateway
+INC_cli      := $(INC_gateway) -Icli
+INC_tests    := $(INC_cli)
+INC_tools    := $(INC_proto)
+# the include path of a source file, from its top folder
+inc_of = $(INC_$(firstword $(subst /, ,$(1))))
+
+# Every .c of the layers is part of the daemon's library; cli/main.c holds main().
+LIB_SRC := $(filter-out cli/main.c,$(foreach l,$(LAYERS),$(wildcard $(l)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/gateway/main.o
+MAIN_OBJ := $(BUILD)/cli/main.o
 PHONE_SRC := $(wildcard tools/ussd_phone/*.c)
 PHONE_OBJ := $(PHONE_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -39,7 +55,7 @@ all: ussdgw ussd-phone $(UNIT_BIN) $(FUZZ_REPLAY)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(call inc_of,$<) -c $< -o $@
 
 $(BUILD)/libussdgw.a: $(LIB_OBJ)
 	@rm -f $@
@@ -72,7 +88,7 @@ fuzz:
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -Igateway -Imenus -Ihandlers $(PKG_CFLAGS) $$f $(LIB_SRC) -o build/fuzz/$$n $(PKG_LIBS) -lm || exit 1; done
+	    $(INC_tests) $(PKG_CFLAGS) $$f $(LIB_SRC) -o build/fuzz/$$n $(PKG_LIBS) -lm || exit 1; done
 	@echo "fuzzers in build/fuzz/; run e.g. build/fuzz/fuzz_menu tests/fuzz/corpus/menu"
 
 deps:

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "clock.h"
+
 #include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@ static const struct key global_keys[] = {
     {"redis", K_STR, G(redis), S(struct config, redis), 0, 0},
     {"menus", K_STR, G(menus), S(struct config, menus), 0, 0},
     {"log_level", K_STR, G(log_level), S(struct config, log_level), 0, 0},
+    {"timezone", K_STR, G(timezone), S(struct config, timezone), 0, 0},
     {"session_ttl", K_INT, G(session_ttl_s), 0, 10, 86400},
     {"resume_window", K_INT, G(resume_window_s), 0, 0, 86400},
     {"language_ttl", K_INT, G(lang_ttl_s), 0, 60, 10 * 31536000L},
@@ -128,6 +131,7 @@ void config_default(struct config *c)
     snprintf(c->redis, sizeof c->redis, "127.0.0.1:6379");
     snprintf(c->menus, sizeof c->menus, "menus.d");
     snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->timezone, sizeof c->timezone, "%s", CLOCK_DEFAULT_ZONE);
     c->session_ttl_s = 180;
     c->resume_window_s = 300;
     c->lang_ttl_s = 31536000;
@@ -405,6 +409,9 @@ int config_check(const struct config *c, struct diags *d, const char *origin)
         diag_add(d, DIAG_ERROR, origin, 1, 1,
                  "sms_source '%s' is a sender name: at most 11 characters (a number may have 20)",
                  c->sms_source);
+    char zerr[200];
+    if (clock_set_zone(c->timezone, zerr, sizeof zerr) != 0) /* checked, and in force */
+        diag_add(d, DIAG_ERROR, origin, 1, 1, "%s", zerr);
     if (c->step_timeout_ms <= c->redis_timeout_ms)
         diag_add(d, DIAG_WARNING, origin, 1, 1,
                  "step_timeout_ms (%d) should exceed redis_timeout_ms (%d)", c->step_timeout_ms,

@@ -51,6 +51,7 @@ struct config {
     char redis[300];          /* "127.0.0.1:6379" or "unix:/path" */
     char menus[256];          /* "menus.d" */
     char log_level[16];       /* "info" */
+    char timezone[64];        /* "Africa/Kigali": every date residents and staff read */
     int session_ttl_s;        /* 180 */
     int resume_window_s;      /* 300 */
     int lang_ttl_s;           /* 31536000 (a year) */

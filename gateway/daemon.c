@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "daemon.h"
 #include "dialog.h"
 #include "http_ingress.h"
 #include "log.h"
@@ -143,14 +143,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     drain_tick(-1, 0, d);
 }
 
-int app_daemon(struct app_opts *o)
+int daemon_run(struct config *cfg, struct menu_set *set)
 {
-    struct config *cfg = &o->cfg;
     struct daemon d;
     memset(&d, 0, sizeof d);
-    struct menu_set *set = app_load_menus(cfg->menus, cfg, 0);
-    if (!set)
-        return 1;
     if (cfg->n_links == 0) {
         link_config_default(&cfg->links[0], "default");
         cfg->n_links = 1;

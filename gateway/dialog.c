@@ -9,7 +9,6 @@
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,8 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store.h"
+#include "strbuf.h"
 
 struct dialog {
     struct dialog_env *env;
@@ -137,32 +138,9 @@ static void dialog_release(struct dialog *d)
 /* "%u" into buf (12 octets). */
 static void utoa_(char *buf, unsigned v)
 {
-    char t[12];
-    int k = 0;
-    do
-        t[k++] = (char)('0' + v % 10);
-    while (v /= 10);
-    for (int i = 0; i < k; i++)
-        buf[i] = t[k - 1 - i];
-    buf[k] = 0;
-}
-
-/* snprintf(dst, size, "%s%s...", parts...) without printf: the parts end with NULL. */
-static void join(char *dst, size_t size, ...)
-{
-    va_list ap;
-    size_t n = 0;
-    const char *p;
-    va_start(ap, size);
-    while ((p = va_arg(ap, const char *)) != NULL) {
-        size_t l = strlen(p);
-        if (l > size - 1 - n)
-            l = size - 1 - n;
-        memcpy(dst + n, p, l);
-        n += l;
-    }
-    va_end(ap);
-    dst[n] = 0;
+    struct strbuf b;
+    strbuf_init(&b, buf, 12);
+    strbuf_putu(&b, v);
 }
 
 void dialog_env_init(struct dialog_env *env, struct event_base *base, struct store *store,
@@ -173,10 +151,10 @@ void dialog_env_init(struct dialog_env *env, struct event_base *base, struct sto
     env->store = store;
     env->set = set;
     env->cfg = cfg;
-    env->henv.base = base;
-    env->henv.store = store;
-    env->henv.vote_secret = cfg->vote_secret;
-    env->henv.ticket_window_s = cfg->ticket_window_s;
+    env->svc.base = base;
+    env->svc.store = store;
+    env->svc.vote_secret = cfg->vote_secret;
+    env->svc.ticket_window_s = cfg->ticket_window_s;
 }
 
 static void maybe_free(struct dialog *d)
@@ -209,9 +187,7 @@ static void reply(struct dialog *d, enum dialog_result r, const char *text, int 
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return clock_now_ms();
 }
 
 /* The final "unavailable" (or other engine message) screen, in the phone's language. */
@@ -292,7 +268,7 @@ static void call_handler(struct dialog *d)
     char step_key[sizeof d->sess_key + 40], started[12], steps[12];
     utoa_(started, (unsigned)d->w->s.started);
     utoa_(steps, (unsigned)d->w->s.steps);
-    join(step_key, sizeof step_key, d->sess_key, ":", started, ":", steps, ":", o->handler,
+    strbuf_cat(step_key, sizeof step_key, d->sess_key, ":", started, ":", steps, ":", o->handler,
          (const char *)NULL); /* "%s:%u:%u:%s" */
     struct handler_req req = {
         .step_key = step_key,
@@ -303,7 +279,7 @@ static void call_handler(struct dialog *d)
         .args = o->args,
         .n_args = o->n_args,
     };
-    d->run = handler_run(&d->env->henv, def, &req, d->env->cfg->handler_timeout_ms, on_handler, d);
+    d->run = handler_run(&d->env->svc, def, &req, d->env->cfg->handler_timeout_ms, on_handler, d);
     if (!d->run) {
         static const struct handler_result oom = {.outcome = "error"};
         engine_resume(d->set, &d->ecfg, &d->w->s, &oom, o);
@@ -479,7 +455,7 @@ static char *sms_record(const struct dialog *d, const struct engine_sms *m, char
     return buf;
 }
 
-/* The hash that counts new dialogs per day (Kigali time, UTC+2) by home screen:
+/* The hash that counts new dialogs per local day (clock.h) by home screen:
  * "ussd:stats:dialogs:YYYY-MM-DD". Rebuilt only when the day changes. It expires
  * DIALOG_STATS_TTL_S after its day's first dialog (more than a year, what `ussdgw
  * export` offers): one EXPIRE per process and day, after the first save that counted
@@ -487,36 +463,19 @@ static char *sms_record(const struct dialog *d, const struct engine_sms *m, char
 #define DIALOG_STATS_PREFIX "ussd:stats:dialogs:"
 #define DIALOG_STATS_TTL_S (400L * 86400)
 static char stats_key[sizeof DIALOG_STATS_PREFIX + 16] = DIALOG_STATS_PREFIX;
-static long long stats_day = -1;         /* the day stats_key names */
+static long long stats_day = -1;         /* the local midnight that begins the day stats_key names */
+static long long stats_until = -1;       /* ... and the next one */
 static long long stats_expired_day = -1; /* the day whose key was given its expiry */
 
 static const char *dialog_stats_key(void)
 {
-    char *key = stats_key;
-    long long t = (long long)time(NULL) + 2 * 3600;
-    long long z = (t >= 0 ? t : t - 86399) / 86400; /* days since 1970-01-01 */
-    if (z == stats_day)
-        return key;
-    stats_day = z;
-    /* civil_from_days (H. Hinnant) */
-    z += 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long y = yoe + era * 400;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153;
-    long long dd = doy - (153 * mp + 2) / 5 + 1;
-    long long mm = mp < 10 ? mp + 3 : mp - 9;
-    y += mm <= 2;
-    if (y < 0 || y > 9999)
-        y = 0;
-    char *p = key + sizeof DIALOG_STATS_PREFIX - 1;
-    p[0] = (char)('0' + y / 1000), p[1] = (char)('0' + y / 100 % 10);
-    p[2] = (char)('0' + y / 10 % 10), p[3] = (char)('0' + y % 10), p[4] = '-';
-    p[5] = (char)('0' + mm / 10), p[6] = (char)('0' + mm % 10), p[7] = '-';
-    p[8] = (char)('0' + dd / 10), p[9] = (char)('0' + dd % 10), p[10] = 0;
-    return key;
+    time_t t = time(NULL);
+    if (t >= stats_day && t < stats_until)
+        return stats_key; /* the day's text is made once a day */
+    stats_day = (long long)clock_midnight(t);
+    stats_until = (long long)clock_midnight((time_t)stats_day + 36 * 3600); /* a day of 23 or 25 h too */
+    clock_text(t, "%Y-%m-%d", stats_key + sizeof DIALOG_STATS_PREFIX - 1, 16);
+    return stats_key;
 }
 
 static void on_stats_expire(void *arg, int status, const struct redisReply *rep)
@@ -738,7 +697,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         }
         char lbuf[8] = "";
         if (d->lang[0])
-            join(lbuf, sizeof lbuf, d->lang, (const char *)NULL);
+            strbuf_cat(lbuf, sizeof lbuf, d->lang, (const char *)NULL);
         else if (lang->p && lang->len < sizeof lbuf) {
             memcpy(lbuf, lang->p, lang->len); /* "%.*s": up to a NUL */
             lbuf[lang->len] = 0;
@@ -747,7 +706,7 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
         engine_begin(d->set, &d->ecfg, &d->w->s, d->msisdn, d->text, lbuf[0] ? lbuf : NULL,
                      (uint32_t)time(NULL), NULL, r, o);
         free(r);
-        join(d->chain, sizeof d->chain, o->chain, (const char *)NULL);
+        strbuf_cat(d->chain, sizeof d->chain, o->chain, (const char *)NULL);
         d->chain_pos = 0;
         drive(d);
         return;
@@ -817,6 +776,41 @@ static void on_loaded(void *arg, int status, const struct store_blob *sess,
     drive(d);
 }
 
+/* A step refused before it began (busy, draining, no memory), answered from the loop:
+ * never inside dialog_step (ARCHITECTURE.md, the callback rule). */
+struct refusal {
+    dialog_reply_fn cb;
+    void *arg;
+    enum dialog_result r;
+    char text[ENGINE_TEXT_MAX];
+};
+
+static void refusal_fire(evutil_socket_t fd, short what, void *p)
+{
+    struct refusal *x = p;
+    (void)fd;
+    (void)what;
+    x->cb(x->arg, x->r, x->r == DIALOG_SEND ? x->text : NULL, 1, 0);
+    free(x);
+}
+
+static void refuse(struct dialog_env *env, dialog_reply_fn cb, void *arg, enum dialog_result r,
+                   const char *text)
+{
+    static const struct timeval now = {0, 0};
+    struct refusal *x = malloc(sizeof *x);
+    if (x) {
+        x->cb = cb;
+        x->arg = arg;
+        x->r = text ? r : DIALOG_DROP;
+        strbuf_cat(x->text, sizeof x->text, text ? text : "", (const char *)NULL);
+    }
+    if (!x || event_base_once(env->base, -1, EV_TIMEOUT, refusal_fire, x, &now) != 0) {
+        free(x);
+        cb(arg, DIALOG_DROP, NULL, 0, 0); /* no memory left to wait with: the one exception */
+    }
+}
+
 void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_reply_fn cb,
                  void *arg)
 {
@@ -827,7 +821,7 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
         env->stats.busy++;
         session_init(&tmp, req->msisdn, "", req->lang, env->set->version, 0);
         engine_fail(env->set, req->ecfg, &tmp, env->draining ? MENU_MSG_UNAVAILABLE : MENU_MSG_BUSY, &busy);
-        cb(arg, req->kind == DIALOG_ABORT ? DIALOG_DROP : DIALOG_SEND, busy.text, 1, 0);
+        refuse(env, cb, arg, req->kind == DIALOG_ABORT ? DIALOG_DROP : DIALOG_SEND, busy.text);
         return;
     }
     /* not calloc: the reply buffer is set before it is read */
@@ -835,7 +829,7 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     if (d)
         memset(d, 0, offsetof(struct dialog, reply));
     if (!d) {
-        cb(arg, DIALOG_DROP, NULL, 0, 0);
+        refuse(env, cb, arg, DIALOG_DROP, NULL);
         return;
     }
     env->inflight++;
@@ -855,12 +849,12 @@ void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_re
     session_clean(d->dial_if_new, sizeof d->dial_if_new, req->dial_if_new ? req->dial_if_new : "");
     d->answers_all = req->answers_all;
     d->reshow_duplicates = req->reshow_duplicates;
-    join(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:", req->ingress, ":", d->msisdn, ":",
+    strbuf_cat(d->sess_key, sizeof d->sess_key, DIALOG_KEY_PREFIX "s:", req->ingress, ":", d->msisdn, ":",
          req->sid ? req->sid : "", (const char *)NULL);
-    join(d->undelivered_key, sizeof d->undelivered_key, DIALOG_KEY_PREFIX "u:", req->ingress, ":",
+    strbuf_cat(d->undelivered_key, sizeof d->undelivered_key, DIALOG_KEY_PREFIX "u:", req->ingress, ":",
          d->msisdn, ":", req->sid ? req->sid : "", (const char *)NULL);
-    join(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:", d->msisdn, (const char *)NULL);
-    join(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:", d->msisdn, (const char *)NULL);
+    strbuf_cat(d->resume_key, sizeof d->resume_key, DIALOG_KEY_PREFIX "r:", d->msisdn, (const char *)NULL);
+    strbuf_cat(d->lang_key, sizeof d->lang_key, DIALOG_KEY_PREFIX "l:", d->msisdn, (const char *)NULL);
     /* the language a reply_msg before the load speaks (session_init cleans it the same) */
     session_clean(d->cur_lang, sizeof d->cur_lang, d->lang);
 
@@ -889,7 +883,7 @@ void dialog_undelivered(struct dialog_env *env, const char *ingress, const char 
     if (!version)
         return;
     session_clean(ms, sizeof ms, msisdn ? msisdn : "");
-    join(key, sizeof key, DIALOG_KEY_PREFIX "u:", ingress, ":", ms, ":", sid ? sid : "",
+    strbuf_cat(key, sizeof key, DIALOG_KEY_PREFIX "u:", ingress, ":", ms, ":", sid ? sid : "",
          (const char *)NULL);
     utoa_(ver, version);
     utoa_(ttl, (unsigned)(env->cfg->session_ttl_s > 0 ? env->cfg->session_ttl_s : 1));

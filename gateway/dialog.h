@@ -41,7 +41,7 @@ struct dialog_env {
     struct store *store;
     const struct menu_set *set;
     const struct config *cfg;
-    struct handler_env henv;
+    struct svc_env svc;
     int inflight;   /* steps in progress */
     int draining;   /* shutting down: no new dialogs */
     struct dialog_stats stats;
@@ -84,8 +84,9 @@ enum dialog_result { DIALOG_SEND, DIALOG_DROP };
 typedef void (*dialog_reply_fn)(void *arg, enum dialog_result r, const char *text, int end,
                                 uint32_t version);
 
-/* Run one step. `cb` fires exactly once; it may fire before this returns (busy,
- * draining). The request's strings are copied. */
+/* Run one step. `cb` fires exactly once, from the loop, never before this returns
+ * (busy and draining refusals too; only when memory runs out for the refusal itself).
+ * The request's strings are copied. */
 void dialog_step(struct dialog_env *env, const struct dialog_req *req, dialog_reply_fn cb,
                  void *arg);
 

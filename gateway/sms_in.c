@@ -304,7 +304,7 @@ static void call_handler(struct sms_job *j, const struct menu_sms_rule *r)
         .args = args,
         .n_args = n_args,
     };
-    j->run = handler_run(&env->henv, def, &req, env->cfg->handler_timeout_ms, on_handler, j);
+    j->run = handler_run(&env->svc, def, &req, env->cfg->handler_timeout_ms, on_handler, j);
     if (!j->run)
         answer(j, "error", NULL, 0);
 }

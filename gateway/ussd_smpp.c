@@ -11,6 +11,7 @@
 #include "gsm.h"
 #include "log.h"
 #include "smpp_link.h"
+#include "strbuf.h"
 
 struct ussd_smpp {
     struct link_config lc;
@@ -39,49 +40,10 @@ struct pending {
     uint32_t version; /* the stored session the reply shows, for dialog_undelivered */
 };
 
-/* Bounded string building for the per-step fields, as snprintf would cut them, without
- * printf's cost: n never passes cap - 1 and p stays NUL-terminated. */
-struct sb {
-    char *p;
-    size_t cap, n;
-};
-
-static void sb_init(struct sb *b, char *p, size_t cap)
-{
-    b->p = p;
-    b->cap = cap;
-    b->n = 0;
-    p[0] = 0;
-}
-
-static void sb_str(struct sb *b, const char *s, size_t max) /* like "%.MAXs" */
-{
-    size_t l = strnlen(s, max);
-    if (l > b->cap - 1 - b->n)
-        l = b->cap - 1 - b->n;
-    memcpy(b->p + b->n, s, l);
-    b->n += l;
-    b->p[b->n] = 0;
-}
-
-static void sb_uint(struct sb *b, unsigned v) /* like "%u" */
-{
-    char t[12];
-    int k = 0;
-    do
-        t[k++] = (char)('0' + v % 10);
-    while (v /= 10);
-    while (k && b->n < b->cap - 1)
-        b->p[b->n++] = t[--k];
-    b->p[b->n] = 0;
-}
-
 /* dst = src, cut to dstsize - 1 octets (snprintf(dst, dstsize, "%s", src)). */
 static void copy_str(char *dst, size_t dstsize, const char *src)
 {
-    struct sb b;
-    sb_init(&b, dst, dstsize);
-    sb_str(&b, src, dstsize);
+    strbuf_cat(dst, dstsize, src, (const char *)NULL);
 }
 
 /* The link's lines ("link=NAME event=WHAT k=v...") as "event=smpp.WHAT link=NAME k=v...":
@@ -292,13 +254,13 @@ static void on_deliver(void *arg, const struct smpp_msg *m)
 
     /* The dialog: its_session_info's octet 1 (never all 16 bits: octet 2 moves on the
      * centres that count it), the user_message_reference, or the MSISDN alone. */
-    struct sb b;
+    struct strbuf b;
     if (lc->session_key == SKEY_ITS_SESSION_INFO && m->has_its_session_info) {
-        sb_init(&b, p->sid, sizeof p->sid);
-        sb_uint(&b, SMPP_ITS_SESSION(m->its_session_info));
+        strbuf_init(&b, p->sid, sizeof p->sid);
+        strbuf_putu(&b, SMPP_ITS_SESSION(m->its_session_info));
     } else if (lc->session_key == SKEY_USER_MESSAGE_REFERENCE && m->has_user_message_reference) {
-        sb_init(&b, p->sid, sizeof p->sid);
-        sb_uint(&b, (unsigned)m->user_message_reference);
+        strbuf_init(&b, p->sid, sizeof p->sid);
+        strbuf_putu(&b, (unsigned)m->user_message_reference);
     }
     /* What tells a resend from a repeated answer (resend.h): the connection and
      * sequence_number, and octet 2 of its_session_info when the centre counts it. */

@@ -1,7 +1,7 @@
 /*
  * alerts.c: the alert subscription handlers (see builtin.h): `alert_join`,
  * `alert_leave`, `alert_stop`, `alert_start` and `alert_list` (the phone's subscriptions,
- * as a list for a menu `source`). `ussdgw alert send` (gateway/alerts_cli.c) fans an
+ * as a list for a menu `source`). `ussdgw alert send` (cli/alerts_cli.c) fans an
  * alert out to the subscribers.
  *
  * Redis keys (each change is one EVAL, so atomic):
@@ -196,7 +196,7 @@ static void trim(const char *s, char *out, size_t n)
         out[--l] = '\0';
 }
 
-static struct handler_call *alert_start_op(enum alert_op op, const struct handler_env *env,
+static struct handler_call *alert_start_op(enum alert_op op, const struct svc_env *env,
                                            const struct handler_req *req, handler_done_fn done,
                                            void *arg)
 {
@@ -253,7 +253,7 @@ static struct handler_call *alert_start_op(enum alert_op op, const struct handle
 }
 
 #define ALERT_HANDLER(fn, OP)                                                                    \
-    static struct handler_call *fn(const struct handler_env *env, const struct handler_req *req, \
+    static struct handler_call *fn(const struct svc_env *env, const struct handler_req *req, \
                                    handler_done_fn done, void *arg)                              \
     {                                                                                            \
         return alert_start_op(OP, env, req, done, arg);                                          \

@@ -173,7 +173,7 @@ static void on_reply(void *ctx, int status, const struct redisReply *rep)
     done(arg, &r);
 }
 
-static struct handler_call *app_status_start(const struct handler_env *env,
+static struct handler_call *app_status_start(const struct svc_env *env,
                                              const struct handler_req *req, handler_done_fn done,
                                              void *arg)
 {

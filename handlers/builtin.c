@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct handler_call *echo_start(const struct handler_env *env, const struct handler_req *req,
+static struct handler_call *echo_start(const struct svc_env *env, const struct handler_req *req,
                                        handler_done_fn done, void *arg)
 {
     struct handler_kv set[HANDLER_MAX_SET];
@@ -24,7 +24,7 @@ static struct handler_call *echo_start(const struct handler_env *env, const stru
 
 const struct handler_def handler_echo = {"echo", 0, echo_start, NULL};
 
-static struct handler_call *fail_start(const struct handler_env *env, const struct handler_req *req,
+static struct handler_call *fail_start(const struct svc_env *env, const struct handler_req *req,
                                        handler_done_fn done, void *arg)
 {
     (void)env;
@@ -55,7 +55,7 @@ static void slow_fire(evutil_socket_t fd, short what, void *p)
     done(arg, &r);
 }
 
-static struct handler_call *slow_start(const struct handler_env *env, const struct handler_req *req,
+static struct handler_call *slow_start(const struct svc_env *env, const struct handler_req *req,
                                        handler_done_fn done, void *arg)
 {
     const char *ms = handler_arg(req, "ms");
@@ -93,7 +93,7 @@ static const char *const districts[] = {
     "Rubavu",    "Ruhango",   "Rulindo",   "Rusizi",     "Rutsiro",    "Rwamagana",
 };
 
-static struct handler_call *districts_start(const struct handler_env *env,
+static struct handler_call *districts_start(const struct svc_env *env,
                                             const struct handler_req *req,
                                             handler_done_fn done, void *arg)
 {

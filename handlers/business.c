@@ -106,7 +106,7 @@ static void on_name(void *arg, int status, const char *why, int verdict,
     svc_finish(nc, outcome, set, 2);
 }
 
-static struct handler_call *name_start(const struct handler_env *env,
+static struct handler_call *name_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {
@@ -131,7 +131,7 @@ const struct handler_def handler_biz_name = {"biz_name", 0, name_start, svc_canc
 
 /* ---- biz_owner ---- */
 
-static struct handler_call *owner_start(const struct handler_env *env,
+static struct handler_call *owner_start(const struct svc_env *env,
                                         const struct handler_req *req, handler_done_fn done,
                                         void *arg)
 {
@@ -159,7 +159,7 @@ const struct handler_def handler_biz_owner = {"biz_owner", 0, owner_start, NULL}
 
 /* ---- biz_register ---- */
 
-static struct handler_call *register_start(const struct handler_env *env,
+static struct handler_call *register_start(const struct svc_env *env,
                                            const struct handler_req *req,
                                            handler_done_fn done, void *arg)
 {
@@ -211,7 +211,7 @@ static void on_biz(void *arg, int status, const char *why, const struct rec_busi
     svc_finish(bc, "ok", set, sizeof set / sizeof set[0]);
 }
 
-static struct handler_call *biz_start(const struct handler_env *env,
+static struct handler_call *biz_start(const struct svc_env *env,
                                       const struct handler_req *req, handler_done_fn done,
                                       void *arg)
 {
@@ -230,7 +230,7 @@ const struct handler_def handler_business = {"business", 0, biz_start, svc_cance
 
 /* ---- biz_renew ---- */
 
-static struct handler_call *renew_start(const struct handler_env *env,
+static struct handler_call *renew_start(const struct svc_env *env,
                                         const struct handler_req *req, handler_done_fn done,
                                         void *arg)
 {

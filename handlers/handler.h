@@ -18,30 +18,8 @@
 
 #include <stddef.h>
 
-struct event_base;
-struct store;
-
-#define HANDLER_MAX_ITEMS 64
-#define HANDLER_MAX_SET 16
-
-struct handler_kv {
-    const char *key;
-    const char *value;
-};
-
-struct handler_item {
-    const char *label; /* shown as the option text */
-    const char *value; /* stored into the menu's var when chosen */
-};
-
-struct handler_result {
-    const char *outcome; /* never NULL */
-    const struct handler_kv *set;
-    size_t n_set;
-    const struct handler_item *items;
-    size_t n_items;
-    const char *message; /* user-facing text for the error screen, or NULL */
-};
+#include "call.h"
+#include "svc.h"
 
 struct handler_req {
     const char *msisdn;
@@ -56,16 +34,6 @@ struct handler_req {
     const char *step_key;
 };
 
-/* What handlers may use: the loop, the Redis store and the settings they need. */
-struct handler_env {
-    struct event_base *base;
-    struct store *store;
-    /* the key of the hash that names a binding vote's national ID in Redis (config
-     * vote_secret); NULL or "" uses a built-in key (and the gateway warns) */
-    const char *vote_secret;
-    long ticket_window_s; /* config ticket_merge_window; 0: the default (7 days) */
-};
-
 typedef void (*handler_done_fn)(void *arg, const struct handler_result *res);
 
 /* A running call, owned by the handler until done fires or cancel is called. */
@@ -75,7 +43,7 @@ struct handler_def {
     const char *name;
     int lists; /* 1: produces items (usable as a menu `source`) */
     /* Start the work. May call done before returning (then it returns NULL). */
-    struct handler_call *(*start)(const struct handler_env *env, const struct handler_req *req,
+    struct handler_call *(*start)(const struct svc_env *env, const struct handler_req *req,
                                   handler_done_fn done, void *arg);
     /* Stop a call whose done has not fired; done must not fire afterwards. */
     void (*cancel)(struct handler_call *call);
@@ -93,7 +61,7 @@ struct handler_run;
 /* Run `def` with a timer of timeout_ms. `done` fires exactly once (unless cancelled),
  * always from the event loop, never from inside this call. Returns NULL only when
  * out of memory (then done never fires). */
-struct handler_run *handler_run(const struct handler_env *env, const struct handler_def *def,
+struct handler_run *handler_run(const struct svc_env *env, const struct handler_def *def,
                                 const struct handler_req *req, int timeout_ms,
                                 handler_done_fn done, void *arg);
 void handler_run_cancel(struct handler_run *run);

@@ -820,7 +820,7 @@ static struct handler_kv *copy_args(const struct handler_req *req)
     return kv;
 }
 
-static struct handler_call *http_start(const struct handler_env *env, const struct handler_req *req,
+static struct handler_call *http_start(const struct svc_env *env, const struct handler_req *req,
                                        handler_done_fn done, void *arg)
 {
     static const struct handler_result err = {.outcome = "error"};

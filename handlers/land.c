@@ -91,7 +91,7 @@ static void on_parcel(void *arg, int status, const char *why, const struct rec_p
     svc_finish(pc, "ok", set, sizeof set / sizeof set[0]);
 }
 
-static struct handler_call *parcel_start(const struct handler_env *env,
+static struct handler_call *parcel_start(const struct svc_env *env,
                                          const struct handler_req *req, handler_done_fn done,
                                          void *arg)
 {
@@ -214,7 +214,7 @@ static void on_tax(void *arg, int status, const struct redisReply *r)
     tax_finish(tc, strcmp(verdict, "paid") == 0 ? "paid" : "ok", set, sizeof set / sizeof set[0]);
 }
 
-static struct handler_call *tax_start(const struct handler_env *env,
+static struct handler_call *tax_start(const struct svc_env *env,
                                       const struct handler_req *req, handler_done_fn done,
                                       void *arg)
 {
@@ -291,7 +291,7 @@ static void on_owner(void *arg, int status, const char *why, const struct rec_pa
     svc_finish(oc, "ok", set, sizeof set / sizeof set[0]);
 }
 
-static struct handler_call *owner_start(const struct handler_env *env,
+static struct handler_call *owner_start(const struct svc_env *env,
                                         const struct handler_req *req, handler_done_fn done,
                                         void *arg)
 {
@@ -320,7 +320,7 @@ const struct handler_def handler_land_owner = {"land_owner", 0, owner_start, svc
 
 /* ---- land_buyer ---- */
 
-static struct handler_call *buyer_start(const struct handler_env *env,
+static struct handler_call *buyer_start(const struct svc_env *env,
                                         const struct handler_req *req, handler_done_fn done,
                                         void *arg)
 {
@@ -347,7 +347,7 @@ const struct handler_def handler_land_buyer = {"land_buyer", 0, buyer_start, NUL
 
 /* ---- land_transfer ---- */
 
-static struct handler_call *transfer_start(const struct handler_env *env,
+static struct handler_call *transfer_start(const struct svc_env *env,
                                            const struct handler_req *req, handler_done_fn done,
                                            void *arg)
 {

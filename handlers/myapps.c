@@ -235,11 +235,11 @@ static void on_submit_created(void *arg, int status, const char *why,
         submit_done(s, "");
         return;
     }
-    struct handler_env env = {.base = s->base, .store = s->store};
+    struct svc_env env = {.base = s->base, .store = s->store};
     records_bill_get(&env, s->bill, on_submit_bill, s);
 }
 
-struct handler_call *svc_submit(const struct handler_env *env, const struct handler_req *req,
+struct handler_call *svc_submit(const struct svc_env *env, const struct handler_req *req,
                                 const char *service, const char *kind,
                                 const struct handler_kv *details, size_t n_details,
                                 handler_done_fn done, void *arg)
@@ -314,7 +314,7 @@ static void on_apps(void *arg, int status, const char *why, const struct rec_app
     free(ac);
 }
 
-static struct handler_call *apps_start(const struct handler_env *env,
+static struct handler_call *apps_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg, int count_only)
 {
@@ -329,14 +329,14 @@ static struct handler_call *apps_start(const struct handler_env *env,
     return (struct handler_call *)ac;
 }
 
-static struct handler_call *my_apps_count_start(const struct handler_env *env,
+static struct handler_call *my_apps_count_start(const struct svc_env *env,
                                                 const struct handler_req *req,
                                                 handler_done_fn done, void *arg)
 {
     return apps_start(env, req, done, arg, 1);
 }
 
-static struct handler_call *my_apps_start(const struct handler_env *env,
+static struct handler_call *my_apps_start(const struct svc_env *env,
                                           const struct handler_req *req, handler_done_fn done,
                                           void *arg)
 {
@@ -445,7 +445,7 @@ static void on_hist(void *arg, int status, const char *why, const struct rec_app
     svc_finish(h, "ok", set, k);
 }
 
-static struct handler_call *app_history_start(const struct handler_env *env,
+static struct handler_call *app_history_start(const struct svc_env *env,
                                               const struct handler_req *req,
                                               handler_done_fn done, void *arg)
 {

@@ -117,7 +117,7 @@ static char *slot_words(const char *id, const char *lang, char *buf, size_t n)
 
 /* ---- permit_quote ---- */
 
-static struct handler_call *quote_start(const struct handler_env *env,
+static struct handler_call *quote_start(const struct svc_env *env,
                                         const struct handler_req *req, handler_done_fn done,
                                         void *arg)
 {
@@ -144,7 +144,7 @@ const struct handler_def handler_permit_quote = {"permit_quote", 0, quote_start,
 
 /* ---- permit_apply ---- */
 
-static struct handler_call *apply_start(const struct handler_env *env,
+static struct handler_call *apply_start(const struct svc_env *env,
                                         const struct handler_req *req, handler_done_fn done,
                                         void *arg)
 {
@@ -250,7 +250,7 @@ static void on_permit(void *arg, int status, const char *why, const struct rec_a
             svc_finish(pc, "error", ref, 1);
             return;
         }
-        struct handler_env env = {.base = pc->base, .store = pc->store};
+        struct svc_env env = {.base = pc->base, .store = pc->store};
         records_slots_free(&env, pc->district, 1, on_inspect_slots, pc);
         return;
     }
@@ -277,7 +277,7 @@ static void on_permit(void *arg, int status, const char *why, const struct rec_a
     svc_finish(pc, "ok", set, sizeof set / sizeof set[0]);
 }
 
-static struct handler_call *permit_get_start(const struct handler_env *env,
+static struct handler_call *permit_get_start(const struct svc_env *env,
                                              const struct handler_req *req,
                                              handler_done_fn done, void *arg, int inspect)
 {
@@ -304,14 +304,14 @@ static struct handler_call *permit_get_start(const struct handler_env *env,
     return (struct handler_call *)pc;
 }
 
-static struct handler_call *permit_start(const struct handler_env *env,
+static struct handler_call *permit_start(const struct svc_env *env,
                                          const struct handler_req *req, handler_done_fn done,
                                          void *arg)
 {
     return permit_get_start(env, req, done, arg, 0);
 }
 
-static struct handler_call *inspectable_start(const struct handler_env *env,
+static struct handler_call *inspectable_start(const struct svc_env *env,
                                               const struct handler_req *req,
                                               handler_done_fn done, void *arg)
 {
@@ -366,7 +366,7 @@ static void on_slots(void *arg, int status, const char *why, const struct rec_sl
     free(c);
 }
 
-static struct handler_call *slots_start(const struct handler_env *env,
+static struct handler_call *slots_start(const struct svc_env *env,
                                         const struct handler_req *req, handler_done_fn done,
                                         void *arg)
 {
@@ -408,7 +408,7 @@ static void on_same_time(void *arg, int status, const char *why, const struct re
         return;
     for (size_t i = 0; status == REC_OK && i < n; i++)
         if (strncmp(s[i].id, bc->slot, 12) == 0 && strcmp(s[i].id, bc->slot) != 0) {
-            struct handler_env env = {.base = bc->base, .store = bc->store};
+            struct svc_env env = {.base = bc->base, .store = bc->store};
             snprintf(bc->slot, sizeof bc->slot, "%s", s[i].id);
             records_slot_book(&env, bc->ref, bc->slot, on_book, bc);
             return;
@@ -425,7 +425,7 @@ static void on_book(void *arg, int status, const char *why, const struct rec_boo
         return;
     if (status == REC_REFUSED && why && strcmp(why, "slot_taken") == 0 && !bc->retried &&
         geo_district_by_name(bc->district)) {
-        struct handler_env env = {.base = bc->base, .store = bc->store};
+        struct svc_env env = {.base = bc->base, .store = bc->store};
         bc->retried = 1;
         records_slots_free(&env, bc->district, REC_LIST_LIMIT, on_same_time, bc);
         return;
@@ -450,7 +450,7 @@ static void on_book(void *arg, int status, const char *why, const struct rec_boo
     svc_finish(bc, "ok", set, 3);
 }
 
-static struct handler_call *book_start(const struct handler_env *env,
+static struct handler_call *book_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {

@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "builtin.h"
+#include "clock.h"
 #include "geo.h"
 #include "log.h"
 #include "menu.h"
@@ -92,16 +93,13 @@ static int poll_for(const struct menu_poll *p, const char *district)
     return 0;
 }
 
-/* "2027-01-01 00:00" in Kigali time. */
-static void kigali_time(long long t, char *out, size_t n)
+/* "2027-01-01 00:00" in local time. */
+static void local_time(long long t, char *out, size_t n)
 {
-    time_t k = (time_t)(t + 2 * 3600);
-    struct tm tm;
-    gmtime_r(&k, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M", &tm);
+    clock_text((time_t)t, "%Y-%m-%d %H:%M", out, n);
 }
 
-static struct handler_call *open_start(const struct handler_env *env,
+static struct handler_call *open_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {
@@ -234,7 +232,7 @@ static void on_extra(void *ctx, int status, const struct redisReply *rep)
         options_finish(c, rep);
 }
 
-static struct handler_call *options_start(const struct handler_env *env,
+static struct handler_call *options_start(const struct svc_env *env,
                                           const struct handler_req *req, handler_done_fn done,
                                           void *arg)
 {
@@ -246,7 +244,7 @@ static struct handler_call *options_start(const struct handler_env *env,
     struct options_call tmp = {.done = done, .arg = arg, .p = p};
     snprintf(tmp.district, sizeof tmp.district, "%s", district_of(req));
     snprintf(tmp.lang, sizeof tmp.lang, "%s", req->lang ? req->lang : "");
-    kigali_time(p->closes, tmp.closes, sizeof tmp.closes);
+    local_time(p->closes, tmp.closes, sizeof tmp.closes);
     const char *add = handler_arg(req, "add"), *picked = handler_arg(req, "picked");
     const char *fresh = handler_arg(req, "fresh");
     tmp.fresh = fresh && strcmp(fresh, "1") == 0;
@@ -416,7 +414,7 @@ static void on_vote(void *ctx, int status, const struct redisReply *rep)
     vote_finish(c->done, c->arg, outcome, c);
 }
 
-static struct handler_call *vote_start(const struct handler_env *env,
+static struct handler_call *vote_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {
@@ -429,7 +427,7 @@ static struct handler_call *vote_start(const struct handler_env *env,
     if (p) {
         snprintf(tmp.question, sizeof tmp.question, "%s",
                  menu_poll_text(&p->question, req->lang));
-        kigali_time(p->closes, tmp.closes, sizeof tmp.closes);
+        local_time(p->closes, tmp.closes, sizeof tmp.closes);
     }
     /* each choice a menu option for district or (checked by the script) an approved
      * proposal p1, p2...; no choice twice; at most max_choices */
@@ -539,7 +537,7 @@ static void on_propose(void *ctx, int status, const struct redisReply *rep)
 static const char *const proposal_categories[] = {"water", "roads", "health", "schools",
                                                   "markets", "other"};
 
-static struct handler_call *propose_start(const struct handler_env *env,
+static struct handler_call *propose_start(const struct svc_env *env,
                                           const struct handler_req *req, handler_done_fn done,
                                           void *arg)
 {
@@ -597,7 +595,7 @@ static void on_notify(void *ctx, int status, const struct redisReply *rep)
  * no; `district`: the ballot whose result they get). Outcomes ok (yes), off (no),
  * not_voter (this phone has not voted in the poll), invalid (no such poll, or its
  * results are not sent by SMS), error. Sets closes. */
-static struct handler_call *notify_start(const struct handler_env *env,
+static struct handler_call *notify_start(const struct svc_env *env,
                                          const struct handler_req *req, handler_done_fn done,
                                          void *arg)
 {
@@ -610,7 +608,7 @@ static struct handler_call *notify_start(const struct handler_env *env,
         return NULL;
     }
     struct notify_call c = {done, arg, ""};
-    kigali_time(p->closes, c.closes, sizeof c.closes);
+    local_time(p->closes, c.closes, sizeof c.closes);
     char k_phones[128], k_notify[128];
     snprintf(k_phones, sizeof k_phones, "ussd:poll:%s:phones", p->id);
     snprintf(k_notify, sizeof k_notify, "ussd:poll:%s:notify", p->id);

@@ -197,7 +197,7 @@ static void run_timer(evutil_socket_t fd, short what, void *arg)
     done(darg, &timeout);
 }
 
-struct handler_run *handler_run(const struct handler_env *env, const struct handler_def *def,
+struct handler_run *handler_run(const struct svc_env *env, const struct handler_def *def,
                                 const struct handler_req *req, int timeout_ms,
                                 handler_done_fn done, void *arg)
 {

@@ -92,7 +92,7 @@ char *svc_day(const char *at, char *buf, size_t n);
  * day, "" without one); taken / pending (a business name registered or reserved
  * meanwhile); invalid (records refused a detail: note has the reason key); error.
  * Returns the call (NULL when done already fired: bad arguments, no memory). */
-struct handler_call *svc_submit(const struct handler_env *env, const struct handler_req *req,
+struct handler_call *svc_submit(const struct svc_env *env, const struct handler_req *req,
                                 const char *service, const char *kind,
                                 const struct handler_kv *details, size_t n_details,
                                 handler_done_fn done, void *arg);

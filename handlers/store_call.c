@@ -28,7 +28,7 @@ static void on_reply(void *arg, int status, const struct redisReply *reply)
         free(c);
 }
 
-struct handler_call *store_call(const struct handler_env *env, int argc, const char *const *argv,
+struct handler_call *store_call(const struct svc_env *env, int argc, const char *const *argv,
                                 void *ctx, size_t ctx_size, store_call_fn fn)
 {
     struct store_call *c = env->store ? malloc(sizeof *c + ctx_size) : NULL;

@@ -23,7 +23,7 @@ typedef void (*store_call_fn)(void *ctx, int status, const struct redisReply *re
 /* Send argv (argc strings) to env->store with a copy of ctx (ctx_size bytes). Returns
  * the call for the run, or NULL when fn has already fired (no store, or no memory:
  * then with status STORE_ERR and a NULL reply). */
-struct handler_call *store_call(const struct handler_env *env, int argc, const char *const *argv,
+struct handler_call *store_call(const struct svc_env *env, int argc, const char *const *argv,
                                 void *ctx, size_t ctx_size, store_call_fn fn);
 
 /* The cancel of a handler whose call is a store_call: fn will not fire. */

@@ -141,7 +141,7 @@ static int msisdn_ok(const char *s)
     return 1;
 }
 
-static long window_s(const struct handler_env *env)
+static long window_s(const struct svc_env *env)
 {
     return env->ticket_window_s > 0 ? env->ticket_window_s : REC_TICKET_WINDOW_S;
 }
@@ -192,7 +192,7 @@ static void clean_text(const char *in, char *out, size_t n)
 
 /* ---- sectors ---- */
 
-static struct handler_call *sectors_start(const struct handler_env *env,
+static struct handler_call *sectors_start(const struct svc_env *env,
                                           const struct handler_req *req, handler_done_fn done,
                                           void *arg)
 {
@@ -308,7 +308,7 @@ static void on_report(void *p, int status, const redisReply *r)
     svc_finish(rc, outcome, set, 2);
 }
 
-static struct handler_call *report_start(const struct handler_env *env,
+static struct handler_call *report_start(const struct svc_env *env,
                                          const struct handler_req *req, handler_done_fn done,
                                          void *arg)
 {
@@ -396,7 +396,7 @@ static void on_open(void *p, int status, const redisReply *r)
  * open? Outcomes open (ref, category_text, status_text), none, invalid, error. Read
  * only: the resident can follow it (ticket_report with follow: yes) before typing a
  * landmark. */
-static struct handler_call *open_start(const struct handler_env *env,
+static struct handler_call *open_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {
@@ -469,7 +469,7 @@ static void on_mine(void *p, int status, const redisReply *r)
     free(m);
 }
 
-static struct handler_call *mine_run(const struct handler_env *env, const struct handler_req *req,
+static struct handler_call *mine_run(const struct svc_env *env, const struct handler_req *req,
                                      handler_done_fn done, void *arg, int count_only)
 {
     if (!msisdn_ok(req->msisdn)) {
@@ -490,14 +490,14 @@ static struct handler_call *mine_run(const struct handler_env *env, const struct
     return (struct handler_call *)m;
 }
 
-static struct handler_call *mine_start(const struct handler_env *env,
+static struct handler_call *mine_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {
     return mine_run(env, req, done, arg, 0);
 }
 
-static struct handler_call *mine_count_start(const struct handler_env *env,
+static struct handler_call *mine_count_start(const struct svc_env *env,
                                              const struct handler_req *req, handler_done_fn done,
                                              void *arg)
 {
@@ -562,7 +562,7 @@ static void on_show(void *p, int status, const redisReply *r)
     svc_finish(s, "ok", set, sizeof set / sizeof set[0]);
 }
 
-static struct handler_call *show_start(const struct handler_env *env,
+static struct handler_call *show_start(const struct svc_env *env,
                                        const struct handler_req *req, handler_done_fn done,
                                        void *arg)
 {
@@ -689,7 +689,7 @@ static void on_tstatus_read(void *p, int status, const redisReply *r)
     free(hist);
 }
 
-void records_ticket_set_status(const struct handler_env *env, const char *ref, const char *to,
+void records_ticket_set_status(const struct svc_env *env, const char *ref, const char *to,
                                const char *note, rec_ticket_status_cb cb, void *arg)
 {
     /* called from the CLI, outside callbacks: a synchronous failure report is fine

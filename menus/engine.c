@@ -12,6 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "strbuf.h"
 #include "template.h"
 
 void engine_cfg_default(struct engine_cfg *c)
@@ -41,19 +42,6 @@ static void scopy(char *dst, size_t size, const char *src)
     size_t l = strnlen(src, size - 1);
     memcpy(dst, src, l);
     dst[l] = 0;
-}
-
-/* snprintf(dst, size, "%s%s%s", a, b, c) without printf. */
-static void join2(char *dst, size_t size, const char *a, const char *b, const char *c)
-{
-    size_t n = 0;
-    const char *parts[3] = {a, b, c};
-    for (int i = 0; i < 3; i++) {
-        size_t l = strnlen(parts[i], size - 1 - n);
-        memcpy(dst + n, parts[i], l);
-        n += l;
-    }
-    dst[n] = 0;
 }
 
 static void enter(struct ctx *c, int idx);
@@ -180,7 +168,7 @@ static void show(struct ctx *c)
     else
         expand(c, txt(c, &sc->text), body, sizeof body);
     if (s->error[0])
-        join2(head, sizeof head, s->error, "\n", body);
+        strbuf_cat(head, sizeof head, s->error, "\n", body, (const char *)NULL);
     else
         scopy(head, sizeof head, body);
 

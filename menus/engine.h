@@ -12,7 +12,7 @@
 #ifndef USSDGW_ENGINE_H
 #define USSDGW_ENGINE_H
 
-#include "handler.h"
+#include "call.h"
 #include "menu.h"
 #include "render.h"
 #include "session.h"

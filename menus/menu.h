@@ -196,7 +196,7 @@ struct menu_poll {
     struct menu_poll_option *options;
     size_t n_options;
     int by_district;      /* 1: `projects:` (options per district) */
-    long long opens, closes; /* Unix seconds (written in Kigali time, UTC+2) */
+    long long opens, closes; /* Unix seconds (written in local time) */
     int max_choices;
     enum menu_poll_voter voter;
     int results_sms;

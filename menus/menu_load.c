@@ -133,6 +133,8 @@ void menu_load_opts_default(struct menu_load_opts *o)
     o->screen_limit_gsm = 182;
     o->screen_limit_ucs2 = 80;
     o->handler_exists = NULL;
+    o->districts = NULL;
+    o->n_districts = 0;
 }
 
 /* ---- the YAML tree (struct ynode: menu_load_int.h) --------------------------------- */
@@ -1928,6 +1930,16 @@ static void fnv(uint64_t *h, const void *p, size_t n)
     }
 }
 
+const char *mload_district(const struct loader *L, const char *name, const char *const **all, size_t *n)
+{
+    *all = L->opts.districts;
+    *n = L->opts.n_districts;
+    for (size_t i = 0; name && i < L->opts.n_districts; i++)
+        if (strcasecmp(L->opts.districts[i], name) == 0)
+            return L->opts.districts[i];
+    return NULL;
+}
+
 static int loader_init(struct loader *L, const struct menu_load_opts *o, struct diags *d)
 {
     memset(L, 0, sizeof *L);
@@ -1938,6 +1950,8 @@ static int loader_init(struct loader *L, const struct menu_load_opts *o, struct 
         if (o->screen_limit_ucs2 > 0)
             L->opts.screen_limit_ucs2 = o->screen_limit_ucs2;
         L->opts.handler_exists = o->handler_exists;
+        L->opts.districts = o->districts;
+        L->opts.n_districts = o->n_districts;
     }
     L->d = d;
     L->errors0 = d->errors;

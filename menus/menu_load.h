@@ -19,6 +19,10 @@ struct menu_load_opts {
     int screen_limit_ucs2; /* UTF-16 units, default 80 */
     /* Returns 1 when a handler of that name exists. NULL: any name is accepted. */
     int (*handler_exists)(const char *name);
+    /* The districts a poll's `projects` may name, as they are spelled (matched without
+     * regard to case). NULL: polls cannot have projects by district. */
+    const char *const *districts;
+    size_t n_districts;
 };
 
 void menu_load_opts_default(struct menu_load_opts *o);

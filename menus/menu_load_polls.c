@@ -7,7 +7,7 @@
  *       question: {en: "...", rw: "...", fr: "..."}
  *       projects:                       # or options: [{id, label}, ...] for everyone
  *         Gasabo: [{id: gs-water, label: {en: "..."}}, ...]
- *       opens: "2026-01-01T00:00"       # Kigali time (UTC+2)
+ *       opens: "2026-01-01T00:00"       # local time (config timezone)
  *       closes: "2027-01-01T00:00"
  *       max_choices: 1                  # 1..options (default 1)
  *       voter: phone                    # or national_id (default phone)
@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "geo.h"
+#include "clock.h"
 #include "menu_check.h"
 #include "menu_load_int.h"
 
@@ -33,8 +33,9 @@ static const char *const poll_keys[] = {"id",          "question", "options", "p
                                         "results_sms", NULL};
 static const char *const option_keys[] = {"id", "label", NULL};
 
-/* "YYYY-MM-DDTHH:MM[:SS]" (or a space for T) in Kigali time -> Unix seconds; -1 if not. */
-static long long parse_kigali(const char *s)
+/* "YYYY-MM-DDTHH:MM[:SS]" (or a space for T) in local time (clock.h) -> Unix seconds;
+ * -1 if not. */
+static long long parse_local(const char *s)
 {
     int y, mo, d, h, mi, se = 0, used = 0;
     char t;
@@ -46,16 +47,9 @@ static long long parse_kigali(const char *s)
             return -1;
         used += more;
     }
-    if (s[used] || (t != 'T' && t != ' ') || y < 2000 || y > 2100 || mo < 1 || mo > 12 ||
-        d < 1 || d > 31 || h > 23 || mi > 59 || se > 59 || h < 0 || mi < 0 || se < 0)
+    if (s[used] || (t != 'T' && t != ' ') || y < 2000 || y > 2100)
         return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
-        return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = se};
-    return (long long)timegm(&tm) - 2 * 3600;
+    return clock_from_local(y, mo, d, h, mi, se);
 }
 
 static long long get_time(struct loader *L, const struct ynode *n, const char *what)
@@ -63,10 +57,10 @@ static long long get_time(struct loader *L, const struct ynode *n, const char *w
     const char *s = mload_get_str(L, n, what);
     if (!s)
         return -1;
-    long long t = parse_kigali(s);
+    long long t = parse_local(s);
     if (t < 0)
         mload_err(L, n, "%s '%s' is not a date and time: write it like \"2026-07-01T08:00\" "
-                        "(Kigali time)", what, s);
+                        "(local time)", what, s);
     return t;
 }
 
@@ -175,12 +169,12 @@ static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *
     p->opens = p->closes = -1;
     if (!opens)
         mload_err(L, n, "poll '%s' is missing the required key 'opens' (like \"2026-07-01T08:00\", "
-                        "Kigali time)", p->id);
+                        "local time)", p->id);
     else
         p->opens = get_time(L, opens, "opens");
     if (!closes)
         mload_err(L, n, "poll '%s' is missing the required key 'closes' (like "
-                        "\"2026-07-31T18:00\", Kigali time)", p->id);
+                        "\"2026-07-31T18:00\", local time)", p->id);
     else
         p->closes = get_time(L, closes, "closes");
     if (p->opens >= 0 && p->closes >= 0 && p->closes <= p->opens)
@@ -233,27 +227,27 @@ static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *
                 const char *dn = mload_get_str(L, k, "a district of 'projects'");
                 if (!dn)
                     continue;
-                const struct geo_district *gd = geo_district_by_name(dn);
+                const char *const *all;
+                size_t nd;
+                const char *gd = mload_district(L, dn, &all, &nd);
                 if (!gd) {
-                    size_t nd = 0;
-                    const struct geo_district *all = geo_districts(&nd);
-                    const char *names[GEO_N_DISTRICTS];
-                    for (size_t j = 0; j < nd && j < GEO_N_DISTRICTS; j++)
-                        names[j] = all[j].name;
-                    const char *c = menu_closest(dn, names, nd < GEO_N_DISTRICTS ? nd : GEO_N_DISTRICTS);
+                    const char *c = nd ? menu_closest(dn, all, nd) : NULL;
                     if (c)
-                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district of "
-                                        "Rwanda (did you mean '%s'?)", dn, p->id, c);
+                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district "
+                                        "(did you mean '%s'?)", dn, p->id, c);
+                    else if (nd)
+                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district "
+                                        "(write it like %s or %s)", dn, p->id, all[0], all[nd - 1]);
                     else
-                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district of "
-                                        "Rwanda (write it like Gasabo or Kicukiro)", dn, p->id);
+                        mload_err(L, k, "poll '%s' has projects by district, but no districts "
+                                        "are known to this check", p->id);
                     continue;
                 }
-                load_options(L, p, v, gd->name, cap);
+                load_options(L, p, v, gd, cap);
                 size_t got = v->type == Y_SEQ ? v->n : 0;
                 if (got < 2 && v->type == Y_SEQ)
                     mload_err(L, k, "poll '%s' has %zu project%s in %s: give at least 2", p->id,
-                              got, got == 1 ? "" : "s", gd->name);
+                              got, got == 1 ? "" : "s", gd);
                 if (got < min_n)
                     min_n = got;
             }

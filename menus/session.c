@@ -3,6 +3,8 @@
  */
 #include "session.h"
 
+#include "strbuf.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,88 +125,50 @@ int session_pop(struct session *s, char *out, size_t outsize)
     return 0;
 }
 
-/* A bounded writer: once full, stays failed. */
-struct wbuf {
-    char *p;
-    size_t n, cap;
-    int full;
-};
-
-static void put(struct wbuf *w, const char *s)
-{
-    size_t l = strlen(s);
-    if (w->full || w->n + l >= w->cap) {
-        w->full = 1;
-        return;
-    }
-    memcpy(w->p + w->n, s, l);
-    w->n += l;
-}
-
-static void putc_(struct wbuf *w, char c)
-{
-    if (w->full || w->n + 1 >= w->cap) {
-        w->full = 1;
-        return;
-    }
-    w->p[w->n++] = c;
-}
-
-static void putu(struct wbuf *w, unsigned long v)
-{
-    char t[24];
-    size_t i = sizeof t - 1;
-    t[i] = 0;
-    do
-        t[--i] = (char)('0' + v % 10);
-    while ((v /= 10) && i > 0);
-    put(w, t + i);
-}
-
 long session_encode(const struct session *s, char *buf, size_t cap)
 {
-    struct wbuf w = {buf, 0, cap, 0};
-    putu(&w, s->version);
-    putc_(&w, '|');
-    put(&w, s->menu_version); putc_(&w, FS);
-    put(&w, s->msisdn); putc_(&w, FS);
-    put(&w, s->dial); putc_(&w, FS);
-    put(&w, s->lang); putc_(&w, FS);
-    putu(&w, s->state); putc_(&w, FS);
-    put(&w, s->screen); putc_(&w, FS);
-    put(&w, s->home); putc_(&w, FS);
-    putu(&w, s->page); putc_(&w, FS);
-    putu(&w, s->retries); putc_(&w, FS);
-    put(&w, s->error); putc_(&w, FS);
+    struct strbuf w;
+    strbuf_init(&w, buf, cap);
+    strbuf_putu(&w, s->version);
+    strbuf_putc(&w, '|');
+    strbuf_put(&w, s->menu_version); strbuf_putc(&w, FS);
+    strbuf_put(&w, s->msisdn); strbuf_putc(&w, FS);
+    strbuf_put(&w, s->dial); strbuf_putc(&w, FS);
+    strbuf_put(&w, s->lang); strbuf_putc(&w, FS);
+    strbuf_putu(&w, s->state); strbuf_putc(&w, FS);
+    strbuf_put(&w, s->screen); strbuf_putc(&w, FS);
+    strbuf_put(&w, s->home); strbuf_putc(&w, FS);
+    strbuf_putu(&w, s->page); strbuf_putc(&w, FS);
+    strbuf_putu(&w, s->retries); strbuf_putc(&w, FS);
+    strbuf_put(&w, s->error); strbuf_putc(&w, FS);
     for (size_t i = 0; i < s->n_hist; i++) {
         if (i)
-            putc_(&w, LS);
-        put(&w, s->hist[i]);
+            strbuf_putc(&w, LS);
+        strbuf_put(&w, s->hist[i]);
     }
-    putc_(&w, FS);
-    put(&w, s->last_step); putc_(&w, FS);
-    putu(&w, s->started); putc_(&w, FS);
-    putu(&w, s->steps); putc_(&w, FS);
+    strbuf_putc(&w, FS);
+    strbuf_put(&w, s->last_step); strbuf_putc(&w, FS);
+    strbuf_putu(&w, s->started); strbuf_putc(&w, FS);
+    strbuf_putu(&w, s->steps); strbuf_putc(&w, FS);
     for (size_t i = 0; i < s->n_vars; i++) {
         if (i)
-            putc_(&w, LS);
-        put(&w, s->vars[i].key);
-        putc_(&w, LS);
-        put(&w, s->vars[i].val);
+            strbuf_putc(&w, LS);
+        strbuf_put(&w, s->vars[i].key);
+        strbuf_putc(&w, LS);
+        strbuf_put(&w, s->vars[i].val);
     }
-    putc_(&w, FS);
+    strbuf_putc(&w, FS);
     for (size_t i = 0; i < s->n_items; i++) {
         if (i)
-            putc_(&w, LS);
-        put(&w, s->items[i].label);
-        putc_(&w, LS);
-        put(&w, s->items[i].value);
+            strbuf_putc(&w, LS);
+        strbuf_put(&w, s->items[i].label);
+        strbuf_putc(&w, LS);
+        strbuf_put(&w, s->items[i].value);
     }
-    putc_(&w, FS);
-    put(&w, "e"); /* end marker: a truncated blob is refused */
-    if (w.full)
+    strbuf_putc(&w, FS);
+    strbuf_put(&w, "e"); /* end marker: a truncated blob is refused */
+    if (strbuf_cut(&w))
         return -1;
-    buf[w.n] = 0;
     return (long)w.n;
 }
 

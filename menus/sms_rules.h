@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "handler.h"
+#include "call.h"
 #include "menu.h"
 
 #define SMS_RULES_NO_MATCH (-1)

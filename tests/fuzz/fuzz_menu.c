@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "geo.h"
 #include "menu_load.h"
 #include "session.h"
 
@@ -50,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct menu_load_opts o;
     struct diags d = {0};
     menu_load_opts_default(&o);
+    o.districts = geo_district_names(&o.n_districts);
     o.handler_exists = any_handler;
     struct menu_set *set = menu_load_buffer("fuzz.yaml", (const char *)data, ylen, &o, &d);
     diag_free(&d);

@@ -1,5 +1,5 @@
 /*
- * fuzz_pdu.c: libFuzzer target for SMPP PDU handling (gateway/smpp_pdu.c).
+ * fuzz_pdu.c: libFuzzer target for SMPP PDU handling (proto/smpp_pdu.c).
  *
  * Each input is used three ways: as a byte stream cut into PDUs by the framing helper
  * (as the link reads a socket), as one PDU exactly as given, and as one PDU with its

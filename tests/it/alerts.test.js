@@ -1,5 +1,5 @@
 // alerts.test.js: alert subscriptions (menus.d/alerts.yaml, handlers/alerts.c) and
-// `ussdgw alert send` (gateway/alerts_cli.c): the real daemon with the shipped menus,
+// `ussdgw alert send` (cli/alerts_cli.c): the real daemon with the shipped menus,
 // node-smpp as the SMSC and the run's real Redis. Residents JOIN / LEAVE / STOP / START
 // by SMS or subscribe on *123#; an alert reaches each subscriber of its topic and
 // district once, as a submit_sm counted per phone at the SMSC.

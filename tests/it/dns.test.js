@@ -1,5 +1,5 @@
 // dns.test.js: host names for the SMSC and Redis, looked up without blocking the loop
-// (gateway/resolve.c): the real daemon started with `--smsc localhost:PORT --redis
+// (core/resolve.c): the real daemon started with `--smsc localhost:PORT --redis
 // localhost:PORT` binds and serves a dialog; a CLI whose first requests are made while
 // the Redis name is still being looked up gets their answers; a link whose SMSC name
 // does not resolve reports it and retries while another link serves dialogs.

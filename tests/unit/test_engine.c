@@ -13,6 +13,7 @@
 #include "gsm.h"
 #include "harness.h"
 #include "handler.h"
+#include "geo.h"
 #include "menu_load.h"
 #include "session.h"
 
@@ -105,6 +106,7 @@ static struct menu_set *load(void)
     struct menu_load_opts o;
     struct diags d = {0};
     menu_load_opts_default(&o);
+    o.districts = geo_district_names(&o.n_districts);
     o.handler_exists = handler_ok;
     struct menu_set *set = menu_load_buffer("test.yaml", yaml, strlen(yaml), &o, &d);
     if (!set)

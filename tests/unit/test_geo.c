@@ -1,5 +1,5 @@
 /*
- * test_geo.c: Rwanda's administrative map (handlers/geo.c): 5 provinces, 30 districts
+ * test_geo.c: Rwanda's administrative map (services/geo.c): 5 provinces, 30 districts
  * with their national codes, 416 sectors, lookups, and UPI parsing with each refusal
  * reason.
  */

@@ -16,6 +16,7 @@
 #include "diag.h"
 #include "harness.h"
 #include "menu.h"
+#include "geo.h"
 #include "menu_load.h"
 
 static int test_handler_exists(const char *name)
@@ -31,6 +32,7 @@ static struct menu_load_opts test_opts(void)
 {
     struct menu_load_opts o;
     menu_load_opts_default(&o);
+    o.districts = geo_district_names(&o.n_districts);
     o.handler_exists = test_handler_exists;
     return o;
 }

@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "menu.h"
+#include "geo.h"
 #include "menu_load.h"
 #include "poll_results.h"
 #include "sms_codec.h"
@@ -28,6 +29,7 @@ static struct menu_set *load(void)
 {
     struct menu_load_opts o;
     menu_load_opts_default(&o);
+    o.districts = geo_district_names(&o.n_districts);
     struct diags d = {0};
     struct menu_set *s = menu_load_buffer("t.yaml", yaml, strlen(yaml), &o, &d);
     if (!s)

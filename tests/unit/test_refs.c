@@ -2,7 +2,7 @@
  * test_refs.c: reference numbers (Damm check digit: every single-digit error and every
  * adjacent transposition refused, over many random references), lenient parsing,
  * national ID rules with each refusal reason, masking, and business-name
- * normalisation, keys and similarity (handlers/refs.c).
+ * normalisation, keys and similarity (services/refs.c).
  */
 #include "harness.h"
 #include "records.h"

@@ -1,5 +1,5 @@
 /*
- * test_resolve.c: the non-blocking resolver (gateway/resolve.c) on a real event loop.
+ * test_resolve.c: the non-blocking resolver (core/resolve.c) on a real event loop.
  *
  * Numeric addresses and /etc/hosts names ("localhost") need no network; a name in the
  * reserved .invalid TLD goes to the configured nameservers, so that case accepts a

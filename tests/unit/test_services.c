@@ -121,7 +121,7 @@ static struct harness_got run(const char *handler, const char *lang, const struc
     struct harness_got g;
     memset(&g, 0, sizeof g);
     struct event_base *b = event_base_new();
-    struct handler_env env = {.base = b, .store = NULL}; /* no store: any lookup fails with "error" */
+    struct svc_env env = {.base = b, .store = NULL}; /* no store: any lookup fails with "error" */
     struct handler_req req = {.msisdn = "250788000001", .lang = lang, .args = args,
                               .n_args = n, .step_key = step_key};
     const struct handler_def *def = handler_find(handler);
@@ -233,7 +233,7 @@ static void test_submission_needs_a_step_key(void)
 static void test_cancelled_call_is_freed(void)
 {
     struct event_base *b = event_base_new();
-    struct handler_env env = {.base = b, .store = NULL};
+    struct svc_env env = {.base = b, .store = NULL};
     struct harness_got g;
     memset(&g, 0, sizeof g);
     struct handler_kv a[] = {{"upi", "1/02/03/04/567"}};

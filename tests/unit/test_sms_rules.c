@@ -22,6 +22,7 @@
 #include "handler.h"
 #include "menu.h"
 #include "menu_check.h"
+#include "geo.h"
 #include "menu_load.h"
 #include "sms_rules.h"
 #include "store.h"
@@ -31,6 +32,7 @@ static struct menu_set *load(const char *yaml)
     struct menu_load_opts o;
     struct diags d = {0};
     menu_load_opts_default(&o);
+    o.districts = geo_district_names(&o.n_districts);
     o.handler_exists = handler_exists;
     struct menu_set *s = menu_load_buffer("t.yaml", yaml, strlen(yaml), &o, &d);
     if (!s || d.warnings)
@@ -273,6 +275,7 @@ static void test_order_across_files(void)
     struct menu_load_opts o;
     struct diags d = {0};
     menu_load_opts_default(&o);
+    o.districts = geo_district_names(&o.n_districts);
     struct menu_set *s = menu_load_dir(dir, &o, &d);
     CHECK(s != NULL);
     CHECK_INT(d.warnings, 0);
@@ -318,6 +321,7 @@ static void test_shipped_rules(void)
     struct menu_load_opts o;
     struct diags d = {0};
     menu_load_opts_default(&o);
+    o.districts = geo_district_names(&o.n_districts);
     o.handler_exists = handler_exists;
     struct menu_set *s = menu_load_dir("menus.d", &o, &d);
     CHECK(s != NULL);
@@ -408,7 +412,7 @@ static int redis(struct event_base *b, struct store *st, int argc, const char *c
     return rc;
 }
 
-static struct harness_got status_of(struct event_base *b, struct handler_env *env, const char *ref,
+static struct harness_got status_of(struct event_base *b, struct svc_env *env, const char *ref,
                             const char *lang)
 {
     struct harness_got g = {0};
@@ -438,7 +442,7 @@ static void test_app_status(void)
         event_base_free(b);
         return;
     }
-    struct handler_env env = {.base = b, .store = st};
+    struct svc_env env = {.base = b, .store = st};
     char ref[32], key[64], lower[32];
     snprintf(ref, sizeof ref, "TST-%d-7", (int)getpid() % 100000);
     snprintf(key, sizeof key, "ussd:app:%s", ref);
@@ -531,7 +535,7 @@ static void test_app_status_cancelled(void)
         close(fd);
         return;
     }
-    struct handler_env env = {.base = b, .store = st};
+    struct svc_env env = {.base = b, .store = st};
     struct harness_got g = {0};
     struct handler_kv args[] = {{"ref", "LND-26-004213-7"}};
     struct handler_req req = {.lang = "en", .args = args, .n_args = 1};

@@ -1,5 +1,5 @@
 /*
- * test_store.c: the Redis store (gateway/store.c) against real, private redis-server
+ * test_store.c: the Redis store (store/store.c) against real, private redis-server
  * processes: each test starts its own server on a free loopback port (and a unix
  * socket) in a fresh temporary directory, waits for it by polling PING with a deadline,
  * and kills it at the end. USSDGW_REDIS_SERVER overrides the redis-server path;

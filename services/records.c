@@ -12,6 +12,8 @@
  */
 #include "records.h"
 
+#include "clock.h"
+
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
@@ -28,14 +30,7 @@
 
 char *records_time(time_t t, int date_only, char *buf, size_t n)
 {
-    struct tm tm;
-    time_t local = t + REC_TZ_OFFSET_S;
-    if (!n)
-        return buf;
-    if (!gmtime_r(&local, &tm) ||
-        strftime(buf, n, date_only ? "%Y-%m-%d" : "%Y-%m-%d %H:%M", &tm) == 0)
-        buf[0] = 0;
-    return buf;
+    return clock_text(t, date_only ? "%Y-%m-%d" : "%Y-%m-%d %H:%M", buf, n);
 }
 
 /* ---- statuses, transitions, fees ---- */
@@ -252,7 +247,7 @@ struct op {
     char query[REFS_NAME_MAX]; /* name check: the name asked about */
 };
 
-static struct op *op_new(const struct handler_env *env, enum op_kind kind, void *arg)
+static struct op *op_new(const struct svc_env *env, enum op_kind kind, void *arg)
 {
     struct op *o = calloc(1, sizeof *o);
     if (!o)
@@ -444,7 +439,7 @@ static void on_parcel(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_parcel_get(const struct handler_env *env, const char *upi, rec_parcel_cb cb, void *arg)
+void records_parcel_get(const struct svc_env *env, const char *upi, rec_parcel_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_PARCEL, arg);
     if (!o) {
@@ -505,7 +500,7 @@ static const char *clean_id(const char *in, char *out, size_t n)
     return refs_id_check(out);
 }
 
-void records_parcels_of(const struct handler_env *env, const char *owner_id, size_t max,
+void records_parcels_of(const struct svc_env *env, const char *owner_id, size_t max,
                         rec_parcels_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_PARCELS, arg);
@@ -570,7 +565,7 @@ static int regno_ok(const char *s)
     return 1;
 }
 
-void records_business_get(const struct handler_env *env, const char *regno, rec_business_cb cb,
+void records_business_get(const struct svc_env *env, const char *regno, rec_business_cb cb,
                           void *arg)
 {
     struct op *o = op_new(env, OP_BIZ, arg);
@@ -613,7 +608,7 @@ static void on_bizs(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_businesses_of(const struct handler_env *env, const char *owner_id, size_t max,
+void records_businesses_of(const struct svc_env *env, const char *owner_id, size_t max,
                            rec_businesses_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_BIZS, arg);
@@ -718,7 +713,7 @@ static void on_name(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_name_check(const struct handler_env *env, const char *name, rec_name_cb cb, void *arg)
+void records_name_check(const struct svc_env *env, const char *name, rec_name_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_NAME, arg);
     if (!o) {
@@ -912,7 +907,7 @@ static const char *parse_ref(const char *in, char *out, size_t n)
     return why;
 }
 
-void records_app_get(const struct handler_env *env, const char *ref, rec_app_cb cb, void *arg)
+void records_app_get(const struct svc_env *env, const char *ref, rec_app_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_APP, arg);
     if (!o) {
@@ -978,7 +973,7 @@ static void on_apps(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_apps_of(const struct handler_env *env, const char *msisdn, size_t max, rec_apps_cb cb,
+void records_apps_of(const struct svc_env *env, const char *msisdn, size_t max, rec_apps_cb cb,
                      void *arg)
 {
     struct op *o = op_new(env, OP_APPS, arg);
@@ -1121,7 +1116,7 @@ static void on_created(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_app_create(const struct handler_env *env, const struct rec_app_new *req,
+void records_app_create(const struct svc_env *env, const struct rec_app_new *req,
                         rec_create_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_CREATE, arg);
@@ -1506,7 +1501,7 @@ static void on_status_read(void *p, int status, const redisReply *r)
     free(v);
 }
 
-void records_app_set_status(const struct handler_env *env, const char *ref, const char *to,
+void records_app_set_status(const struct svc_env *env, const char *ref, const char *to,
                             const char *note, int flags, rec_status_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_STATUS, arg);
@@ -1555,7 +1550,7 @@ static void on_bill(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_bill_get(const struct handler_env *env, const char *number, rec_bill_cb cb, void *arg)
+void records_bill_get(const struct svc_env *env, const char *number, rec_bill_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_BILL, arg);
     if (!o) {
@@ -1623,7 +1618,7 @@ static void on_slots(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_slots_free(const struct handler_env *env, const char *district, size_t max,
+void records_slots_free(const struct svc_env *env, const char *district, size_t max,
                         rec_slots_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_SLOTS, arg);
@@ -1711,7 +1706,7 @@ static void on_booked(void *p, int status, const redisReply *r)
     free(o);
 }
 
-void records_slot_book(const struct handler_env *env, const char *ref, const char *slot,
+void records_slot_book(const struct svc_env *env, const char *ref, const char *slot,
                        rec_book_cb cb, void *arg)
 {
     struct op *o = op_new(env, OP_BOOK, arg);

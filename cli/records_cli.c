@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "clock.h"
 #include "geo.h"
 #include "log.h"
 #include "records.h"
@@ -45,7 +46,7 @@
 struct cli {
     struct event_base *base;
     struct store *store;
-    struct handler_env env;
+    struct svc_env env;
     int done;
     int rc;
 };
@@ -78,7 +79,7 @@ static int cli_open(struct cli *c, const struct config *cfg)
         run_loop(c);
         if (c->rc == 0) {
             c->done = 0;
-            c->env = (struct handler_env){.base = c->base, .store = c->store};
+            c->env = (struct svc_env){.base = c->base, .store = c->store};
             return 0;
         }
     }
@@ -894,7 +895,7 @@ static void emit_app(struct seed *s)
             bk[x] = 1;
             s->n_booked++;
             int hour = slot_hours[x / SLOT_INSPECTORS % SLOT_TIMES];
-            time_t start = s->week + (time_t)dayi * 86400 + hour * 3600 - REC_TZ_OFFSET_S;
+            time_t start = s->week + (time_t)dayi * 86400 + hour * 3600;
             char ymd[REC_TIME_MAX];
             records_time(start, 0, ymd, sizeof ymd);
             snprintf(slot, sizeof slot, "%.4s%.2s%.2s%02d00-%u", ymd, ymd + 5, ymd + 8, hour,
@@ -1040,7 +1041,7 @@ static void emit_slots(struct seed *s)
         if (bk[x])
             continue;
         int hour = slot_hours[x / SLOT_INSPECTORS % SLOT_TIMES];
-        time_t start = s->week + (time_t)dayi * 86400 + hour * 3600 - REC_TZ_OFFSET_S;
+        time_t start = s->week + (time_t)dayi * 86400 + hour * 3600;
         char ymd[REC_TIME_MAX];
         records_time(start, 0, ymd, sizeof ymd);
         snprintf(id[n], sizeof id[n], "%.4s%.2s%.2s%02d00-%u", ymd, ymd + 5, ymd + 8, hour,
@@ -1151,31 +1152,28 @@ static void make_persons(struct seed *s)
     }
 }
 
-/* Monday 00:00 Kigali of the week holding `today` (YYYY-MM-DD, or NULL: now). */
+/* Monday 00:00 local time (clock.h) of the week holding `today` (YYYY-MM-DD, or NULL:
+ * now). */
 static int week_of(const char *today, time_t *out)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
     time_t t;
     if (today) {
         int y, m, d;
         char extra;
-        if (sscanf(today, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 2000 || y > 2099 ||
-            m < 1 || m > 12 || d < 1 || d > 31)
+        if (sscanf(today, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || y < 2000 || y > 2099)
             return -1;
-        tm.tm_year = y - 1900;
-        tm.tm_mon = m - 1;
-        tm.tm_mday = d;
-        t = timegm(&tm);
+        long long v = clock_from_local(y, m, d, 0, 0, 0);
+        if (v < 0)
+            return -1;
+        t = (time_t)v;
     } else {
-        t = time(NULL) + REC_TZ_OFFSET_S;
-        t -= t % 86400;
+        t = clock_midnight(time(NULL));
     }
-    /* t is midnight of the day in "Kigali as UTC"; back to Monday */
     struct tm w;
-    gmtime_r(&t, &w);
+    clock_local(t, &w);
     int back = (w.tm_wday + 6) % 7;
-    *out = t - (time_t)back * 86400 - REC_TZ_OFFSET_S;
+    /* midday, then its midnight: right on a day of 23 or 25 hours too */
+    *out = clock_midnight(t - (time_t)back * 86400 + 12 * 3600);
     return 0;
 }
 

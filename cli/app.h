@@ -1,6 +1,7 @@
 /*
  * app.h: the commands of the ussdgw binary, each a function taking the parsed options:
- * the daemon (daemon.c), `try` (try.c), `sms` (sms_cli.c), `check` and `-t` (main.c).
+ * `try` (try.c), `sms` (sms_cli.c), `check`, `-t` and the daemon itself (main.c, which
+ * hands the loaded menus to gateway/daemon.h).
  */
 #ifndef USSDGW_APP_H
 #define USSDGW_APP_H
@@ -18,6 +19,10 @@ struct app_opts {
 /* Load the menu set of `dir` with the handler registry, printing every problem to
  * stderr as FILE:LINE:COL. Returns NULL when there were errors. */
 struct menu_set *app_load_menus(const char *dir, const struct config *cfg, int quiet);
+
+/* The loader's options of every command: the handler registry and the districts. */
+struct menu_load_opts;
+void app_menu_opts(struct menu_load_opts *mo);
 
 /* For the command-line tools: on top of cfg's defaults, read config_path (may be NULL),
  * then apply redis and menus when not NULL, check, print every problem to stderr and set
@@ -48,9 +53,6 @@ void app_conn_close(struct app_conn *c);
 
 /* The store's log callback of the command-line tools. */
 void app_cli_store_log(void *arg, int level, const char *msg);
-
-/* Run the gateway until SIGTERM/SIGINT. Returns the exit status. */
-int app_daemon(struct app_opts *o);
 
 /* `try DIAL`: one dialog on the real engine and Redis, answers from stdin. */
 int app_try(struct app_opts *o, const char *dial);

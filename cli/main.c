@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "daemon.h"
 #include "handler.h"
 #include "log.h"
 #include "menu_load.h"
@@ -49,8 +50,7 @@ static int cmd_check(const char *dir, const struct config *cfg)
 {
     struct menu_load_opts mo;
     struct diags d = {0};
-    menu_load_opts_default(&mo);
-    mo.handler_exists = handler_exists;
+    app_menu_opts(&mo);
     struct menu_set *set = menu_load_dir(dir, &mo, &d);
     diag_print(&d, stdout);
     int rc = set ? 0 : 1;
@@ -196,5 +196,8 @@ int main(int argc, char **argv)
         menu_set_free(set);
         return 0;
     }
-    return app_daemon(&o);
+    struct menu_set *set = app_load_menus(o.cfg.menus, &o.cfg, 0);
+    if (!set)
+        return 1;
+    return daemon_run(&o.cfg, set);
 }

@@ -51,6 +51,8 @@ const struct geo_province *geo_province(int code);
 
 /* Every district in code order (11, 12, 13, 21, ...); *n gets GEO_N_DISTRICTS. */
 const struct geo_district *geo_districts(size_t *n);
+/* Their names ("Bugesera" ...), in the same order. */
+const char *const *geo_district_names(size_t *n);
 
 /* District by name (ASCII case-insensitive), by national code (11..57), or by province
  * and number within it; NULL when there is none. */

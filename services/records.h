@@ -4,7 +4,7 @@
  * parcels, businesses and the name index, applications with their history and bills,
  * and inspection slots.
  *
- * Key schema (every key under "ussd:"; dates are Kigali time, CAT = UTC+2):
+ * Key schema (every key under "ussd:"; dates are local time, clock.h):
  *
  *   ussd:parcel:UPI            hash  upi province district sector cell area_m2 land_use
  *                                    owner_name owner_id tax_due (RWF) tax_due_date
@@ -53,13 +53,13 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "handler.h"
+#include "call.h"
+#include "svc.h"
 #include "refs.h"
 
 #define REC_PREFIX "ussd:"
 #define REC_SMS_QUEUE "ussd:sms:queue"
 #define REC_IDEM_TTL_S (30 * 86400)
-#define REC_TZ_OFFSET_S 7200        /* Kigali: CAT, UTC+2, no daylight saving */
 #define REC_SEED_SEQ_MIN 900000     /* seed's references use 900001..; live ones stay below */
 #define REC_MOMO_PAY "*182*3*7*%s#" /* MTN MoMo pay code of a bill, %s = its digits */
 #define REC_MAX_DETAILS 16
@@ -122,12 +122,12 @@ typedef void (*rec_parcels_cb)(void *arg, int status, const char *why, const str
                                size_t n);
 
 /* One parcel by UPI (any geo_upi_parse spelling). REC_INVALID why: the geo reason. */
-void records_parcel_get(const struct handler_env *env, const char *upi, rec_parcel_cb cb,
+void records_parcel_get(const struct svc_env *env, const char *upi, rec_parcel_cb cb,
                         void *arg);
 
 /* The parcels of a national ID (cleaned and checked: REC_INVALID with refs_id_check's
  * reason), at most max (<= 64), sorted by UPI; none: REC_OK with n 0. */
-void records_parcels_of(const struct handler_env *env, const char *owner_id, size_t max,
+void records_parcels_of(const struct svc_env *env, const char *owner_id, size_t max,
                         rec_parcels_cb cb, void *arg);
 
 /* ---- businesses ---- */
@@ -144,11 +144,11 @@ typedef void (*rec_businesses_cb)(void *arg, int status, const char *why,
                                   const struct rec_business *b, size_t n);
 
 /* A business by registration number (9 digits). */
-void records_business_get(const struct handler_env *env, const char *regno, rec_business_cb cb,
+void records_business_get(const struct svc_env *env, const char *regno, rec_business_cb cb,
                           void *arg);
 
 /* The businesses of a national ID, at most max (<= 64). */
-void records_businesses_of(const struct handler_env *env, const char *owner_id, size_t max,
+void records_businesses_of(const struct svc_env *env, const char *owner_id, size_t max,
                            rec_businesses_cb cb, void *arg);
 
 /* Name availability. */
@@ -173,7 +173,7 @@ typedef void (*rec_name_cb)(void *arg, int status, const char *why, int verdict,
  * with the same words (ZRANGEBYLEX) and names sharing rarer words (the token sets),
  * then scored here; up to REC_NAME_MATCHES matches, best first. REC_INVALID "name"
  * when the name has no letters or digits, or is longer than 100 bytes. */
-void records_name_check(const struct handler_env *env, const char *name, rec_name_cb cb, void *arg);
+void records_name_check(const struct svc_env *env, const char *name, rec_name_cb cb, void *arg);
 
 /* ---- applications ---- */
 
@@ -205,7 +205,7 @@ typedef void (*rec_app_cb)(void *arg, int status, const char *why, const struct 
 
 /* An application by reference (any refs_parse spelling; REC_INVALID "format",
  * "prefix" or "check" before any lookup). */
-void records_app_get(const struct handler_env *env, const char *ref, rec_app_cb cb, void *arg);
+void records_app_get(const struct svc_env *env, const char *ref, rec_app_cb cb, void *arg);
 
 struct rec_app_summary {
     const char *ref, *service, *kind, *status, *updated;
@@ -215,7 +215,7 @@ typedef void (*rec_apps_cb)(void *arg, int status, const char *why, const struct
                             size_t n);
 
 /* The applications of a phone number, newest first, at most max (<= 64). */
-void records_apps_of(const struct handler_env *env, const char *msisdn, size_t max, rec_apps_cb cb,
+void records_apps_of(const struct svc_env *env, const char *msisdn, size_t max, rec_apps_cb cb,
                      void *arg);
 
 struct rec_app_new {
@@ -251,7 +251,7 @@ typedef void (*rec_create_cb)(void *arg, int status, const char *why,
  * the name: REC_REFUSED "name_taken" or "name_pending" when its key is registered or
  * reserved; the reservation ends when the application is rejected, and the business is
  * registered (a new REGNO, detail "regno") when it is completed. */
-void records_app_create(const struct handler_env *env, const struct rec_app_new *req,
+void records_app_create(const struct svc_env *env, const struct rec_app_new *req,
                         rec_create_cb cb, void *arg);
 
 struct rec_status_change {
@@ -270,7 +270,7 @@ typedef void (*rec_status_cb)(void *arg, int status, const char *why,
  * (ussd:l:MSISDN; en when unset), in the same atomic script, which also checks that the
  * status is still the one read (else REC_REFUSED "changed"). Going to paid marks the
  * bill paid; rejected cancels an unpaid bill. REC_REFUSED why: the transition reason. */
-void records_app_set_status(const struct handler_env *env, const char *ref, const char *to,
+void records_app_set_status(const struct svc_env *env, const char *ref, const char *to,
                             const char *note, int flags, rec_status_cb cb, void *arg);
 
 /* The status SMS text of `to` in lang (en, rw, fr; others: en). bill may be NULL. */
@@ -282,7 +282,7 @@ char *records_status_sms(const char *lang, const char *ref, const char *to, cons
 typedef void (*rec_bill_cb)(void *arg, int status, const char *why, const struct rec_bill *b);
 
 /* A bill by number (refs_parse spelling, or its 9 digits alone). */
-void records_bill_get(const struct handler_env *env, const char *number, rec_bill_cb cb, void *arg);
+void records_bill_get(const struct svc_env *env, const char *number, rec_bill_cb cb, void *arg);
 
 /* ---- inspection slots ---- */
 
@@ -297,7 +297,7 @@ typedef void (*rec_slots_cb)(void *arg, int status, const char *why, const struc
 
 /* Free slots of a district (geo name, any case) from now on, earliest first, at most
  * max (<= 64). REC_INVALID "district" for an unknown district. */
-void records_slots_free(const struct handler_env *env, const char *district, size_t max,
+void records_slots_free(const struct svc_env *env, const char *district, size_t max,
                         rec_slots_cb cb, void *arg);
 
 /* "03/02 09:00" for slot id 202602030900-1; returns buf ("" when the id is malformed). */
@@ -315,7 +315,7 @@ typedef void (*rec_book_cb)(void *arg, int status, const char *why, const struct
  * building permit that is approved or paid, atomically: two phones can never get the
  * same slot. Booking another slot gives the previous one back. REC_REFUSED why:
  * "slot_taken", "not_permit", "status", "no_district", "past". */
-void records_slot_book(const struct handler_env *env, const char *ref, const char *slot,
+void records_slot_book(const struct svc_env *env, const char *ref, const char *slot,
                        rec_book_cb cb, void *arg);
 
 
@@ -365,7 +365,7 @@ typedef void (*rec_ticket_status_cb)(void *arg, int status, const char *why,
  * transition reason; REC_NOT_FOUND; REC_INVALID "format"/"prefix"/"check". When
  * refused for a transition, c (non-NULL) has from and the allowed states in `to`.
  * For the CLI: bad input (REC_INVALID) is reported inside the call. */
-void records_ticket_set_status(const struct handler_env *env, const char *ref, const char *to,
+void records_ticket_set_status(const struct svc_env *env, const char *ref, const char *to,
                                const char *note, rec_ticket_status_cb cb, void *arg);
 
 #endif

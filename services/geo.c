@@ -162,6 +162,16 @@ const struct geo_province *geo_province(int code)
     return code >= 1 && code <= GEO_N_PROVINCES ? &provinces[code - 1] : NULL;
 }
 
+const char *const *geo_district_names(size_t *n)
+{
+    static const char *names[GEO_N_DISTRICTS];
+    if (!names[0])
+        for (size_t i = 0; i < GEO_N_DISTRICTS; i++)
+            names[i] = districts[i].name;
+    *n = GEO_N_DISTRICTS;
+    return names;
+}
+
 const struct geo_district *geo_districts(size_t *n)
 {
     if (n)

@@ -278,6 +278,7 @@ static void call_handler(struct dialog *d)
         .n_vars = d->w->s.n_vars,
         .args = o->args,
         .n_args = o->n_args,
+        .set = d->set,
     };
     d->run = handler_run(&d->env->svc, def, &req, d->env->cfg->handler_timeout_ms, on_handler, d);
     if (!d->run) {

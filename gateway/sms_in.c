@@ -303,6 +303,7 @@ static void call_handler(struct sms_job *j, const struct menu_sms_rule *r)
         .n_vars = j->match.n_vars,
         .args = args,
         .n_args = n_args,
+        .set = env->set,
     };
     j->run = handler_run(&env->svc, def, &req, env->cfg->handler_timeout_ms, on_handler, j);
     if (!j->run)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "call.h"
+#include "menu.h"
 #include "svc.h"
 
 struct handler_req {
@@ -32,6 +33,8 @@ struct handler_req {
      * process, a restart between write and reply), different for any other step: the
      * idempotency key for anything a handler creates. */
     const char *step_key;
+    /* The menu set of this step (its polls, texts, languages): valid for the call. */
+    const struct menu_set *set;
 };
 
 typedef void (*handler_done_fn)(void *arg, const struct handler_result *res);

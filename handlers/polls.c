@@ -104,14 +104,14 @@ static struct handler_call *open_start(const struct svc_env *env,
                                        void *arg)
 {
     (void)env;
-    size_t n = 0;
-    const struct menu_poll *ps = menu_polls_active(&n);
+    size_t n = req->set ? req->set->n_polls : 0;
+    const struct menu_poll *ps = req->set ? req->set->polls : NULL;
     const char *district = district_of(req);
     struct handler_item items[HANDLER_MAX_ITEMS];
     size_t k = 0;
     for (size_t i = 0; i < n && k < HANDLER_MAX_ITEMS; i++)
         if (poll_open_now(&ps[i]) && poll_for(&ps[i], district))
-            items[k++] = (struct handler_item){menu_poll_text(&ps[i].question, req->lang),
+            items[k++] = (struct handler_item){menu_poll_text(req->set, &ps[i].question, req->lang),
                                                ps[i].id};
     char count[16];
     snprintf(count, sizeof count, "%zu", k);
@@ -125,6 +125,7 @@ static struct handler_call *open_start(const struct svc_env *env,
 struct options_call {
     handler_done_fn done;
     void *arg;
+    const struct menu_set *set;
     const struct menu_poll *p;
     char district[64], lang[16], closes[32];
     char picked[POLL_PICKED_MAX], add[32];
@@ -133,12 +134,13 @@ struct options_call {
 
 /* The label of option id (a menu option for district, or in the extra hash rep), or
  * NULL. */
-static const char *option_label(const struct menu_poll *p, const char *id, const char *district,
-                                const char *lang, const struct redisReply *rep)
+static const char *option_label(const struct options_call *c, const char *id,
+                                const struct redisReply *rep)
 {
+    const struct menu_poll *p = c->p;
     for (size_t i = 0; i < p->n_options; i++)
-        if (strcmp(p->options[i].id, id) == 0 && option_for(&p->options[i], district))
-            return menu_poll_text(&p->options[i].label, lang);
+        if (strcmp(p->options[i].id, id) == 0 && option_for(&p->options[i], c->district))
+            return menu_poll_text(c->set, &p->options[i].label, c->lang);
     if (rep && rep->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i + 1 < rep->elements; i += 2)
             if (rep->element[i]->type == REDIS_REPLY_STRING &&
@@ -158,12 +160,12 @@ static void pick_finish(const struct options_call *c, const struct redisReply *r
     char picked[POLL_PICKED_MAX], text[400] = "", left[16], tok[POLL_PICKED_MAX];
     const char *outcome;
     int max = p->max_choices > 1 ? p->max_choices : 1, n = 0, dup = 0;
-    const char *add_label = option_label(p, c->add, c->district, c->lang, rep);
+    const char *add_label = option_label(c, c->add, rep);
     snprintf(picked, sizeof picked, "%s", max > 1 ? c->picked : "");
     snprintf(tok, sizeof tok, "%s", picked);
     size_t tl = 0;
     for (char *save = NULL, *t = strtok_r(tok, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        const char *l = option_label(p, t, c->district, c->lang, rep);
+        const char *l = option_label(c, t, rep);
         n++;
         dup |= strcmp(t, c->add) == 0;
         if (tl < sizeof text)
@@ -196,7 +198,7 @@ static void options_finish(const struct options_call *c, const struct redisReply
     snprintf(maxc, sizeof maxc, "%d", p->max_choices > 1 ? p->max_choices : 1);
     struct handler_kv set[] = {
         {"poll", p->id},
-        {"question", menu_poll_text(&p->question, c->lang)},
+        {"question", menu_poll_text(c->set, &p->question, c->lang)},
         {"voter", p->voter == POLL_VOTER_NATIONAL_ID ? "national_id" : "phone"},
         {"closes", c->closes},
         {"max_choices", maxc},
@@ -207,7 +209,7 @@ static void options_finish(const struct options_call *c, const struct redisReply
     size_t k = 0;
     for (size_t i = 0; i < p->n_options && k < HANDLER_MAX_ITEMS; i++)
         if (option_for(&p->options[i], c->district))
-            items[k++] = (struct handler_item){menu_poll_text(&p->options[i].label, c->lang),
+            items[k++] = (struct handler_item){menu_poll_text(c->set, &p->options[i].label, c->lang),
                                                p->options[i].id};
     if (rep && rep->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i + 1 < rep->elements && k < HANDLER_MAX_ITEMS; i += 2)
@@ -236,12 +238,12 @@ static struct handler_call *options_start(const struct svc_env *env,
                                           const struct handler_req *req, handler_done_fn done,
                                           void *arg)
 {
-    const struct menu_poll *p = menu_poll_find(NULL, handler_arg(req, "poll"));
+    const struct menu_poll *p = menu_poll_find(req->set, handler_arg(req, "poll"));
     if (!p) {
         done_now(done, arg, "not_found", NULL, 0);
         return NULL;
     }
-    struct options_call tmp = {.done = done, .arg = arg, .p = p};
+    struct options_call tmp = {.done = done, .arg = arg, .set = req->set, .p = p};
     snprintf(tmp.district, sizeof tmp.district, "%s", district_of(req));
     snprintf(tmp.lang, sizeof tmp.lang, "%s", req->lang ? req->lang : "");
     local_time(p->closes, tmp.closes, sizeof tmp.closes);
@@ -261,7 +263,7 @@ static struct handler_call *options_start(const struct svc_env *env,
     if (!poll_open_now(p)) {
         struct handler_kv set[] = {
             {"poll", p->id},
-            {"question", menu_poll_text(&p->question, req->lang)},
+            {"question", menu_poll_text(req->set, &p->question, req->lang)},
             {"voter", p->voter == POLL_VOTER_NATIONAL_ID ? "national_id" : "phone"},
             {"closes", tmp.closes},
         };
@@ -419,14 +421,14 @@ static struct handler_call *vote_start(const struct svc_env *env,
                                        void *arg)
 {
     struct vote_call tmp = {.done = done, .arg = arg};
-    const struct menu_poll *p = menu_poll_find(NULL, handler_arg(req, "poll"));
+    const struct menu_poll *p = menu_poll_find(req->set, handler_arg(req, "poll"));
     const char *choice = handler_arg(req, "choice");
     const char *district = district_of(req);
     char extras[POLL_PICKED_MAX] = "", ids[POLL_PICKED_MAX];
     int ok = p && choice && choice[0] && strlen(choice) < sizeof ids;
     if (p) {
         snprintf(tmp.question, sizeof tmp.question, "%s",
-                 menu_poll_text(&p->question, req->lang));
+                 menu_poll_text(req->set, &p->question, req->lang));
         local_time(p->closes, tmp.closes, sizeof tmp.closes);
     }
     /* each choice a menu option for district or (checked by the script) an approved
@@ -455,7 +457,7 @@ static struct handler_call *vote_start(const struct svc_env *env,
                 ok = 0;
                 break;
             }
-            tmp.labels[tmp.n_ids++] = opt ? menu_poll_text(&opt->label, req->lang) : NULL;
+            tmp.labels[tmp.n_ids++] = opt ? menu_poll_text(req->set, &opt->label, req->lang) : NULL;
             il += (size_t)snprintf(tmp.ids + il, sizeof tmp.ids - il, "%s%s", il ? " " : "", t);
             if (extra)
                 el += (size_t)snprintf(extras + el, sizeof extras - el, "%s%s", el ? " " : "", t);
@@ -599,7 +601,7 @@ static struct handler_call *notify_start(const struct svc_env *env,
                                          const struct handler_req *req, handler_done_fn done,
                                          void *arg)
 {
-    const struct menu_poll *p = menu_poll_find(NULL, handler_arg(req, "poll"));
+    const struct menu_poll *p = menu_poll_find(req->set, handler_arg(req, "poll"));
     const char *want = handler_arg(req, "want");
     int yes = want && strcmp(want, "yes") == 0, no = want && strcmp(want, "no") == 0;
     if (!p || !p->results_sms || (!yes && !no) || !req->msisdn || !req->msisdn[0] ||

@@ -249,12 +249,10 @@ const char *menu_kind_name(enum screen_kind k);
 
 void menu_set_free(struct menu_set *set);
 
-/* The polls of the last set menu_load read without error (a copy owned by the loader,
- * kept until the next such load): what the poll handlers see. *n gets their number. */
-const struct menu_poll *menu_polls_active(size_t *n);
-/* The poll called id in set (or, set NULL, among the active polls), or NULL. */
+/* The poll called id in set, or NULL (set NULL too). */
 const struct menu_poll *menu_poll_find(const struct menu_set *set, const char *id);
-/* A text of an active poll in language code lang (falling back like menu_text_get). */
-const char *menu_poll_text(const struct menu_text *t, const char *lang);
+/* A text of one of set's polls in language code lang (falling back like menu_text_get);
+ * "" when there is none. */
+const char *menu_poll_text(const struct menu_set *set, const struct menu_text *t, const char *lang);
 
 #endif

@@ -2064,7 +2064,6 @@ static struct menu_set *finish(struct loader *L)
         menu_arena_free(L->a);
         return NULL;
     }
-    menu_polls_publish(set);
     return set;
 }
 

@@ -39,8 +39,6 @@ void menu_load_polls(struct loader *L);
 /* The district called `name` as the options spell it, or NULL; *all, *n: every district
  * the options give (none when they give none). */
 const char *mload_district(const struct loader *L, const char *name, const char *const **all, size_t *n);
-/* Make set's polls the active ones (menu_polls_active): a copy, so set may be freed. */
-void menu_polls_publish(const struct menu_set *set);
 
 /* ---- from menu_load.c ---------------------------------------------------------- */
 

@@ -13,8 +13,8 @@
  *       voter: phone                    # or national_id (default phone)
  *       results_sms: true               # default false
  *
- * Every problem is reported like the screens' (menu_load_int.h). The polls of the last
- * set read without error are copied for the poll handlers (menu_polls_active).
+ * Every problem is reported like the screens' (menu_load_int.h). The poll handlers find
+ * a set's polls in the menu set of their step (handler_req.set): there is no global.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,109 +329,25 @@ void menu_load_polls(struct loader *L)
     free(files);
 }
 
-/* ---- the active polls ----------------------------------------------------------------- */
+/* ---- finding polls and their texts ---------------------------------------------------- */
 
-static struct menu_poll *active;
-static size_t n_active;
-static char **active_strs; /* every string of the copy */
-static size_t n_strs;
-static char active_langs[MENU_MAX_LANGS][8];
-static int active_default;
-
-static const char *keep(char **strs, size_t *n, const char *s)
+const char *menu_poll_text(const struct menu_set *set, const struct menu_text *t, const char *lang)
 {
-    if (!s)
-        return NULL;
-    char *c = strdup(s);
-    if (c)
-        strs[(*n)++] = c;
-    return c;
-}
-
-static void active_free(void)
-{
-    for (size_t i = 0; i < n_strs; i++)
-        free(active_strs[i]);
-    free(active_strs);
-    if (active)
-        for (size_t i = 0; i < n_active; i++)
-            free(active[i].options);
-    free(active);
-    active = NULL;
-    active_strs = NULL;
-    n_active = n_strs = 0;
-}
-
-void menu_polls_publish(const struct menu_set *set)
-{
-    active_free();
-    if (!set || !set->n_polls)
-        return;
-    size_t ns = 0;
-    for (size_t i = 0; i < set->n_polls; i++)
-        ns += (1 + MENU_MAX_LANGS) * (1 + set->polls[i].n_options) + set->polls[i].n_options;
-    active = calloc(set->n_polls, sizeof *active);
-    active_strs = calloc(ns, sizeof *active_strs);
-    if (!active || !active_strs) {
-        active_free();
-        return;
-    }
-    for (size_t i = 0; i < set->n_polls; i++) {
-        const struct menu_poll *s = &set->polls[i];
-        struct menu_poll *d = &active[i];
-        *d = *s;
-        d->pos.file = NULL;
-        d->id = keep(active_strs, &n_strs, s->id);
-        for (int l = 0; l < MENU_MAX_LANGS; l++)
-            d->question.s[l] = keep(active_strs, &n_strs, s->question.s[l]);
-        d->question.pos.file = NULL;
-        d->options = calloc(s->n_options ? s->n_options : 1, sizeof *d->options);
-        if (!d->options) {
-            d->n_options = 0;
-            continue;
-        }
-        for (size_t o = 0; o < s->n_options; o++) {
-            const struct menu_poll_option *so = &s->options[o];
-            struct menu_poll_option *dopt = &d->options[o];
-            dopt->id = keep(active_strs, &n_strs, so->id);
-            dopt->district = keep(active_strs, &n_strs, so->district);
-            for (int l = 0; l < MENU_MAX_LANGS; l++)
-                dopt->label.s[l] = keep(active_strs, &n_strs, so->label.s[l]);
-        }
-    }
-    n_active = set->n_polls;
-    for (size_t l = 0; l < MENU_MAX_LANGS; l++)
-        snprintf(active_langs[l], sizeof active_langs[l], "%s",
-                 l < set->n_langs && set->langs[l] ? set->langs[l] : "");
-    active_default = set->default_lang;
-}
-
-const char *menu_poll_text(const struct menu_text *t, const char *lang)
-{
-    for (int l = 0; lang && l < MENU_MAX_LANGS; l++)
-        if (active_langs[l][0] && strcmp(active_langs[l], lang) == 0 && t->s[l])
-            return t->s[l];
-    if (active_default >= 0 && active_default < MENU_MAX_LANGS && t->s[active_default])
-        return t->s[active_default];
-    for (int l = 0; l < MENU_MAX_LANGS; l++)
+    int l = set && lang ? menu_find_lang(set, lang) : -1;
+    if (l >= 0 && l < MENU_MAX_LANGS && t->s[l])
+        return t->s[l];
+    if (set && set->default_lang >= 0 && set->default_lang < MENU_MAX_LANGS && t->s[set->default_lang])
+        return t->s[set->default_lang];
+    for (l = 0; l < MENU_MAX_LANGS; l++)
         if (t->s[l])
             return t->s[l];
     return "";
 }
 
-const struct menu_poll *menu_polls_active(size_t *n)
-{
-    if (n)
-        *n = n_active;
-    return active;
-}
-
 const struct menu_poll *menu_poll_find(const struct menu_set *set, const char *id)
 {
-    const struct menu_poll *ps = set ? set->polls : active;
-    size_t n = set ? set->n_polls : n_active;
-    for (size_t i = 0; id && i < n; i++)
-        if (ps[i].id && strcmp(ps[i].id, id) == 0)
-            return &ps[i];
+    for (size_t i = 0; set && id && i < set->n_polls; i++)
+        if (set->polls[i].id && strcmp(set->polls[i].id, id) == 0)
+            return &set->polls[i];
     return NULL;
 }

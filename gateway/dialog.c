@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "sms_record.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -370,90 +371,14 @@ static void on_saved(void *arg, int status)
     maybe_free(d);
 }
 
-/* A JSON string as jansson's json_dumps writes it (no JSON_ENSURE_ASCII, no
- * JSON_ESCAPE_SLASH): quotes, backslashes and control characters escaped, the rest as
- * is. Returns the new end, or NULL when s is not valid UTF-8 (json_pack refuses it:
- * truncated or overlong sequences, surrogates, above U+10FFFF). out has room for
- * 2 + 6 * strlen(s) octets. */
-static char *json_str(char *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p = (const unsigned char *)s;
-    *out++ = '"';
-    while (*p) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            p++;
-            if (c == '"' || c == '\\') {
-                *out++ = '\\';
-                *out++ = (char)c;
-            } else if (c < 0x20) {
-                *out++ = '\\';
-                switch (c) {
-                case '\b': *out++ = 'b'; break;
-                case '\f': *out++ = 'f'; break;
-                case '\n': *out++ = 'n'; break;
-                case '\r': *out++ = 'r'; break;
-                case '\t': *out++ = 't'; break;
-                default:
-                    *out++ = 'u', *out++ = '0', *out++ = '0';
-                    *out++ = hex[c >> 4], *out++ = hex[c & 15];
-                }
-            } else
-                *out++ = (char)c;
-            continue;
-        }
-        size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (!n)
-            return NULL;
-        uint32_t v = c & (0x7Fu >> n);
-        for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return NULL;
-            v = v << 6 | (p[i] & 0x3Fu);
-        }
-        if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-            return NULL;
-        memcpy(out, p, n);
-        out += n;
-        p += n;
-    }
-    *out++ = '"';
-    return out;
-}
-
-/* One queued SMS as the JSON record the SMS sender reads, into buf (SMS_RECORD_MAX
- * octets): what json_dumps(JSON_COMPACT) gives for json_pack("{s:s, s:s, s:s, s:I}",
- * "to", .., "text", .., "lang", .., "queued_at", ..), without building the object.
- * NULL when a value is not valid UTF-8 (json_pack fails then: the SMS is left out). */
-#define SMS_RECORD_MAX (64 + 6 * (SESSION_MSISDN_MAX + ENGINE_SMS_MAX + sizeof(((struct session *)0)->lang)))
+/* One queued SMS record (services/sms_record.h), into buf of SMS_RECORD_CAP octets;
+ * NULL when a value is not valid UTF-8 (the SMS is left out). */
+#define SMS_RECORD_CAP SMS_RECORD_MAX(SESSION_MSISDN_MAX, ENGINE_SMS_MAX, sizeof(((struct session *)0)->lang))
 static char *sms_record(const struct dialog *d, const struct engine_sms *m, char *buf)
 {
-    char *p = buf;
-    long long now = (long long)time(NULL);
-    char num[24];
-    int k = 0;
-    unsigned long long u = now < 0 ? 0ull - (unsigned long long)now : (unsigned long long)now;
-    do
-        num[k++] = (char)('0' + u % 10);
-    while (u /= 10);
-    memcpy(p, "{\"to\":", 6), p += 6;
-    if (!(p = json_str(p, m->to)))
-        return NULL;
-    memcpy(p, ",\"text\":", 8), p += 8;
-    if (!(p = json_str(p, m->text)))
-        return NULL;
-    memcpy(p, ",\"lang\":", 8), p += 8;
-    if (!(p = json_str(p, d->w->s.lang)))
-        return NULL;
-    memcpy(p, ",\"queued_at\":", 13), p += 13;
-    if (now < 0)
-        *p++ = '-';
-    while (k)
-        *p++ = num[--k];
-    *p++ = '}';
-    *p = 0;
-    return buf;
+    return sms_record_encode(buf, SMS_RECORD_CAP, m->to, m->text, d->w->s.lang, (long long)time(NULL)) < 0
+               ? NULL
+               : buf;
 }
 
 /* The hash that counts new dialogs per local day (clock.h) by home screen:
@@ -548,7 +473,7 @@ static void save(struct dialog *d)
         req.lang = s->lang;
         req.lang_ttl_s = cfg->lang_ttl_s;
     }
-    static char sms[STORE_MAX_SMS][SMS_RECORD_MAX]; /* like blob: used during the call */
+    static char sms[STORE_MAX_SMS][SMS_RECORD_CAP]; /* like blob: used during the call */
     int n_sms = 0;
     for (size_t i = 0; i < o->n_sms && n_sms < STORE_MAX_SMS; i++)
         if (sms_record(d, &o->sms[i], sms[n_sms])) {

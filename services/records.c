@@ -13,6 +13,7 @@
 #include "records.h"
 
 #include "clock.h"
+#include "sms_record.h"
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -1330,13 +1331,16 @@ static const char script_status[] = LUA_COMMON
     "  redis.call('RPUSH',KEYS[4],rec) end\n"
     "return {'ok',cur,lang,regno}\n";
 
-/* The SMS record the sender takes in: {"to","text","lang","queued_at"}. */
+/* The SMS record the sender takes in (services/sms_record.h), malloc'd; NULL when a
+ * value is not UTF-8 or memory is short. */
 static char *sms_json(const char *to, const char *text, const char *lang, time_t now)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "to", to, "text", text, "lang", lang, "queued_at",
-                          (json_int_t)now);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
+    size_t cap = SMS_RECORD_MAX(strlen(to), strlen(text), strlen(lang));
+    char *s = malloc(cap);
+    if (s && sms_record_encode(s, cap, to, text, lang, (long long)now) < 0) {
+        free(s);
+        s = NULL;
+    }
     return s;
 }
 

@@ -84,7 +84,7 @@ static const char save_script[] =
     "return 1\n";
 
 enum conn_state { ST_DOWN, ST_RESOLVING, ST_CONNECTING, ST_UP };
-enum req_kind { REQ_CMD, REQ_LOAD, REQ_SAVE };
+enum req_kind { REQ_CMD, REQ_LOAD, REQ_SAVE, REQ_EVAL };
 
 union req_cb {
     store_reply_cb cmd;
@@ -100,12 +100,14 @@ struct req {
     unsigned in_hiredis : 1; /* hiredis holds a callback for it */
     unsigned done : 1;       /* the caller's callback has fired */
     unsigned deferred : 1;   /* failed before sending */
-    unsigned retried : 1;    /* REQ_SAVE: EVAL sent after NOSCRIPT */
+    unsigned retried : 1;    /* REQ_SAVE, REQ_EVAL: EVAL sent after NOSCRIPT */
     unsigned load_mask : 3;  /* REQ_LOAD: 1 resume asked, 2 lang asked, 4 aux asked */
     unsigned waiting : 1;    /* made during the lookup: cmd/cmd_len wait for the context */
     union req_cb cb;
     void *arg;
-    char *cmd; /* the command as sent (REQ_SAVE: the EVALSHA, for the EVAL fallback) */
+    const char *lua; /* REQ_SAVE, REQ_EVAL: the script's text, for the EVAL fallback */
+    size_t lua_len;
+    char *cmd; /* the command as sent (REQ_SAVE, REQ_EVAL: the EVALSHA) */
     size_t cmd_len, cmd_cap, tail_off;
     int argc;
 };
@@ -783,6 +785,7 @@ static void call_cb(enum req_kind kind, union req_cb cb, void *arg, int status,
 {
     switch (kind) {
     case REQ_CMD:
+    case REQ_EVAL:
         if (cb.cmd)
             cb.cmd(arg, status, reply);
         break;
@@ -834,6 +837,7 @@ static void req_complete(struct store *s, struct req *r, const redisReply *reply
         evtimer_del(r->timer);
     switch (r->kind) {
     case REQ_CMD:
+    case REQ_EVAL:
         if (reply && reply->type != REDIS_REPLY_ERROR)
             status = STORE_OK;
         break;
@@ -954,10 +958,10 @@ static void req_send(struct store *s, struct req *r, const char *cmd, size_t len
         evtimer_add(r->timer, s->tv_req);
 }
 
-/* NOSCRIPT: send the same save as EVAL (same arguments after the SHA1). */
-static int save_eval(struct store *s, struct req *r)
+/* NOSCRIPT: send the same script call as EVAL (same arguments after the SHA1). */
+static int script_eval(struct store *s, struct req *r)
 {
-    size_t slen = sizeof save_script - 1, tail = r->cmd_len - r->tail_off;
+    size_t slen = r->lua_len, tail = r->cmd_len - r->tail_off;
     size_t total = 1 + num_len((size_t)r->argc) + 2 + 10 + 1 + num_len(slen) + 2 + slen + 2 + tail;
     char *b = malloc(total), *p = b;
     if (!b)
@@ -968,7 +972,7 @@ static int save_eval(struct store *s, struct req *r)
     p += 13;
     p += put_num(p, slen);
     *p++ = '\r', *p++ = '\n';
-    memcpy(p, save_script, slen);
+    memcpy(p, r->lua, slen);
     p += slen;
     *p++ = '\r', *p++ = '\n';
     memcpy(p, r->cmd + r->tail_off, tail);
@@ -1011,8 +1015,8 @@ static void reply_cb(redisAsyncContext *ac, void *rv, void *priv)
             s->consec_timeouts = 0;
     }
     if (!r->done) {
-        if (r->kind == REQ_SAVE && reply && !r->retried && is_noscript(reply) && s->ac == ac &&
-            save_eval(s, r) == 0) {
+        if ((r->kind == REQ_SAVE || r->kind == REQ_EVAL) && reply && !r->retried &&
+            is_noscript(reply) && s->ac == ac && script_eval(s, r) == 0) {
             store_leave(s);
             return;
         }
@@ -1367,5 +1371,59 @@ void store_session_save(struct store *s, const struct store_save *q, store_save_
     }
     r->tail_off = pos;
     r->argc = argc;
+    r->lua = save_script;
+    r->lua_len = sizeof save_script - 1;
+    req_send(s, r, r->cmd, r->cmd_len);
+}
+
+void store_script_init(struct store_script *sc, const char *name, const char *lua)
+{
+    sc->name = name;
+    sc->lua = lua;
+    sc->len = strlen(lua);
+    sha1_hex(lua, sc->len, sc->sha);
+}
+
+#define STORE_EVAL_MAX_ARGS 256
+
+void store_eval(struct store *s, const struct store_script *sc, int nkeys, int argc,
+                const char *const *argv, const size_t *argvlen, store_reply_cb cb, void *arg)
+{
+    union req_cb u = {.cmd = cb};
+    struct req *r = req_begin(s, REQ_EVAL, u, arg);
+    const char *a[3 + STORE_EVAL_MAX_ARGS];
+    size_t l[3 + STORE_EVAL_MAX_ARGS];
+    char nk[16];
+    if (!r)
+        return;
+    if (!sc || !sc->lua || sc->sha[0] == 0 || nkeys < 0 || argc < nkeys || argc > STORE_EVAL_MAX_ARGS ||
+        (argc && !argv)) {
+        req_reject(s, r);
+        return;
+    }
+    nk[put_num(nk, (size_t)nkeys)] = 0;
+    a[0] = "EVALSHA", l[0] = 7;
+    a[1] = sc->sha, l[1] = 40;
+    a[2] = nk, l[2] = strlen(nk);
+    for (int i = 0; i < argc; i++) {
+        if (!argv[i]) {
+            req_reject(s, r);
+            return;
+        }
+        a[3 + i] = argv[i];
+        l[3 + i] = argvlen ? argvlen[i] : strlen(argv[i]);
+    }
+    size_t pos = 1, n;
+    const char *p;
+    if (resp_build(argc + 3, a, l, &r->cmd, &r->cmd_cap, &r->cmd_len) != 0 ||
+        resp_num(r->cmd, r->cmd_len, &pos, &n) || resp_arg(r->cmd, r->cmd_len, &pos, &p, &n) ||
+        resp_arg(r->cmd, r->cmd_len, &pos, &p, &n)) {
+        req_reject(s, r);
+        return;
+    }
+    r->tail_off = pos;
+    r->argc = argc + 3;
+    r->lua = sc->lua;
+    r->lua_len = sc->len;
     req_send(s, r, r->cmd, r->cmd_len);
 }

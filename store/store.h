@@ -66,7 +66,7 @@ struct store_stats {
     uint64_t late;       /* replies that came after their request had timed out */
     uint64_t rejected;   /* requests failed without being sent (down, full, invalid) */
     uint64_t conflicts;  /* saves that ended with STORE_CONFLICT */
-    uint64_t noscript;   /* saves that had to fall back from EVALSHA to EVAL */
+    uint64_t noscript;   /* scripts (saves, store_eval) that fell back from EVALSHA to EVAL */
     uint64_t connects;   /* connections established */
     uint64_t reconnects; /* connections established after the first one */
     uint64_t drops;      /* connections the store dropped because Redis did not answer */
@@ -151,6 +151,26 @@ void store_cmd(struct store *s, store_reply_cb cb, void *arg, int argc, const ch
 
 /* Same, with a hiredis format string: %s a C string, %b a (pointer, size_t) pair. */
 void store_cmdf(struct store *s, store_reply_cb cb, void *arg, const char *fmt, ...);
+
+/* A Lua script, called by its SHA1 (EVALSHA). Key names are never spelled in the text:
+ * the caller passes them as KEYS (the module that owns a key names it). */
+struct store_script {
+    const char *name; /* for logs */
+    const char *lua;  /* the text; must outlive every call */
+    size_t len;
+    char sha[41];
+};
+
+/* Prepare a script (its SHA1): once, before the first store_eval of it. */
+void store_script_init(struct store_script *sc, const char *name, const char *lua);
+
+/* EVALSHA sc with nkeys keys and then the other arguments (argv[0..nkeys) are KEYS,
+ * argv[nkeys..argc) ARGV; argvlen may be NULL: C strings). When Redis does not have the
+ * script (NOSCRIPT: restarted, failed over, flushed) the same call is sent once more as
+ * EVAL, which loads it. cb is a store_reply_cb, with the store's callback contract; a
+ * script's error reply comes as STORE_ERR with the reply. */
+void store_eval(struct store *s, const struct store_script *sc, int nkeys, int argc,
+                const char *const *argv, const size_t *argvlen, store_reply_cb cb, void *arg);
 
 /* One MGET of sess_key and, when not NULL, resume_key, lang_key and aux_key. */
 void store_session_load(struct store *s, const char *sess_key, const char *resume_key,

@@ -997,6 +997,49 @@ out:
     fix_down(&f);
 }
 
+/* store_eval: keys as KEYS, by SHA1, EVAL when Redis lost the script, errors as replies */
+static void test_eval(void)
+{
+    struct fix f;
+    struct rec x;
+    struct store_stats st;
+    static struct store_script incr;
+    store_script_init(&incr, "incr", "return redis.call('INCRBY', KEYS[1], ARGV[1])");
+    CHECK_INT(strlen(incr.sha), 40);
+    if (!fix_up(&f, NULL))
+        goto out;
+    const char *argv[] = {"ev:1", "5"};
+    for (int round = 0; round < 3; round++) {
+        if (round == 2) {
+            run_cmd(&f, &x, "SCRIPT", "FLUSH", NULL);
+            CHECK_INT(x.status, STORE_OK);
+        }
+        memset(&x, 0, sizeof x);
+        CALL(store_eval(f.s, &incr, 1, 2, argv, NULL, rec_cb, &x));
+        CHECK(loop_until_ge(f.base, &x.calls, 1, 5000));
+        CHECK_INT(x.sync, 0);
+        CHECK_INT(x.status, STORE_OK);
+        CHECK_INT(x.integer, 5 * (round + 1));
+    }
+    store_stats(f.s, &st);
+    CHECK_INT(st.noscript, 2); /* the first call (never loaded) and the one after FLUSH */
+    static struct store_script bad;
+    store_script_init(&bad, "bad", "return redis.error_reply('no such thing')");
+    memset(&x, 0, sizeof x);
+    CALL(store_eval(f.s, &bad, 0, 0, NULL, NULL, rec_cb, &x));
+    CHECK(loop_until_ge(f.base, &x.calls, 1, 5000));
+    CHECK_INT(x.status, STORE_ERR);
+    CHECK_STR(x.str, "no such thing");
+    /* a bad request fails from the loop, not inside the call */
+    memset(&x, 0, sizeof x);
+    CALL(store_eval(f.s, &incr, 3, 2, argv, NULL, rec_cb, &x));
+    CHECK(loop_until_ge(f.base, &x.calls, 1, 5000));
+    CHECK_INT(x.sync, 0);
+    CHECK_INT(x.status, STORE_ERR);
+out:
+    fix_down(&f);
+}
+
 static int drops_ge(const void *arg)
 {
     const struct store *s = arg;
@@ -1403,6 +1446,7 @@ int main(void)
     RUN(test_ttl);
     RUN(test_extras_atomic);
     RUN(test_noscript);
+    RUN(test_eval);
     RUN(test_sigstop);
     RUN(test_restart);
     RUN(test_starts_before_redis);

@@ -94,24 +94,44 @@ const char *log_q(const char *v, char *buf, size_t n)
     return buf;
 }
 
+/* Digits of the E.164 country code that begins an international number (ITU zones: 1
+ * and 7 are one digit; 20, 27, 30-34, 36, 39, 40-41, 43-49, 51-58, 60-66, 81-82, 84, 86,
+ * 90-95 and 98 two; the rest three). */
+static size_t country_code_len(const char *d)
+{
+    static const char *const two[] = {"20", "27", "30", "31", "32", "33", "34", "36", "39",
+                                      "40", "41", "43", "44", "45", "46", "47", "48", "49",
+                                      "51", "52", "53", "54", "55", "56", "57", "58", "60",
+                                      "61", "62", "63", "64", "65", "66", "81", "82", "84",
+                                      "86", "90", "91", "92", "93", "94", "95", "98"};
+    if (d[0] == '1' || d[0] == '7')
+        return 1;
+    for (size_t i = 0; i < sizeof two / sizeof two[0]; i++)
+        if (d[0] == two[i][0] && d[1] == two[i][1])
+            return 2;
+    return 3;
+}
+
 const char *log_msisdn(const char *msisdn, char *buf, size_t n)
 {
     size_t l = strlen(msisdn);
-    if (level <= L_DEBUG)
-        snprintf(buf, n, "%s", msisdn);
-    else if (l < 6)
-        snprintf(buf, n, "****");
-    else {
-        /* keep the country/operator prefix and the last digits, and always hide at least
-         * half of the number (a short one keeps 2 and 2) */
-        size_t head = l >= 10 ? 5 : 2, tail = l >= 10 ? 3 : 2;
-        size_t hide = l - head - tail;
-        snprintf(buf, n, "%.*s%.*s%s", (int)head, msisdn, (int)(hide < 16 ? hide : 16),
-                 "****************", msisdn + l - tail);
+    const char *p = msisdn + (msisdn[0] == '+');
+    size_t pl = strlen(p);
+    if (!n)
+        return buf;
+    if (pl <= 6) {
+        snprintf(buf, n, "***"); /* a short code, or too short to show any of it */
+    } else {
+        /* at most the country code (of an international number) and the last 3 digits,
+         * at every level: a log is not a directory of residents */
+        size_t head = pl >= 10 && p[0] >= '1' && p[0] <= '9' ? country_code_len(p) : 0;
+        size_t hide = pl - head - 3;
+        snprintf(buf, n, "%.*s%.*s%s", (int)(head + (size_t)(p - msisdn)), msisdn,
+                 (int)(hide < 16 ? hide : 16), "****************", msisdn + l - 3);
     }
     /* a peer's source_addr may hold any byte: keep the line one line of key=value */
-    for (char *p = buf; n && *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '"' || *p == '=' || *p == 0x7F)
-            *p = '?';
+    for (char *q = buf; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == '"' || *q == '=' || *q == 0x7F)
+            *q = '?';
     return buf;
 }

@@ -1,8 +1,9 @@
 /*
  * log.h: one line per event on stderr, as `key=value` fields:
  *   2026-11-26T18:50:00.123Z level=info event=smpp.bound link=mtn system_id=ussdgw
- * Values with spaces or quotes are quoted. MSISDNs and national IDs are masked at info
- * level and above (log_msisdn); PINs are never passed to the logger at all.
+ * Values with spaces or quotes are quoted. MSISDNs are masked at every level (log_msisdn:
+ * at most the country code and the last 3 digits); national IDs, PINs and SMS texts are
+ * never passed to the logger at all.
  */
 #ifndef USSDGW_LOG_H
 #define USSDGW_LOG_H
@@ -25,7 +26,9 @@ void log_event(enum log_level l, const char *event, const char *fmt, ...)
  * buf. Control characters become '?'. */
 const char *log_q(const char *v, char *buf, size_t n);
 
-/* The MSISDN as logs may show it: whole at debug level, else masked ("25078****456"). */
+/* The MSISDN as logs may show it, at any level: "250******456" (the country code of an
+ * international number and the last 3 digits), "*****6789" -> "******789" for a local
+ * one, "***" for one of 6 digits or fewer. A peer's bytes cannot break the line. */
 const char *log_msisdn(const char *msisdn, char *buf, size_t n);
 
 #define LOG_DEBUG_ON() (log_get_level() <= L_DEBUG)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "menu_arena.h"
 #include "menu_check.h"
 
 /* The engine's own texts in the languages we ship; a set declaring one of these

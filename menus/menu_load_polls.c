@@ -75,7 +75,7 @@ static void load_options(struct loader *L, struct menu_poll *p, const struct yno
         return;
     }
     size_t first = p->n_options;
-    for (size_t i = 0; i < list->n && !mload_oom(L); i++) {
+    for (size_t i = 0; i < list->n && !L->oom; i++) {
         const struct ynode *o = list->kids[i];
         if (!o->complete)
             continue;
@@ -90,7 +90,7 @@ static void load_options(struct loader *L, struct menu_poll *p, const struct yno
             return;
         }
         mload_check_dups(L, o);
-        mload_check_keys(L, o, option_keys, "a poll option");
+        mload_check_keys(L, o, option_keys, "a poll option", NULL);
         struct menu_poll_option *opt = &p->options[p->n_options];
         opt->pos = mload_pos(L, o);
         opt->district = district;
@@ -145,7 +145,7 @@ static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *
         return 0;
     }
     mload_check_dups(L, n);
-    mload_check_keys(L, n, poll_keys, "a poll");
+    mload_check_keys(L, n, poll_keys, "a poll", NULL);
     const struct ynode *id = mload_map_get(n, "id"), *q = mload_map_get(n, "question"),
                        *opts = mload_map_get(n, "options"),
                        *projects = mload_map_get(n, "projects"),
@@ -272,8 +272,8 @@ static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *
 
 void menu_load_polls(struct loader *L)
 {
-    struct menu_set *set = mload_set(L);
-    size_t nf = mload_n_files(L), total = 0;
+    struct menu_set *set = L->set;
+    size_t nf = L->n_files, total = 0;
     for (size_t f = 0; f < nf; f++) {
         const struct ynode *root = mload_file(L, f);
         const struct ynode *polls = root ? mload_map_get(root, "polls") : NULL;
@@ -288,7 +288,7 @@ void menu_load_polls(struct loader *L)
     size_t *files = total ? calloc(total, sizeof *files) : NULL;
     if (total && !files)
         return;
-    for (size_t f = 0; f < nf && !mload_oom(L); f++) {
+    for (size_t f = 0; f < nf && !L->oom; f++) {
         const struct ynode *root = mload_file(L, f);
         if (!root || root->type != Y_MAP)
             continue;
@@ -301,7 +301,7 @@ void menu_load_polls(struct loader *L)
                                 "not %s", mload_tname(polls));
             continue;
         }
-        for (size_t i = 0; i < polls->n && !mload_oom(L); i++) {
+        for (size_t i = 0; i < polls->n && !L->oom; i++) {
             if (set->n_polls == total) {
                 mload_err(L, polls->kids[i], "too many polls: a set can have at most %d",
                           LOAD_MAX_POLLS);
@@ -319,7 +319,7 @@ void menu_load_polls(struct loader *L)
             if (j < set->n_polls) {
                 const struct ynode *idn = mload_map_get(polls->kids[i], "id");
                 mload_err(L, idn, "poll '%s' is already given in %s:%d:%d", p->id,
-                          mload_file_name(L, files[j]), set->polls[j].pos.line,
+                          L->files[files[j]].name, set->polls[j].pos.line,
                           set->polls[j].pos.col);
                 continue;
             }

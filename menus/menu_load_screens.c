@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "menu_arena.h"
 #include "menu_check.h"
 #include "menu_load_int.h"
 
@@ -27,12 +26,36 @@ static int sentry_cmp(const void *a, const void *b)
     return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
 }
 
-/* Gather every screen name of every file, give each its final (sorted) index and report
- * duplicates. */
-int mload_collect_screens(struct loader *L)
+/* One more screen name, in the order met. -1 when out of memory. */
+static int add_name(struct loader *L, const char *name, const struct ynode *k,
+                    const struct ynode *v, size_t f)
 {
-    int over = 0;
-    for (size_t f = 0; f < L->n_files && !over; f++) {
+    if (L->n_ents == L->cap_ents) {
+        size_t cap = L->cap_ents ? L->cap_ents * 2 : 64;
+        struct sentry *e = realloc(L->ents, cap * sizeof *e);
+        if (!e) {
+            mload_nomem(L);
+            return -1;
+        }
+        L->ents = e;
+        L->cap_ents = cap;
+    }
+    L->ents[L->n_ents] = (struct sentry){
+        .name = name,
+        .key = k,
+        .val = v && v->complete ? v : NULL,
+        .file = f,
+        .seq = L->n_ents,
+    };
+    L->n_ents++;
+    return 0;
+}
+
+/* Every screen name of every file into L->ents, up to the bound. -1 when out of
+ * memory. */
+static int gather_names(struct loader *L)
+{
+    for (size_t f = 0; f < L->n_files; f++) {
         L->cur = &L->files[f];
         const struct ynode *r = L->files[f].root;
         const struct ynode *scr = r ? mload_map_get(r, "screens") : NULL;
@@ -50,38 +73,19 @@ int mload_collect_screens(struct loader *L)
             if (L->n_ents == LOAD_MAX_SCREENS) {
                 mload_err(L, k, "too many screens: a set can have at most %d; the rest are ignored",
                           LOAD_MAX_SCREENS);
-                over = 1;
-                break;
+                return 0;
             }
-            if (L->n_ents == L->cap_ents) {
-                size_t cap = L->cap_ents ? L->cap_ents * 2 : 64;
-                struct sentry *e = realloc(L->ents, cap * sizeof *e);
-                if (!e) {
-                    mload_nomem(L);
-                    return -1;
-                }
-                L->ents = e;
-                L->cap_ents = cap;
-            }
-            L->ents[L->n_ents] = (struct sentry){
-                .name = name,
-                .key = k,
-                .val = v && v->complete ? v : NULL,
-                .file = f,
-                .seq = L->n_ents,
-            };
-            L->n_ents++;
+            if (add_name(L, name, k, v, f))
+                return -1;
         }
     }
+    return 0;
+}
 
-    struct menu_set *set = L->set;
-    if (!L->n_ents)
-        return 0;
-    struct sentry **v = malloc(L->n_ents * sizeof *v);
-    if (!v) {
-        mload_nomem(L);
-        return -1;
-    }
+/* Sort the names into v: each gets its final index, and the first definition of a
+ * name (in file order) counts. Returns the number of screens. */
+static size_t number_names(struct loader *L, struct sentry **v)
+{
     for (size_t i = 0; i < L->n_ents; i++)
         v[i] = &L->ents[i];
     qsort(v, L->n_ents, sizeof *v, sentry_cmp);
@@ -95,7 +99,12 @@ int mload_collect_screens(struct loader *L)
         v[i]->idx = (int)n++;
         v[i]->first = 1;
     }
-    /* report each duplicate against the first definition */
+    return n;
+}
+
+/* Report each duplicate of the sorted names v against the first definition. */
+static void report_duplicates(struct loader *L, struct sentry *const *v)
+{
     for (size_t i = 1; i < L->n_ents; i++) {
         if (v[i]->first)
             continue;
@@ -111,9 +120,13 @@ int mload_collect_screens(struct loader *L)
             mload_err(L, b->key, "duplicate screen '%s' (first defined in %s:%d:%d)", b->name,
                       L->files[a->file].name, a->key->line, a->key->col);
     }
-    free(v);
+}
 
-    set->screens = menu_arena_alloc(L->a, n * sizeof *set->screens);
+/* The set's n screens, named, each skipped until its content is read. */
+static int make_screens(struct loader *L, size_t n)
+{
+    struct menu_set *set = L->set;
+    set->screens = mload_alloc(L, n * sizeof *set->screens);
     L->skip = calloc(n, 1);
     if (!set->screens || !L->skip) {
         mload_nomem(L);
@@ -131,9 +144,26 @@ int mload_collect_screens(struct loader *L)
             return -1;
         sc->pos = mload_pos(L, e->key);
         sc->next_idx = sc->default_idx = MENU_NO_SCREEN;
-        L->skip[e->idx] = 1; /* until its content is read */
+        L->skip[e->idx] = 1;
     }
     return 0;
+}
+
+int mload_collect_screens(struct loader *L)
+{
+    if (gather_names(L))
+        return -1;
+    if (!L->n_ents)
+        return 0;
+    struct sentry **v = malloc(L->n_ents * sizeof *v);
+    if (!v) {
+        mload_nomem(L);
+        return -1;
+    }
+    size_t n = number_names(L, v);
+    report_duplicates(L, v);
+    free(v);
+    return make_screens(L, n);
 }
 
 /* Read one screen's content. 0 when its kind could not be told. */

@@ -167,6 +167,14 @@ static int ypop(struct yreader *R, int complete)
     return rc;
 }
 
+/* A position to report at, from a libyaml mark. */
+static struct ynode yat(const yaml_mark_t *m)
+{
+    return (struct ynode){.line = clamp_int(m->line + 1), .col = clamp_int(m->column + 1)};
+}
+
+/* Report why libyaml stopped, at its place, with a hint for the usual mistakes (a tab,
+ * an unquoted dial string read as an alias). */
 static void yaml_problem(struct yreader *R, yaml_parser_t *p, const char *buf, size_t len)
 {
     struct loader *L = R->L;
@@ -195,8 +203,7 @@ static void yaml_problem(struct yreader *R, yaml_parser_t *p, const char *buf, s
                       p->problem ? p->problem : "bad byte");
         return;
     }
-    at.line = clamp_int(p->problem_mark.line + 1);
-    at.col = clamp_int(p->problem_mark.column + 1);
+    at = yat(&p->problem_mark);
     const char *hint = "";
     if (p->problem_mark.index < len && buf[p->problem_mark.index] == '\t')
         hint = "; tabs cannot indent YAML: use spaces";
@@ -213,90 +220,108 @@ static void yaml_problem(struct yreader *R, yaml_parser_t *p, const char *buf, s
                   p->context ? p->context : "", p->context ? ")" : "", hint);
 }
 
-/* One event into the tree. 1: go on; 0: the stream ended; -1: stop (reported). */
-static int yevent(struct yreader *R, yaml_event_t *ev, int *docs)
+/* The steps of yevent, each returning 1 to go on or -1 to stop (reported). A document
+ * begins: a menu file holds one. */
+static int ydocument(struct yreader *R, const yaml_event_t *ev, int *docs)
+{
+    if (++*docs > 1) {
+        struct ynode at = yat(&ev->start_mark);
+        mload_err(R->L, &at, "a menu file holds one YAML document; this second one is ignored");
+        return -1;
+    }
+    return 1;
+}
+
+/* A scalar: a leaf, maybe anchored. */
+static int yscalar(struct yreader *R, const yaml_event_t *ev)
+{
+    struct loader *L = R->L;
+    struct ynode *n;
+    if (!(n = ynew(R, Y_SCALAR, &ev->start_mark)) || ycount(R, 1, n))
+        return -1;
+    n->s = tdup(L, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+    if (!n->s) {
+        mload_nomem(L);
+        return -1;
+    }
+    n->len = ev->data.scalar.length;
+    n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    if (yattach(R, n))
+        return -1;
+    if (ev->data.scalar.anchor) {
+        const char *a = tdup(L, (const char *)ev->data.scalar.anchor,
+                             strlen((const char *)ev->data.scalar.anchor));
+        if (!a || yanchor_add(R, a, n))
+            return -1;
+    }
+    return 1;
+}
+
+/* An alias: the anchored node again (the latest of that name), counted in full. */
+static int yalias(struct yreader *R, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    struct ynode at = yat(&ev->start_mark);
+    struct ynode *n = NULL;
+    for (size_t i = R->n_anchors; i-- > 0;)
+        if (strcmp(R->anchors[i].name, name) == 0) {
+            n = R->anchors[i].node;
+            break;
+        }
+    if (!n) {
+        mload_err(R->L, &at,
+                  "alias '*%s' has no anchor '&%s' before it (a value starting with '*' "
+                  "is an alias: quote it, e.g. \"*123#\")",
+                  name, name);
+        return -1;
+    }
+    if (ycount(R, n->weight, &at))
+        return -1;
+    return yattach(R, n) ? -1 : 1;
+}
+
+/* A list or a map begins: a new innermost container. */
+static int ystart(struct yreader *R, const yaml_event_t *ev, int map)
 {
     struct loader *L = R->L;
     struct ynode *n;
     const char *anchor = NULL;
+    if (!(n = ynew(R, map ? Y_MAP : Y_SEQ, &ev->start_mark)) || ycount(R, 1, n))
+        return -1;
+    if (yattach(R, n))
+        return -1;
+    if (R->depth == LOAD_MAX_DEPTH) {
+        mload_err(L, n, "the YAML is nested deeper than %d levels; the rest of the file is ignored",
+                  LOAD_MAX_DEPTH);
+        return -1;
+    }
+    const yaml_char_t *an = map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+    if (an && !(anchor = tdup(L, (const char *)an, strlen((const char *)an)))) {
+        mload_nomem(L);
+        return -1;
+    }
+    R->st[R->depth++] = (struct yframe){.node = n, .anchor = anchor};
+    return 1;
+}
+
+/* One event into the tree. 1: go on; 0: the stream ended; -1: stop (reported). */
+static int yevent(struct yreader *R, const yaml_event_t *ev, int *docs)
+{
     switch (ev->type) {
     case YAML_STREAM_END_EVENT:
         return 0;
     case YAML_DOCUMENT_START_EVENT:
-        if (++*docs > 1) {
-            struct ynode at = {.line = clamp_int(ev->start_mark.line + 1),
-                               .col = clamp_int(ev->start_mark.column + 1)};
-            mload_err(L, &at, "a menu file holds one YAML document; this second one is ignored");
-            return -1;
-        }
-        return 1;
+        return ydocument(R, ev, docs);
     case YAML_SCALAR_EVENT:
-        if (!(n = ynew(R, Y_SCALAR, &ev->start_mark)) || ycount(R, 1, n))
-            return -1;
-        n->s = tdup(L, (const char *)ev->data.scalar.value, ev->data.scalar.length);
-        if (!n->s) {
-            mload_nomem(L);
-            return -1;
-        }
-        n->len = ev->data.scalar.length;
-        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (yattach(R, n))
-            return -1;
-        if (ev->data.scalar.anchor) {
-            const char *a = tdup(L, (const char *)ev->data.scalar.anchor,
-                                 strlen((const char *)ev->data.scalar.anchor));
-            if (!a || yanchor_add(R, a, n))
-                return -1;
-        }
-        return 1;
-    case YAML_ALIAS_EVENT: {
-        const char *name = (const char *)ev->data.alias.anchor;
-        struct ynode at = {.line = clamp_int(ev->start_mark.line + 1),
-                           .col = clamp_int(ev->start_mark.column + 1)};
-        n = NULL;
-        for (size_t i = R->n_anchors; i-- > 0;)
-            if (strcmp(R->anchors[i].name, name) == 0) {
-                n = R->anchors[i].node;
-                break;
-            }
-        if (!n) {
-            mload_err(L, &at,
-                      "alias '*%s' has no anchor '&%s' before it (a value starting with '*' "
-                      "is an alias: quote it, e.g. \"*123#\")",
-                      name, name);
-            return -1;
-        }
-        if (ycount(R, n->weight, &at))
-            return -1;
-        return yattach(R, n) ? -1 : 1;
-    }
+        return yscalar(R, ev);
+    case YAML_ALIAS_EVENT:
+        return yalias(R, ev);
     case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        int map = ev->type == YAML_MAPPING_START_EVENT;
-        if (!(n = ynew(R, map ? Y_MAP : Y_SEQ, &ev->start_mark)) || ycount(R, 1, n))
-            return -1;
-        if (yattach(R, n))
-            return -1;
-        if (R->depth == LOAD_MAX_DEPTH) {
-            mload_err(L, n,
-                      "the YAML is nested deeper than %d levels; the rest of the file is ignored",
-                      LOAD_MAX_DEPTH);
-            return -1;
-        }
-        const yaml_char_t *an = map ? ev->data.mapping_start.anchor
-                                    : ev->data.sequence_start.anchor;
-        if (an && !(anchor = tdup(L, (const char *)an, strlen((const char *)an)))) {
-            mload_nomem(L);
-            return -1;
-        }
-        R->st[R->depth++] = (struct yframe){.node = n, .anchor = anchor};
-        return 1;
-    }
+    case YAML_MAPPING_START_EVENT:
+        return ystart(R, ev, ev->type == YAML_MAPPING_START_EVENT);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
-        if (R->depth > 0 && ypop(R, 1))
-            return -1;
-        return 1;
+        return R->depth > 0 && ypop(R, 1) ? -1 : 1;
     default:
         return 1;
     }

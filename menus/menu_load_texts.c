@@ -11,6 +11,7 @@
 
 #include "menu_check.h"
 #include "menu_load_int.h"
+#include "strbuf.h"
 
 static const char *const msg_names[MENU_MSG_COUNT] = {
     [MENU_MSG_BACK] = "back",
@@ -303,17 +304,15 @@ static void load_messages(struct loader *L, const struct ynode *s)
     /* a default language we have no built-in texts for: say which are missing, and show
      * English until they are given */
     char missing[320];
-    size_t k = 0;
-    missing[0] = 0;
+    struct strbuf b;
+    strbuf_init(&b, missing, sizeof missing);
     for (int m = 0; m < MENU_MSG_COUNT; m++) {
         if (set->messages[m].s[set->default_lang])
             continue;
         set->messages[m].s[set->default_lang] = menu_builtin_msg("en", (enum menu_msg)m);
-        int w = snprintf(missing + k, sizeof missing - k, "%s%s", k ? ", " : "", msg_names[m]);
-        if (w > 0 && (size_t)w < sizeof missing - k)
-            k += (size_t)w;
+        strbuf_join(&b, b.n ? ", " : "", msg_names[m], (const char *)NULL);
     }
-    if (k && !L->no_default_check)
+    if (b.n && !L->no_default_check)
         mload_warn(
             L, L->default_node ? L->default_node : (s ? s : NULL),
             "there are no built-in engine texts in '%s'; English is shown for: %s (give them "

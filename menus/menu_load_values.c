@@ -16,6 +16,7 @@
 #include "menu_arena.h"
 #include "menu_check.h"
 #include "menu_load_int.h"
+#include "strbuf.h"
 
 #define LOAD_MAX_PATTERN 2048 /* bytes of a regular expression */
 
@@ -77,14 +78,10 @@ struct menu_pos mload_pos(struct loader *L, const struct ynode *n)
 /* Join a NULL-terminated list as "a, b, c" into buf. */
 const char *mload_join(char *buf, size_t cap, const char *const *v, size_t n)
 {
-    size_t k = 0;
-    buf[0] = 0;
-    for (size_t i = 0; i < n && v[i]; i++) {
-        int w = snprintf(buf + k, cap - k, "%s%s", i ? ", " : "", v[i]);
-        if (w < 0 || (size_t)w >= cap - k)
-            break;
-        k += (size_t)w;
-    }
+    struct strbuf b;
+    strbuf_init(&b, buf, cap);
+    for (size_t i = 0; i < n && v[i] && !strbuf_cut(&b); i++)
+        strbuf_join(&b, i ? ", " : "", v[i], (const char *)NULL);
     return buf;
 }
 

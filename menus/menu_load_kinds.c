@@ -66,6 +66,39 @@ static void load_args(struct loader *L, struct menu_screen *sc, const struct yno
             sc->n_args++;
 }
 
+/* An item of a screen's list (an option, a validator, a route), for its messages. */
+struct item {
+    const struct ynode *n;
+    const char *what; /* "option" */
+    size_t no;        /* from 1 */
+    const char *screen;
+};
+
+/* 1 when the item is a map, its keys checked; else reported: it must be a map with
+ * `has` ("label and next"). */
+static int item_map(struct loader *L, const struct item *it, const char *has,
+                    const char *const *allowed, const char *where)
+{
+    if (it->n->type != Y_MAP) {
+        mload_err(L, it->n, "%s %zu of screen '%s' must be a map with %s, not %s", it->what,
+                  it->no, it->screen, has, mload_tname(it->n));
+        return 0;
+    }
+    mload_check_dups(L, it->n);
+    mload_check_keys(L, it->n, allowed, where, NULL);
+    return 1;
+}
+
+/* The value of a key the item requires, or NULL (reported). */
+static const struct ynode *item_need(struct loader *L, const struct item *it, const char *key)
+{
+    const struct ynode *v = mload_map_get(it->n, key);
+    if (!v)
+        mload_err(L, it->n, "%s %zu of screen '%s' is missing the required key '%s'", it->what,
+                  it->no, it->screen, key);
+    return v;
+}
+
 static const char *const option_keys[] = {"label", "next", "value", NULL};
 
 static void load_options(struct loader *L, const struct sctx *c, const struct ynode *n)
@@ -99,27 +132,16 @@ static void load_options(struct loader *L, const struct sctx *c, const struct yn
         struct menu_option *op = &sc->options[i];
         op->next_idx = MENU_NO_SCREEN;
         op->pos = mload_pos(L, o);
-        if (o->type != Y_MAP) {
-            mload_err(L, o, "option %zu of screen '%s' must be a map with label and next, not %s",
-                      i + 1, sc->name, mload_tname(o));
+        struct item it = {o, "option", i + 1, sc->name};
+        if (!item_map(L, &it, "label and next", option_keys, "an option"))
             continue;
-        }
-        mload_check_dups(L, o);
-        mload_check_keys(L, o, option_keys, "an option", NULL);
         char w[160];
-        const struct ynode *lab = mload_map_get(o, "label"), *nx = mload_map_get(o, "next"),
-                           *val = mload_map_get(o, "value");
+        const struct ynode *lab = item_need(L, &it, "label"), *nx, *val = mload_map_get(o, "value");
         snprintf(w, sizeof w, "the label of option %zu of screen '%.80s'", i + 1, sc->name);
-        if (!lab)
-            mload_err(L, o, "option %zu of screen '%s' is missing the required key 'label'", i + 1,
-                      sc->name);
-        else
+        if (lab)
             mload_get_text(L, lab, &op->label, w, 1);
         snprintf(w, sizeof w, "the next of option %zu of screen '%.80s'", i + 1, sc->name);
-        if (!nx)
-            mload_err(L, o, "option %zu of screen '%s' is missing the required key 'next'", i + 1,
-                      sc->name);
-        else
+        if ((nx = item_need(L, &it, "next")))
             op->next = mload_get_target(L, nx, &op->next_idx, w);
         if (val) {
             snprintf(w, sizeof w, "the value of option %zu of screen '%.80s'", i + 1, sc->name);
@@ -218,27 +240,16 @@ static void load_validators(struct loader *L, struct menu_screen *sc, const stru
         const struct ynode *v = n->kids[i];
         struct menu_validator *mv = &sc->validators[i];
         mv->pos = mload_pos(L, v);
-        if (v->type != Y_MAP) {
-            mload_err(L, v,
-                      "validator %zu of screen '%s' must be a map with pattern and error, not %s",
-                      i + 1, sc->name, mload_tname(v));
+        struct item it = {v, "validator", i + 1, sc->name};
+        if (!item_map(L, &it, "pattern and error", validator_keys, "a validator"))
             continue;
-        }
-        mload_check_dups(L, v);
-        mload_check_keys(L, v, validator_keys, "a validator", NULL);
-        const struct ynode *p = mload_map_get(v, "pattern"), *e = mload_map_get(v, "error");
+        const struct ynode *p = item_need(L, &it, "pattern"), *e;
         char w[160];
         snprintf(w, sizeof w, "the pattern of validator %zu of screen '%.80s'", i + 1, sc->name);
-        if (!p)
-            mload_err(L, v, "validator %zu of screen '%s' is missing the required key 'pattern'",
-                      i + 1, sc->name);
-        else if ((mv->pattern = mload_get_str(L, p, w)))
+        if (p && (mv->pattern = mload_get_str(L, p, w)))
             mv->re = mload_compile_re(L, p, mv->pattern, w, 0);
         snprintf(w, sizeof w, "the error of validator %zu of screen '%.80s'", i + 1, sc->name);
-        if (!e)
-            mload_err(L, v, "validator %zu of screen '%s' is missing the required key 'error'",
-                      i + 1, sc->name);
-        else
+        if ((e = item_need(L, &it, "error")))
             mload_get_text(L, e, &mv->error, w, 1);
     }
 }
@@ -424,24 +435,14 @@ static void load_router(struct loader *L, const struct sctx *c)
         struct menu_cond *k = &sc->conds[i];
         k->next_idx = MENU_NO_SCREEN;
         k->pos = mload_pos(L, r);
-        if (r->type != Y_MAP) {
-            mload_err(L, r, "route %zu of screen '%s' must be a map with if and next, not %s",
-                      i + 1, sc->name, mload_tname(r));
+        struct item it = {r, "route", i + 1, sc->name};
+        if (!item_map(L, &it, "if and next", route_keys, "a route"))
             continue;
-        }
-        mload_check_dups(L, r);
-        mload_check_keys(L, r, route_keys, "a route", NULL);
-        const struct ynode *cond = mload_map_get(r, "if"), *nx = mload_map_get(r, "next");
-        if (!cond)
-            mload_err(L, r, "route %zu of screen '%s' is missing the required key 'if'", i + 1,
-                      sc->name);
-        else
+        const struct ynode *cond = item_need(L, &it, "if"), *nx;
+        if (cond)
             load_cond(L, sc, i, cond, k);
         snprintf(w, sizeof w, "the next of route %zu of screen '%.80s'", i + 1, sc->name);
-        if (!nx)
-            mload_err(L, r, "route %zu of screen '%s' is missing the required key 'next'", i + 1,
-                      sc->name);
-        else
+        if ((nx = item_need(L, &it, "next")))
             k->next = mload_get_target(L, nx, &k->next_idx, w);
     }
 }

@@ -1,6 +1,6 @@
 /*
  * menu.c: look-ups in a compiled menu set, the engine's built-in texts, and freeing a
- * set; see menu.h. Loading and checking are in menu_load.c and menu_check.c.
+ * set; see menu.h. Loading and checking are in menu_load*.c and menu_check.c.
  */
 #include "menu.h"
 

@@ -1,5 +1,5 @@
 /*
- * menu_check.h: internals shared by the menu loader (menu_load.c), the set-wide checks
+ * menu_check.h: internals shared by the menu loader (menu_load*.c), the set-wide checks
  * (menu_check.c) and the look-ups (menu.c). Not for use outside menus/.
  */
 #ifndef USSDGW_MENU_CHECK_H

@@ -125,8 +125,11 @@ void *mload_alloc(struct loader *L, size_t n);
 /* s[0..len) copied into the set, NUL-terminated; NULL (reported) when out of memory. */
 char *mload_strdup(struct loader *L, const char *s, size_t len);
 
+/* 1 when n is YAML's empty value: nothing, ~ or null, unquoted. */
 int mload_is_null(const struct ynode *n);
-const char *mload_tname(const struct ynode *n); /* "a string", "a list", ... */
+/* What n is, for messages: "a string", "a list", "a map", "an empty value". */
+const char *mload_tname(const struct ynode *n);
+/* n's place in the current file, kept in the set. */
 struct menu_pos mload_pos(struct loader *L, const struct ynode *n);
 /* Join the first n of a NULL-terminated list as "a, b, c" into buf. */
 const char *mload_join(char *buf, size_t cap, const char *const *v, size_t n);

@@ -461,6 +461,133 @@ void engine_begin(const struct menu_set *set, const struct engine_cfg *cfg, stru
     enter(&c, d->screen_idx);
 }
 
+/* The answer to "Continue where you left off?": 1 goes on, 2 starts again. */
+static void answer_resume(struct ctx *c, const char *in)
+{
+    struct session *s = c->s;
+    size_t ch = choice(in, 2);
+    if (ch == 1) {
+        s->state = SESSION_ACTIVE;
+        s->error[0] = 0;
+        s->retries = 0;
+        show(c);
+    } else if (ch == 2) {
+        s->n_vars = 0;
+        s->n_items = 0;
+        s->error[0] = 0;
+        s->retries = 0;
+        go_home(c);
+    } else {
+        /* like any menu: say what went wrong, and end after too many tries */
+        wrong(c, msg(c, MENU_MSG_INVALID_CHOICE), c->cfg->menu_retries);
+    }
+}
+
+/* The built-in keys: Back, Home and More. 1 when the input was one of them and is
+ * answered. */
+static int navigate(struct ctx *c, const struct menu_screen *sc, const char *in)
+{
+    struct session *s = c->s;
+    const struct engine_cfg *cfg = c->cfg;
+    if (strcmp(in, cfg->key_back) == 0) {
+        char prev[SESSION_NAME_MAX];
+        s->error[0] = 0;
+        if (s->page > 0) {
+            s->page--;
+            show(c);
+        } else if (session_pop(s, prev, sizeof prev) == 0) {
+            enter(c, menu_find_screen(c->set, prev));
+        } else {
+            show(c);
+        }
+        return 1;
+    }
+    if (strcmp(in, cfg->key_home) == 0) {
+        go_home(c);
+        return 1;
+    }
+    if (strcmp(in, cfg->key_more) == 0) {
+        show(c); /* learns how many pages the screen has */
+        if (s->page + 1u < c->npages) {
+            s->page++;
+            s->error[0] = 0;
+            show(c);
+            return 1;
+        }
+        if (sc->kind != SCREEN_INPUT) {
+            wrong(c, msg(c, MENU_MSG_INVALID_CHOICE), cfg->menu_retries);
+            return 1;
+        }
+        /* on an input screen with no further page, "98" is an answer */
+    }
+    return 0;
+}
+
+/* A choice on a menu: its value into the menu's variable, then its next screen. */
+static void answer_menu(struct ctx *c, const struct menu_screen *sc, const char *in)
+{
+    struct session *s = c->s;
+    size_t n = sc->source ? s->n_items : sc->n_options;
+    size_t ch = choice(in, n);
+    if (!ch) {
+        wrong(c, msg(c, MENU_MSG_INVALID_CHOICE), c->cfg->menu_retries);
+        return;
+    }
+    int next;
+    if (sc->source) {
+        if (sc->var)
+            session_set(s, sc->var, s->items[ch - 1].value);
+        next = sc->next_idx;
+    } else {
+        const struct menu_option *o = &sc->options[ch - 1];
+        if (sc->var)
+            session_set(s, sc->var, o->value ? o->value : txt(c, &o->label));
+        next = o->next_idx;
+    }
+    go(c, next);
+}
+
+static void answer_language(struct ctx *c, const struct menu_screen *sc, const char *in)
+{
+    size_t ch = choice(in, c->set->n_langs);
+    if (!ch) {
+        wrong(c, msg(c, MENU_MSG_INVALID_CHOICE), c->cfg->menu_retries);
+        return;
+    }
+    scopy(c->s->lang, sizeof c->s->lang, c->set->langs[ch - 1]);
+    c->lang = (int)ch - 1;
+    c->out->lang_chosen = 1;
+    go(c, sc->next_idx);
+}
+
+/* An answer to an input screen: every validator must match, or its error is shown. */
+static void answer_input(struct ctx *c, const struct menu_screen *sc, const char *in)
+{
+    for (size_t i = 0; i < sc->n_validators; i++)
+        if (!validate(&sc->validators[i], in)) {
+            char err[SESSION_VAR_VAL_MAX];
+            expand(c, txt(c, &sc->validators[i].error), err, sizeof err);
+            wrong(c, err, sc->retries > 0 ? sc->retries : 3);
+            return;
+        }
+    session_set(c->s, sc->var, in);
+    c->s->error[0] = 0;
+    go(c, sc->next_idx);
+}
+
+/* The input cleaned, without the spaces keypads and some centres add around it. */
+static const char *trim_input(char *in, size_t cap, const char *input)
+{
+    session_clean(in, cap, input ? input : "");
+    char *p = in;
+    while (*p == ' ')
+        p++;
+    size_t l = strlen(p);
+    while (l && p[l - 1] == ' ')
+        p[--l] = 0;
+    return p;
+}
+
 void engine_input(const struct menu_set *set, const struct engine_cfg *cfg, struct session *s,
                   const char *input, const char *step_id, struct engine_out *out)
 {
@@ -477,14 +604,7 @@ void engine_input(const struct menu_set *set, const struct engine_cfg *cfg, stru
         session_clean(s->last_step, sizeof s->last_step, step_id);
     s->steps++;
     ctx_init(&c, set, cfg, s, out);
-    session_clean(in, sizeof in, input ? input : "");
-    /* keypads and some centres add spaces around an answer */
-    char *p = in;
-    while (*p == ' ')
-        p++;
-    size_t l = strlen(p);
-    while (l && p[l - 1] == ' ')
-        p[--l] = 0;
+    const char *p = trim_input(in, sizeof in, input);
 
     int idx = menu_find_screen(set, s->screen);
     if (idx < 0) {
@@ -492,105 +612,21 @@ void engine_input(const struct menu_set *set, const struct engine_cfg *cfg, stru
         return;
     }
     const struct menu_screen *sc = &set->screens[idx];
-
     if (s->state == SESSION_RESUME_OFFER) {
-        size_t ch = choice(p, 2);
-        if (ch == 1) {
-            s->state = SESSION_ACTIVE;
-            s->error[0] = 0;
-            s->retries = 0;
-            show(&c);
-        } else if (ch == 2) {
-            s->n_vars = 0;
-            s->n_items = 0;
-            s->error[0] = 0;
-            s->retries = 0;
-            go_home(&c);
-        } else {
-            /* like any menu: say what went wrong, and end after too many tries */
-            wrong(&c, msg(&c, MENU_MSG_INVALID_CHOICE), cfg->menu_retries);
-        }
+        answer_resume(&c, p);
         return;
     }
-
-    /* built-in navigation */
-    if (strcmp(p, cfg->key_back) == 0) {
-        char prev[SESSION_NAME_MAX];
-        s->error[0] = 0;
-        if (s->page > 0) {
-            s->page--;
-            show(&c);
-        } else if (session_pop(s, prev, sizeof prev) == 0) {
-            enter(&c, menu_find_screen(set, prev));
-        } else {
-            show(&c);
-        }
+    if (navigate(&c, sc, p))
         return;
-    }
-    if (strcmp(p, cfg->key_home) == 0) {
-        go_home(&c);
-        return;
-    }
-    if (strcmp(p, cfg->key_more) == 0) {
-        show(&c); /* learns how many pages the screen has */
-        if (s->page + 1u < c.npages) {
-            s->page++;
-            s->error[0] = 0;
-            show(&c);
-            return;
-        }
-        if (sc->kind != SCREEN_INPUT) {
-            wrong(&c, msg(&c, MENU_MSG_INVALID_CHOICE), cfg->menu_retries);
-            return;
-        }
-        /* on an input screen with no further page, "98" is an answer */
-    }
-
     switch (sc->kind) {
-    case SCREEN_MENU: {
-        size_t n = sc->source ? s->n_items : sc->n_options;
-        size_t ch = choice(p, n);
-        if (!ch) {
-            wrong(&c, msg(&c, MENU_MSG_INVALID_CHOICE), cfg->menu_retries);
-            return;
-        }
-        int next;
-        if (sc->source) {
-            if (sc->var)
-                session_set(s, sc->var, s->items[ch - 1].value);
-            next = sc->next_idx;
-        } else {
-            const struct menu_option *o = &sc->options[ch - 1];
-            if (sc->var)
-                session_set(s, sc->var, o->value ? o->value : txt(&c, &o->label));
-            next = o->next_idx;
-        }
-        go(&c, next);
+    case SCREEN_MENU:
+        answer_menu(&c, sc, p);
         return;
-    }
-    case SCREEN_LANGUAGE: {
-        size_t ch = choice(p, set->n_langs);
-        if (!ch) {
-            wrong(&c, msg(&c, MENU_MSG_INVALID_CHOICE), cfg->menu_retries);
-            return;
-        }
-        scopy(s->lang, sizeof s->lang, set->langs[ch - 1]);
-        c.lang = (int)ch - 1;
-        out->lang_chosen = 1;
-        go(&c, sc->next_idx);
+    case SCREEN_LANGUAGE:
+        answer_language(&c, sc, p);
         return;
-    }
     case SCREEN_INPUT:
-        for (size_t i = 0; i < sc->n_validators; i++)
-            if (!validate(&sc->validators[i], p)) {
-                char err[SESSION_VAR_VAL_MAX];
-                expand(&c, txt(&c, &sc->validators[i].error), err, sizeof err);
-                wrong(&c, err, sc->retries > 0 ? sc->retries : 3);
-                return;
-            }
-        session_set(s, sc->var, p);
-        s->error[0] = 0;
-        go(&c, sc->next_idx);
+        answer_input(&c, sc, p);
         return;
     case SCREEN_END:
     default:

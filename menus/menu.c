@@ -1,12 +1,13 @@
 /*
  * menu.c: look-ups in a compiled menu set, the engine's built-in texts, and freeing a
- * set; see menu.h. Loading and checking are in menu_load.c and menu_check.c.
+ * set; see menu.h. Loading and checking are in menu_load*.c and menu_check.c.
  */
 #include "menu.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "menu_arena.h"
 #include "menu_check.h"
 
 /* The engine's own texts in the languages we ship; a set declaring one of these

@@ -186,7 +186,7 @@ enum menu_poll_voter {
 struct menu_poll_option {
     const char *id;       /* [A-Za-z0-9_.-], unique in its poll: the tally's field */
     struct menu_text label;
-    const char *district; /* projects: the district (as geo.h spells it); options: NULL */
+    const char *district; /* projects: the district as menu_load_opts spells it; else NULL */
     struct menu_pos pos;
 };
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gsm.h"
+#include "strbuf.h"
 
 int menu_name_ok(const char *s)
 {
@@ -183,16 +184,13 @@ static void report_cycle(struct graph *g, int start, int id, struct diags *d)
     for (int v = last; v >= 0; v = g->parent[v])
         g->queue[len++] = v;
     char buf[1024];
-    size_t k = 0;
-    buf[0] = 0;
-    for (size_t i = len; i-- > 0 && k < sizeof buf - 80;) {
-        int w = snprintf(buf + k, sizeof buf - k, "%s -> ", set->screens[g->queue[i]].name);
-        if (w > 0)
-            k += (size_t)w;
-    }
-    if (k >= sizeof buf - 80)
-        k += (size_t)snprintf(buf + k, sizeof buf - k, "... -> ");
-    snprintf(buf + k, sizeof buf - k, "%s", set->screens[start].name);
+    struct strbuf b;
+    strbuf_init(&b, buf, sizeof buf);
+    for (size_t i = len; i-- > 0 && b.n < sizeof buf - 80;)
+        strbuf_join(&b, set->screens[g->queue[i]].name, " -> ", (const char *)NULL);
+    if (b.n >= sizeof buf - 80)
+        strbuf_put(&b, "... -> ");
+    strbuf_put(&b, set->screens[start].name);
     const struct menu_pos *p = &set->screens[start].pos;
     diag_add(d, DIAG_ERROR, p->file, p->line, p->col,
              "these screens loop without ever waiting for input: %s (handler, router and sms "

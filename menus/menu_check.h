@@ -1,5 +1,5 @@
 /*
- * menu_check.h: internals shared by the menu loader (menu_load.c), the set-wide checks
+ * menu_check.h: internals shared by the menu loader (menu_load*.c), the set-wide checks
  * (menu_check.c) and the look-ups (menu.c). Not for use outside menus/.
  */
 #ifndef USSDGW_MENU_CHECK_H
@@ -10,16 +10,6 @@
 #include "diag.h"
 #include "menu.h"
 #include "menu_load.h"
-
-/* An arena: many allocations freed at once, plus cleanups (pcre2 codes) run at free.
- * Allocations are zeroed; NULL when out of memory. */
-struct menu_arena;
-struct menu_arena *menu_arena_new(void);
-void *menu_arena_alloc(struct menu_arena *a, size_t n);
-/* Run fn(p) when the arena is freed; when that cannot be recorded, runs it now and
- * returns -1. */
-int menu_arena_defer(struct menu_arena *a, void (*fn)(void *), void *p);
-void menu_arena_free(struct menu_arena *a); /* NULL is fine */
 
 /* The built-in text of an engine message in language `lang`, or NULL. */
 const char *menu_builtin_msg(const char *lang, enum menu_msg m);

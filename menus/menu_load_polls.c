@@ -75,7 +75,7 @@ static void load_options(struct loader *L, struct menu_poll *p, const struct yno
         return;
     }
     size_t first = p->n_options;
-    for (size_t i = 0; i < list->n && !mload_oom(L); i++) {
+    for (size_t i = 0; i < list->n && !L->oom; i++) {
         const struct ynode *o = list->kids[i];
         if (!o->complete)
             continue;
@@ -90,7 +90,7 @@ static void load_options(struct loader *L, struct menu_poll *p, const struct yno
             return;
         }
         mload_check_dups(L, o);
-        mload_check_keys(L, o, option_keys, "a poll option");
+        mload_check_keys(L, o, option_keys, "a poll option", NULL);
         struct menu_poll_option *opt = &p->options[p->n_options];
         opt->pos = mload_pos(L, o);
         opt->district = district;
@@ -135,37 +135,10 @@ static size_t count_options(const struct ynode *opts, const struct ynode *projec
     return n > LOAD_MAX_POLL_OPTIONS ? LOAD_MAX_POLL_OPTIONS : n;
 }
 
-static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *n, size_t no)
+/* opens and closes, in local time; closes after opens. */
+static void load_times(struct loader *L, struct menu_poll *p, const struct ynode *n)
 {
-    char w[160];
-    p->pos = mload_pos(L, n);
-    if (n->type != Y_MAP) {
-        mload_err(L, n, "poll %zu must be a map with id, question, options, opens and closes, "
-                        "not %s", no, mload_tname(n));
-        return 0;
-    }
-    mload_check_dups(L, n);
-    mload_check_keys(L, n, poll_keys, "a poll");
-    const struct ynode *id = mload_map_get(n, "id"), *q = mload_map_get(n, "question"),
-                       *opts = mload_map_get(n, "options"),
-                       *projects = mload_map_get(n, "projects"),
-                       *opens = mload_map_get(n, "opens"), *closes = mload_map_get(n, "closes"),
-                       *maxc = mload_map_get(n, "max_choices"), *voter = mload_map_get(n, "voter"),
-                       *rs = mload_map_get(n, "results_sms");
-    if (!id) {
-        mload_err(L, n, "poll %zu is missing the required key 'id' (a name, like budget-2027)",
-                  no);
-        return 0;
-    }
-    snprintf(w, sizeof w, "the id of poll %zu", no);
-    if (!(p->id = mload_get_name(L, id, w)))
-        return 0;
-    if (!q)
-        mload_err(L, n, "poll '%s' is missing the required key 'question'", p->id);
-    else {
-        snprintf(w, sizeof w, "the question of poll '%s'", p->id);
-        mload_get_text(L, q, &p->question, w, 1);
-    }
+    const struct ynode *opens = mload_map_get(n, "opens"), *closes = mload_map_get(n, "closes");
     p->opens = p->closes = -1;
     if (!opens)
         mload_err(L, n, "poll '%s' is missing the required key 'opens' (like \"2026-07-01T08:00\", "
@@ -180,7 +153,12 @@ static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *
     if (p->opens >= 0 && p->closes >= 0 && p->closes <= p->opens)
         mload_err(L, closes, "poll '%s' closes before it opens: 'closes' must be after 'opens'",
                   p->id);
+}
 
+/* voter (phone or national_id) and results_sms (true or false). */
+static void load_flags(struct loader *L, struct menu_poll *p, const struct ynode *n)
+{
+    const struct ynode *voter = mload_map_get(n, "voter"), *rs = mload_map_get(n, "results_sms");
     p->voter = POLL_VOTER_PHONE;
     if (voter) {
         const char *v = mload_get_str(L, voter, "voter");
@@ -197,7 +175,69 @@ static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *
         else if (v && strcmp(v, "false") != 0)
             mload_err(L, rs, "results_sms must be true or false, not '%s'", v);
     }
+}
 
+/* The district a key of `projects` names, or NULL (reported). */
+static const char *project_district(struct loader *L, const struct menu_poll *p,
+                                    const struct ynode *k)
+{
+    const char *dn = mload_get_str(L, k, "a district of 'projects'");
+    if (!dn)
+        return NULL;
+    const char *const *all;
+    size_t nd;
+    const char *gd = mload_district(L, dn, &all, &nd);
+    if (gd)
+        return gd;
+    const char *c = nd ? menu_closest(dn, all, nd) : NULL;
+    if (c)
+        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district "
+                        "(did you mean '%s'?)", dn, p->id, c);
+    else if (nd)
+        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district "
+                        "(write it like %s or %s)", dn, p->id, all[0], all[nd - 1]);
+    else
+        mload_err(L, k, "poll '%s' has projects by district, but no districts "
+                        "are known to this check", p->id);
+    return NULL;
+}
+
+/* projects: district -> options. Returns the options of the smallest district. */
+static size_t load_projects(struct loader *L, struct menu_poll *p, const struct ynode *projects,
+                            size_t cap)
+{
+    p->by_district = 1;
+    if (projects->type != Y_MAP || projects->n == 0) {
+        mload_err(L, projects, "the projects of poll '%s' must be a map of district to a "
+                               "list of {id, label}, not %s", p->id, mload_tname(projects));
+        return 0;
+    }
+    mload_check_dups(L, projects);
+    size_t min_n = (size_t)-1;
+    for (size_t i = 0; i + 1 < projects->n; i += 2) {
+        const struct ynode *k = projects->kids[i], *v = projects->kids[i + 1];
+        const char *gd = project_district(L, p, k);
+        if (!gd)
+            continue;
+        load_options(L, p, v, gd, cap);
+        size_t got = v->type == Y_SEQ ? v->n : 0;
+        if (got < 2 && v->type == Y_SEQ)
+            mload_err(L, k, "poll '%s' has %zu project%s in %s: give at least 2", p->id,
+                      got, got == 1 ? "" : "s", gd);
+        if (got < min_n)
+            min_n = got;
+    }
+    return min_n == (size_t)-1 ? 0 : min_n;
+}
+
+/* The choices: options for everyone, or projects per district. *min_n: the options of
+ * the smallest district (or of everyone). 0 when out of memory. */
+static int load_choices(struct loader *L, struct menu_poll *p, const struct ynode *n,
+                        size_t *min_n)
+{
+    const struct ynode *opts = mload_map_get(n, "options"),
+                       *projects = mload_map_get(n, "projects");
+    *min_n = 0;
     if (opts && projects)
         mload_err(L, projects, "poll '%s' has both 'options' and 'projects': give options (for "
                                "everyone) or projects per district", p->id);
@@ -207,73 +247,76 @@ static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *
     size_t cap = count_options(opts, projects);
     if (cap && !(p->options = mload_alloc(L, cap * sizeof *p->options)))
         return 0;
-    size_t min_n = 0;
     if (opts && !projects) {
         load_options(L, p, opts, NULL, cap);
-        min_n = opts->type == Y_SEQ ? opts->n : 0;
-        if (min_n < 2 && opts->type == Y_SEQ)
-            mload_err(L, opts, "poll '%s' has %zu option%s: give at least 2", p->id, min_n,
-                      min_n == 1 ? "" : "s");
+        *min_n = opts->type == Y_SEQ ? opts->n : 0;
+        if (*min_n < 2 && opts->type == Y_SEQ)
+            mload_err(L, opts, "poll '%s' has %zu option%s: give at least 2", p->id, *min_n,
+                      *min_n == 1 ? "" : "s");
     } else if (projects && !opts) {
-        p->by_district = 1;
-        if (projects->type != Y_MAP || projects->n == 0) {
-            mload_err(L, projects, "the projects of poll '%s' must be a map of district to a "
-                                   "list of {id, label}, not %s", p->id, mload_tname(projects));
-        } else {
-            mload_check_dups(L, projects);
-            min_n = (size_t)-1;
-            for (size_t i = 0; i + 1 < projects->n; i += 2) {
-                const struct ynode *k = projects->kids[i], *v = projects->kids[i + 1];
-                const char *dn = mload_get_str(L, k, "a district of 'projects'");
-                if (!dn)
-                    continue;
-                const char *const *all;
-                size_t nd;
-                const char *gd = mload_district(L, dn, &all, &nd);
-                if (!gd) {
-                    const char *c = nd ? menu_closest(dn, all, nd) : NULL;
-                    if (c)
-                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district "
-                                        "(did you mean '%s'?)", dn, p->id, c);
-                    else if (nd)
-                        mload_err(L, k, "'%s' in the projects of poll '%s' is not a district "
-                                        "(write it like %s or %s)", dn, p->id, all[0], all[nd - 1]);
-                    else
-                        mload_err(L, k, "poll '%s' has projects by district, but no districts "
-                                        "are known to this check", p->id);
-                    continue;
-                }
-                load_options(L, p, v, gd, cap);
-                size_t got = v->type == Y_SEQ ? v->n : 0;
-                if (got < 2 && v->type == Y_SEQ)
-                    mload_err(L, k, "poll '%s' has %zu project%s in %s: give at least 2", p->id,
-                              got, got == 1 ? "" : "s", gd);
-                if (got < min_n)
-                    min_n = got;
-            }
-            if (min_n == (size_t)-1)
-                min_n = 0;
-        }
+        *min_n = load_projects(L, p, projects, cap);
     }
+    return 1;
+}
+
+/* max_choices: 1 to the options of the smallest district (min_n), default 1. */
+static void load_max_choices(struct loader *L, struct menu_poll *p, const struct ynode *maxc,
+                             size_t min_n)
+{
     p->max_choices = 1;
-    if (maxc) {
-        const char *v = mload_get_str(L, maxc, "max_choices");
-        char *end = NULL;
-        long m = v ? strtol(v, &end, 10) : 0;
-        if (v && (!*v || *end || m < 1 || (min_n >= 1 && (size_t)m > min_n)))
-            mload_err(L, maxc, "max_choices of poll '%s' must be a number from 1 to %zu (its "
-                               "options%s), not '%s'", p->id, min_n ? min_n : 1,
-                      p->by_district ? " in the smallest district" : "", v);
-        else if (v)
-            p->max_choices = (int)m;
+    if (!maxc)
+        return;
+    const char *v = mload_get_str(L, maxc, "max_choices");
+    char *end = NULL;
+    long m = v ? strtol(v, &end, 10) : 0;
+    if (v && (!*v || *end || m < 1 || (min_n >= 1 && (size_t)m > min_n)))
+        mload_err(L, maxc, "max_choices of poll '%s' must be a number from 1 to %zu (its "
+                           "options%s), not '%s'", p->id, min_n ? min_n : 1,
+                  p->by_district ? " in the smallest district" : "", v);
+    else if (v)
+        p->max_choices = (int)m;
+}
+
+/* Poll number `no` of its list. 0 when it has no usable id (or memory ran out). */
+static int load_poll(struct loader *L, struct menu_poll *p, const struct ynode *n, size_t no)
+{
+    char w[160];
+    p->pos = mload_pos(L, n);
+    if (n->type != Y_MAP) {
+        mload_err(L, n, "poll %zu must be a map with id, question, options, opens and closes, "
+                        "not %s", no, mload_tname(n));
+        return 0;
     }
+    mload_check_dups(L, n);
+    mload_check_keys(L, n, poll_keys, "a poll", NULL);
+    const struct ynode *id = mload_map_get(n, "id"), *q = mload_map_get(n, "question");
+    if (!id) {
+        mload_err(L, n, "poll %zu is missing the required key 'id' (a name, like budget-2027)",
+                  no);
+        return 0;
+    }
+    snprintf(w, sizeof w, "the id of poll %zu", no);
+    if (!(p->id = mload_get_name(L, id, w)))
+        return 0;
+    if (!q)
+        mload_err(L, n, "poll '%s' is missing the required key 'question'", p->id);
+    else {
+        snprintf(w, sizeof w, "the question of poll '%s'", p->id);
+        mload_get_text(L, q, &p->question, w, 1);
+    }
+    load_times(L, p, n);
+    load_flags(L, p, n);
+    size_t min_n;
+    if (!load_choices(L, p, n, &min_n))
+        return 0;
+    load_max_choices(L, p, mload_map_get(n, "max_choices"), min_n);
     return 1;
 }
 
 void menu_load_polls(struct loader *L)
 {
-    struct menu_set *set = mload_set(L);
-    size_t nf = mload_n_files(L), total = 0;
+    struct menu_set *set = L->set;
+    size_t nf = L->n_files, total = 0;
     for (size_t f = 0; f < nf; f++) {
         const struct ynode *root = mload_file(L, f);
         const struct ynode *polls = root ? mload_map_get(root, "polls") : NULL;
@@ -288,7 +331,7 @@ void menu_load_polls(struct loader *L)
     size_t *files = total ? calloc(total, sizeof *files) : NULL;
     if (total && !files)
         return;
-    for (size_t f = 0; f < nf && !mload_oom(L); f++) {
+    for (size_t f = 0; f < nf && !L->oom; f++) {
         const struct ynode *root = mload_file(L, f);
         if (!root || root->type != Y_MAP)
             continue;
@@ -301,7 +344,7 @@ void menu_load_polls(struct loader *L)
                                 "not %s", mload_tname(polls));
             continue;
         }
-        for (size_t i = 0; i < polls->n && !mload_oom(L); i++) {
+        for (size_t i = 0; i < polls->n && !L->oom; i++) {
             if (set->n_polls == total) {
                 mload_err(L, polls->kids[i], "too many polls: a set can have at most %d",
                           LOAD_MAX_POLLS);
@@ -319,7 +362,7 @@ void menu_load_polls(struct loader *L)
             if (j < set->n_polls) {
                 const struct ynode *idn = mload_map_get(polls->kids[i], "id");
                 mload_err(L, idn, "poll '%s' is already given in %s:%d:%d", p->id,
-                          mload_file_name(L, files[j]), set->polls[j].pos.line,
+                          L->files[files[j]].name, set->polls[j].pos.line,
                           set->polls[j].pos.col);
                 continue;
             }
@@ -336,7 +379,8 @@ const char *menu_poll_text(const struct menu_set *set, const struct menu_text *t
     int l = set && lang ? menu_find_lang(set, lang) : -1;
     if (l >= 0 && l < MENU_MAX_LANGS && t->s[l])
         return t->s[l];
-    if (set && set->default_lang >= 0 && set->default_lang < MENU_MAX_LANGS && t->s[set->default_lang])
+    if (set && set->default_lang >= 0 && set->default_lang < MENU_MAX_LANGS &&
+        t->s[set->default_lang])
         return t->s[set->default_lang];
     for (l = 0; l < MENU_MAX_LANGS; l++)
         if (t->s[l])

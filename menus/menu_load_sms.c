@@ -64,25 +64,12 @@ static void check_vars(struct loader *L, const struct ynode *n, const char *s, c
 {
     if (!k)
         return;
-    for (const char *p = s; *p; p++) {
-        if (*p != '{')
-            continue;
-        if (p[1] == '{') {
-            p++;
-            continue;
-        }
-        const char *e = strchr(p + 1, '}');
-        if (!e)
-            return;
-        char name[MENU_NAME_MAX + 1];
-        size_t len = (size_t)(e - p - 1);
-        p = e;
-        if (len < 1 || len > MENU_NAME_MAX)
-            continue; /* not a variable: check_template said so */
-        memcpy(name, e - len, len);
-        name[len] = 0;
-        if (!menu_name_ok(name))
-            continue;
+    const char *p = s, *in;
+    char name[MENU_NAME_MAX + 1];
+    size_t len;
+    while (mload_template_next(&p, name, &in, &len)) {
+        if (!name[0])
+            continue; /* not a variable: mload_check_template said so */
         size_t i;
         for (i = 0; i < k->n && strcmp(k->v[i], name) != 0; i++)
             ;
@@ -135,24 +122,15 @@ static void load_rule_args(struct loader *L, struct menu_sms_rule *r, size_t no,
     r->args = mload_alloc(L, (cnt ? cnt : 1) * sizeof *r->args);
     if (!r->args)
         return;
+    char of[40];
+    snprintf(of, sizeof of, "of SMS rule %zu", no);
     for (size_t i = 0; i < cnt; i++) {
-        const struct ynode *kn = n->kids[2 * i], *v = n->kids[2 * i + 1];
-        snprintf(w, sizeof w, "'args' of SMS rule %zu", no);
-        const char *key = mload_get_name(L, kn, w);
-        if (!key)
+        struct menu_arg *a = &r->args[r->n_args];
+        if (!mload_arg(L, n->kids[2 * i], n->kids[2 * i + 1], of, a, w, sizeof w))
             continue;
-        const char *val;
-        if (v->type == Y_SCALAR && mload_is_null(v)) {
-            val = "";
-        } else {
-            snprintf(w, sizeof w, "arg '%s' of SMS rule %zu", key, no);
-            if (!(val = mload_get_str(L, v, w)))
-                continue;
-            mload_check_template(L, v, val);
-            struct seen seen = {.n = 0};
-            check_vars(L, v, val, w, k, &seen);
-        }
-        r->args[r->n_args++] = (struct menu_arg){key, val};
+        struct seen seen = {.n = 0};
+        check_vars(L, n->kids[2 * i + 1], a->value, w, k, &seen);
+        r->n_args++;
     }
 }
 
@@ -205,7 +183,7 @@ static void load_rule(struct loader *L, struct menu_sms_rule *r, size_t no, cons
         return;
     }
     mload_check_dups(L, n);
-    mload_check_keys(L, n, rule_keys, "an SMS rule");
+    mload_check_keys(L, n, rule_keys, "an SMS rule", NULL);
     const struct ynode *kw = mload_map_get(n, "keyword"), *reply = mload_map_get(n, "reply"),
                        *h = mload_map_get(n, "handler"), *args = mload_map_get(n, "args"),
                        *on = mload_map_get(n, "on");
@@ -255,8 +233,8 @@ static void load_rule(struct loader *L, struct menu_sms_rule *r, size_t no, cons
 
 void menu_load_sms(struct loader *L)
 {
-    struct menu_set *set = mload_set(L);
-    size_t nf = mload_n_files(L), total = 0;
+    struct menu_set *set = L->set;
+    size_t nf = L->n_files, total = 0;
     for (size_t f = 0; f < nf; f++) {
         const struct ynode *root = mload_file(L, f);
         const struct ynode *sms = root ? mload_map_get(root, "sms") : NULL;
@@ -271,7 +249,7 @@ void menu_load_sms(struct loader *L)
     const struct ynode *first_sms = NULL, *def_key = NULL;
     size_t first_file = 0, def_file = 0;
     int over = 0;
-    for (size_t f = 0; f < nf && !mload_oom(L); f++) {
+    for (size_t f = 0; f < nf && !L->oom; f++) {
         const struct ynode *root = mload_file(L, f);
         if (!root || root->type != Y_MAP)
             continue;
@@ -286,7 +264,7 @@ void menu_load_sms(struct loader *L)
                 mload_err(L, sms, "sms must be a list of rules, like - {keyword: '^\\s*HELP\\s*$', "
                                   "reply: \"...\"}, not %s", mload_tname(sms));
             } else {
-                for (size_t i = 0; i < sms->n && !mload_oom(L); i++) {
+                for (size_t i = 0; i < sms->n && !L->oom; i++) {
                     if (set->n_sms_rules == total) {
                         if (!over)
                             mload_err(L, sms->kids[i], "too many SMS rules: a set can have at "
@@ -307,7 +285,7 @@ void menu_load_sms(struct loader *L)
         const struct ynode *key = mload_key_of(root, def);
         if (def_key) {
             mload_err(L, key, "sms_default is already given in %s:%d:%d; only one file may have "
-                              "sms_default", mload_file_name(L, def_file), def_key->line,
+                              "sms_default", L->files[def_file].name, def_key->line,
                       def_key->col);
             continue;
         }
@@ -320,7 +298,7 @@ void menu_load_sms(struct loader *L)
             check_text_vars(L, def, &set->sms_default, "sms_default", &k);
         }
     }
-    if (first_sms && !def_key && !mload_oom(L)) {
+    if (first_sms && !def_key && !L->oom) {
         mload_file(L, first_file);
         mload_warn(L, first_sms, "there are SMS rules but no sms_default, so a text no rule "
                                  "matches gets no answer: add sms_default: {%s: \"...\"} saying "

@@ -352,9 +352,15 @@ class Smsc {
     };
     // `extra: {field: undefined}` leaves a field out (node-smpp cannot encode undefined)
     for (const k of Object.keys(pdu)) if (pdu[k] === undefined) delete pdu[k];
+    // a gateway that dies before it answers (SIGKILL) never calls back: the wait ends
+    // with the connection, or at the deadline
     return new Promise((resolve, reject) => {
-      const ok = s.deliver_sm(pdu, (resp) => resolve(resp));
-      if (!ok) reject(new Error('socket not writable'));
+      const fail = (why) => { clearTimeout(timer); s.socket.removeListener('close', closed); reject(new Error(why)); };
+      const closed = () => fail('the ESME\'s connection closed before deliver_sm_resp');
+      const timer = setTimeout(() => fail('no deliver_sm_resp within 6000 ms'), 6000);
+      s.socket.once('close', closed);
+      const ok = s.deliver_sm(pdu, (resp) => { clearTimeout(timer); s.socket.removeListener('close', closed); resolve(resp); });
+      if (!ok) fail('socket not writable');
     });
   }
 

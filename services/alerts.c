@@ -80,6 +80,7 @@ const char *alerts_topic_keyword(const struct alerts_topic *t, const char *lang)
 enum op_kind { OP_SUB, OP_COUNT, OP_LIST, OP_ID, OP_AUDIENCE };
 
 struct op {
+    struct svc_op h; /* first: the record is a svc_op */
     enum op_kind kind;
     union {
         alerts_sub_cb sub;
@@ -89,9 +90,6 @@ struct op {
         alerts_audience_cb audience;
     } cb;
     void *arg;
-    const struct svc_env *env;
-    int fail_status;
-    const char *fail_why;
     /* the audience */
     char **to, **lang;
     size_t n, asked, pending;
@@ -99,13 +97,16 @@ struct op {
     int asking; /* inside ask_langs: a batch answered at once (no memory) waits for it */
 };
 
+static void op_failed(struct svc_op *h, int st, const char *why);
+
 static struct op *op_new(const struct svc_env *env, enum op_kind kind, void *arg)
 {
     struct op *o = calloc(1, sizeof *o);
     if (o) {
+        o->h.env = env;
+        o->h.failed = op_failed;
         o->kind = kind;
         o->arg = arg;
-        o->env = env;
     }
     return o;
 }
@@ -122,12 +123,10 @@ static void op_free(struct op *o)
     free(o);
 }
 
-static void op_failed(void *p)
+static void op_failed(struct svc_op *h, int st, const char *why)
 {
-    struct op *o = p;
+    struct op *o = (struct op *)h;
     void *a = o->arg;
-    int st = o->fail_status;
-    const char *why = o->fail_why;
     switch (o->kind) {
     case OP_SUB: o->cb.sub(a, st, why, ALERTS_OK, NULL); break;
     case OP_COUNT: o->cb.count(a, st, why, 0); break;
@@ -136,29 +135,6 @@ static void op_failed(void *p)
     case OP_AUDIENCE: o->cb.audience(a, st, why, NULL); break;
     }
     op_free(o);
-}
-
-static void op_fail_now(struct op *o, int status, const char *why)
-{
-    o->fail_status = status;
-    o->fail_why = why;
-    op_failed(o);
-}
-
-/* In a store callback: 1 when there is a reply to read, else o has failed. */
-static int op_reply(struct op *o, int status, const redisReply *r)
-{
-    if (svc_reply_ok(status, r, "alerts.redis"))
-        return 1;
-    op_fail_now(o, REC_ERR, svc_reply_why(status, r));
-    return 0;
-}
-
-static void op_fail_later(struct op *o, int status, const char *why)
-{
-    o->fail_status = status;
-    o->fail_why = why;
-    svc_later(o->env, op_failed, o);
 }
 
 /* 1 when m cannot be a subscriber's phone. */
@@ -204,7 +180,7 @@ static struct store_script script_leave = {
 static void on_sub(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "alerts.redis"))
         return;
     static const char *const names[] = {[ALERTS_OK] = "ok",
                                         [ALERTS_NEED_DISTRICT] = "need_district",
@@ -217,7 +193,7 @@ static void on_sub(void *p, int status, const redisReply *r)
             op_free(o);
             return;
         }
-    op_fail_now(o, REC_ERR, "data");
+    svc_op_fail(&o->h, REC_ERR, "data");
 }
 
 static void sub_change(const struct svc_ctx *ctx, struct store_script *sc, const char *topic,
@@ -231,7 +207,7 @@ static void sub_change(const struct svc_ctx *ctx, struct store_script *sc, const
     o->cb.sub = cb;
     const char *m = ctx->actor.msisdn;
     if (msisdn_bad(m)) {
-        op_fail_later(o, REC_INVALID, "msisdn");
+        svc_op_fail_later(&o->h, REC_INVALID, "msisdn");
         return;
     }
     char k_phone[80], k_district[80];
@@ -274,10 +250,10 @@ static struct store_script script_start = {
 static void on_count(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "alerts.redis"))
         return;
     if (r->type != REDIS_REPLY_INTEGER) {
-        op_fail_now(o, REC_ERR, "data");
+        svc_op_fail(&o->h, REC_ERR, "data");
         return;
     }
     o->cb.count(o->arg, REC_OK, NULL, (long)r->integer);
@@ -294,7 +270,7 @@ static void stop_change(const struct svc_ctx *ctx, struct store_script *sc, aler
     }
     o->cb.count = cb;
     if (msisdn_bad(ctx->actor.msisdn)) {
-        op_fail_later(o, REC_INVALID, "msisdn");
+        svc_op_fail_later(&o->h, REC_INVALID, "msisdn");
         return;
     }
     char k_phone[80];
@@ -325,7 +301,7 @@ static struct store_script script_list = {
 static void on_list(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "alerts.redis"))
         return;
     struct alerts_sub s[ALERTS_SUBS_MAX];
     char topic[ALERTS_SUBS_MAX][16];
@@ -351,7 +327,7 @@ void alerts_of(const struct svc_env *env, const char *msisdn, alerts_list_cb cb,
     }
     o->cb.list = cb;
     if (msisdn_bad(msisdn)) {
-        op_fail_later(o, REC_INVALID, "msisdn");
+        svc_op_fail_later(&o->h, REC_INVALID, "msisdn");
         return;
     }
     char k_phone[80];
@@ -365,10 +341,10 @@ void alerts_of(const struct svc_env *env, const char *msisdn, alerts_list_cb cb,
 static void on_id(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "alerts.redis"))
         return;
     if (r->type != REDIS_REPLY_INTEGER) {
-        op_fail_now(o, REC_ERR, "data");
+        svc_op_fail(&o->h, REC_ERR, "data");
         return;
     }
     char id[24];
@@ -392,7 +368,7 @@ void alerts_new_id(const struct svc_ctx *ctx, alerts_id_cb cb, void *arg)
 static void audience_done(struct op *o)
 {
     if (o->error) {
-        op_fail_now(o, REC_ERR, "redis");
+        svc_op_fail(&o->h, REC_ERR, "redis");
         return;
     }
     struct alerts_audience a = {(const char *const *)o->to, (const char *const *)o->lang, o->n};
@@ -449,7 +425,7 @@ static void ask_langs(struct op *o)
         }
         o->asked += n;
         o->pending++;
-        svc_cmd(o->env, (int)n + 1, argv, on_langs, b);
+        svc_cmd(o->h.env, (int)n + 1, argv, on_langs, b);
         free(argv);
         free(keys);
     }
@@ -461,12 +437,12 @@ static void ask_langs(struct op *o)
 static void on_members(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "alerts.redis"))
         return;
     size_t n = svc_reply_len(r);
     o->to = calloc(n ? n : 1, sizeof *o->to);
     if (!o->to) {
-        op_fail_now(o, REC_ERR, "memory");
+        svc_op_fail(&o->h, REC_ERR, "memory");
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -475,7 +451,7 @@ static void on_members(void *p, int status, const redisReply *r)
             o->n++;
     }
     if (o->with_langs && o->n && !(o->lang = calloc(o->n, sizeof *o->lang))) {
-        op_fail_now(o, REC_ERR, "memory");
+        svc_op_fail(&o->h, REC_ERR, "memory");
         return;
     }
     if (o->lang)

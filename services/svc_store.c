@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "records.h"
 
 struct later {
     void (*fn)(void *arg);
@@ -81,6 +82,34 @@ void svc_cmd(const struct svc_env *env, int argc, const char *const *argv, store
         no_store(env, cb, arg);
     else
         store_cmd(env->store, cb, arg, argc, argv, NULL);
+}
+
+/* ---- a service's call record ---- */
+
+void svc_op_fail(struct svc_op *op, int status, const char *why)
+{
+    op->failed(op, status, why);
+}
+
+static void op_fire(void *p)
+{
+    struct svc_op *op = p;
+    op->failed(op, op->fail_status, op->fail_why);
+}
+
+void svc_op_fail_later(struct svc_op *op, int status, const char *why)
+{
+    op->fail_status = status;
+    op->fail_why = why;
+    svc_later(op->env, op_fire, op);
+}
+
+int svc_op_reply(struct svc_op *op, int status, const redisReply *r, const char *what)
+{
+    if (svc_reply_ok(status, r, what))
+        return 1;
+    op->failed(op, REC_ERR, svc_reply_why(status, r));
+    return 0;
 }
 
 /* ---- replies ---- */

@@ -37,6 +37,28 @@ void svc_cmd(const struct svc_env *env, int argc, const char *const *argv, store
 /* fn(arg) from env's loop, soon. */
 void svc_later(const struct svc_env *env, void (*fn)(void *arg), void *arg);
 
+/* ---- a service's call record ---- */
+
+/* The head of a service call's record: its env and how it tells its caller of a
+ * failure (then frees itself). The service's own fields follow it. */
+struct svc_op {
+    const struct svc_env *env;
+    void (*failed)(struct svc_op *op, int status, const char *why);
+    int fail_status;
+    const char *fail_why;
+};
+
+/* Fail op now, from a store callback: op->failed(op, status, why). */
+void svc_op_fail(struct svc_op *op, int status, const char *why);
+
+/* Fail op from env's loop: bad input, or no request to make. */
+void svc_op_fail_later(struct svc_op *op, int status, const char *why);
+
+/* In a store callback: 1 when the request succeeded with a reply to read; else logs the
+ * error under `what` (svc_reply_ok), fails op with REC_ERR and svc_reply_why, and
+ * returns 0 (op is gone). */
+int svc_op_reply(struct svc_op *op, int status, const struct redisReply *r, const char *what);
+
 /* ---- replies (valid during the store's callback) ---- */
 
 /* 1 when the request succeeded with a reply that is not an error; otherwise logs the

@@ -88,6 +88,7 @@ static int place(const char *category, const char *district, const char *sector,
 enum op_kind { OP_REPORT, OP_OPEN, OP_LIST, OP_GET, OP_STATUS };
 
 struct op {
+    struct svc_op h; /* first: the record is a svc_op */
     enum op_kind kind;
     union {
         tickets_report_cb report;
@@ -97,32 +98,30 @@ struct op {
         tickets_status_cb status;
     } cb;
     void *arg;
-    const struct svc_env *env;
-    int fail_status;
-    const char *fail_why;
     char ref[REFS_MAX];
     char to[16], from[16];
     char note[REC_VALUE_MAX + 1];
 };
 
+static void op_failed(struct svc_op *h, int st, const char *why);
+
 static struct op *op_new(const struct svc_env *env, enum op_kind kind, void *arg)
 {
     struct op *o = calloc(1, sizeof *o);
     if (o) {
+        o->h.env = env;
+        o->h.failed = op_failed;
         o->kind = kind;
         o->arg = arg;
-        o->env = env;
     }
     return o;
 }
 
 /* Report o's failure to its caller and free it. */
-static void op_failed(void *p)
+static void op_failed(struct svc_op *h, int st, const char *why)
 {
-    struct op *o = p;
+    struct op *o = (struct op *)h;
     void *a = o->arg;
-    int st = o->fail_status;
-    const char *why = o->fail_why;
     switch (o->kind) {
     case OP_REPORT: o->cb.report(a, st, why, NULL); break;
     case OP_OPEN: o->cb.open(a, st, why, NULL, NULL); break;
@@ -131,32 +130,6 @@ static void op_failed(void *p)
     case OP_STATUS: o->cb.status(a, st, why, NULL); break;
     }
     free(o);
-}
-
-/* Fail o now (in a store callback). */
-static void op_fail_now(struct op *o, int status, const char *why)
-{
-    o->fail_status = status;
-    o->fail_why = why;
-    op_failed(o);
-}
-
-/* Fail o from the loop (bad input, or before any request). */
-static void op_fail_later(struct op *o, int status, const char *why)
-{
-    o->fail_status = status;
-    o->fail_why = why;
-    svc_later(o->env, op_failed, o);
-}
-
-/* In a store callback: 1 when there is a reply to read; else o has failed (REC_ERR) and
- * is gone. */
-static int op_reply(struct op *o, int status, const redisReply *r)
-{
-    if (svc_reply_ok(status, r, "tickets.redis"))
-        return 1;
-    op_fail_now(o, REC_ERR, svc_reply_why(status, r));
-    return 0;
 }
 
 /* ---- report ---- */
@@ -219,11 +192,11 @@ static struct store_script script_report = {
 static void on_report(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
         return;
     const char *v = svc_reply_str(r, 0), *ref = svc_reply_str(r, 1);
     if (!v || !ref) {
-        op_fail_now(o, REC_ERR, "data");
+        svc_op_fail(&o->h, REC_ERR, "data");
         return;
     }
     struct tickets_reported t = {ref, TICKETS_CREATED, strncmp(v, "existing-", 9) == 0};
@@ -274,7 +247,7 @@ static const char *report_check(const struct svc_env *env, const struct tickets_
 static void report_send(struct op *o, const struct tickets_report *r, const char *msisdn,
                         const struct checked *c, const char *hist)
 {
-    long window = o->env->ticket_window_s > 0 ? o->env->ticket_window_s : TICKETS_WINDOW_S;
+    long window = o->h.env->ticket_window_s > 0 ? o->h.env->ticket_window_s : TICKETS_WINDOW_S;
     char k_idem[200], k_seq[40], k_phone[64], yy[4], unix_s[24], win[24], ttl[24], skey[16];
     snprintf(yy, sizeof yy, "%.2s", c->at + 2);
     snprintf(skey, sizeof skey, "%d-%02d", c->d->code, c->sn);
@@ -288,7 +261,7 @@ static void report_send(struct op *o, const struct tickets_report *r, const char
                           r->category, c->d->name, geo_sector_name(c->d, c->sn), skey,
                           c->landmark, c->desc, hist, ttl, r->channel ? r->channel : "ussd",
                           r->idem_key, r->follow_only ? "1" : "0", TICKETS_KEY};
-    svc_eval(o->env, &script_report, 4, (int)(sizeof argv / sizeof argv[0]), argv, on_report, o);
+    svc_eval(o->h.env, &script_report, 4, (int)(sizeof argv / sizeof argv[0]), argv, on_report, o);
 }
 
 void tickets_report(const struct svc_ctx *ctx, const struct tickets_report *r,
@@ -303,12 +276,12 @@ void tickets_report(const struct svc_ctx *ctx, const struct tickets_report *r,
     struct checked c;
     const char *bad = report_check(ctx->env, r, ctx->actor.msisdn, &c);
     if (bad) {
-        op_fail_later(o, REC_INVALID, bad);
+        svc_op_fail_later(&o->h, REC_INVALID, bad);
         return;
     }
     char *hist = hist_json(c.at, "received", "reported");
     if (!hist) {
-        op_fail_later(o, REC_ERR, "memory");
+        svc_op_fail_later(&o->h, REC_ERR, "memory");
         return;
     }
     report_send(o, r, ctx->actor.msisdn, &c, hist);
@@ -332,10 +305,10 @@ static struct store_script script_open = {
 static void on_open(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
         return;
     if (r->type != REDIS_REPLY_ARRAY) {
-        op_fail_now(o, REC_ERR, "data");
+        svc_op_fail(&o->h, REC_ERR, "data");
         return;
     }
     const char *ref = svc_reply_str(r, 0), *st = svc_reply_str(r, 1);
@@ -358,7 +331,7 @@ void tickets_open(const struct svc_env *env, const char *category, const char *d
     int sn;
     char k_open[80];
     if (place(category, district, sector, &d, &sn, k_open, sizeof k_open) < 0) {
-        op_fail_later(o, REC_INVALID, "place");
+        svc_op_fail_later(&o->h, REC_INVALID, "place");
         return;
     }
     const char *argv[] = {k_open, TICKETS_KEY};
@@ -382,7 +355,7 @@ static struct store_script script_mine = {
 static void on_mine(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
         return;
     struct tickets_summary t[TICKETS_LIST_MAX];
     size_t n = 0;
@@ -406,7 +379,7 @@ void tickets_of(const struct svc_env *env, const char *msisdn, size_t max, ticke
     }
     o->cb.list = cb;
     if (!msisdn_ok(msisdn)) {
-        op_fail_later(o, REC_OK, NULL); /* no tickets */
+        svc_op_fail_later(&o->h, REC_OK, NULL); /* no tickets */
         return;
     }
     char key[64], n[8];
@@ -449,12 +422,12 @@ static void get_hist(const redisReply *h, struct tickets_hist *hist, json_t **do
 static void on_get(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
         return;
     const redisReply *f = svc_reply_at(r, 0);
     if (svc_reply_len(r) != 3 || svc_reply_len(f) != 12) {
         int arr = r->type == REDIS_REPLY_ARRAY;
-        op_fail_now(o, arr ? REC_NOT_FOUND : REC_ERR, arr ? "not_found" : "data");
+        svc_op_fail(&o->h, arr ? REC_NOT_FOUND : REC_ERR, arr ? "not_found" : "data");
         return;
     }
     const char *v[12];
@@ -494,7 +467,7 @@ void tickets_get(const struct svc_env *env, const char *ref, tickets_get_cb cb, 
     o->cb.get = cb;
     const char *why = refs_parse(ref ? ref : "", "TKT", o->ref, sizeof o->ref);
     if (why) {
-        op_fail_later(o, REC_INVALID, why);
+        svc_op_fail_later(&o->h, REC_INVALID, why);
         return;
     }
     char k_t[64], k_h[64], k_f[64], max[8];
@@ -538,11 +511,11 @@ static struct store_script script_status = {
 static void on_status_done(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
         return;
     const char *v = svc_reply_str(r, 0);
     if (!v || strcmp(v, "not_found") == 0 || strcmp(v, "changed") == 0) {
-        op_fail_now(o, !v ? REC_ERR : v[0] == 'n' ? REC_NOT_FOUND : REC_REFUSED,
+        svc_op_fail(&o->h, !v ? REC_ERR : v[0] == 'n' ? REC_NOT_FOUND : REC_REFUSED,
                     !v ? "data" : v[0] == 'n' ? "not_found" : "changed");
         return;
     }
@@ -573,14 +546,14 @@ static int status_tails(const struct op *o, const char *category, long long now,
 /* The script's call: the ticket's keys, the history entry and the SMS tails. */
 static void status_send(struct op *o, const char *category, const char *open_key)
 {
-    long long now = (long long)(svc_now_ms(o->env) / 1000);
+    long long now = (long long)(svc_now_ms(o->h.env) / 1000);
     char at[REC_TIME_MAX], k_t[64], k_h[64], k_f[64];
     records_time((time_t)now, 0, at, sizeof at);
     ticket_keys(o->ref, k_t, k_h, k_f, sizeof k_t);
     char *tails[3], *hist = hist_json(at, o->to, o->note);
     if (!hist || status_tails(o, category, now, tails) < 0) {
         free(hist);
-        op_fail_now(o, REC_ERR, "memory");
+        svc_op_fail(&o->h, REC_ERR, "memory");
         return;
     }
     int fin = strcmp(o->to, "resolved") == 0 || strcmp(o->to, "rejected") == 0;
@@ -602,7 +575,7 @@ static void status_send(struct op *o, const char *category, const char *open_key
     argv[n++] = SMS_RECORD_HEAD;
     for (int i = 0; i < 3; i++)
         argv[n++] = tails[i];
-    svc_eval(o->env, &script_status, nk, n, argv, on_status_done, o);
+    svc_eval(o->h.env, &script_status, nk, n, argv, on_status_done, o);
     free(hist);
     for (int i = 0; i < 3; i++)
         free(tails[i]);
@@ -611,11 +584,11 @@ static void status_send(struct op *o, const char *category, const char *open_key
 static void on_status_read(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!op_reply(o, status, r))
+    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
         return;
     const char *st = svc_reply_str(r, 0), *cat = svc_reply_str(r, 1);
     if (r->type != REDIS_REPLY_ARRAY || !st) {
-        op_fail_now(o, r->type == REDIS_REPLY_ARRAY ? REC_NOT_FOUND : REC_ERR,
+        svc_op_fail(&o->h, r->type == REDIS_REPLY_ARRAY ? REC_NOT_FOUND : REC_ERR,
                     r->type == REDIS_REPLY_ARRAY ? "not_found" : "data");
         return;
     }
@@ -642,7 +615,7 @@ void tickets_set_status(const struct svc_ctx *ctx, const char *ref, const char *
     o->cb.status = cb;
     const char *why = refs_parse(ref ? ref : "", "TKT", o->ref, sizeof o->ref);
     if (why || !tickets_status_known(to)) {
-        op_fail_later(o, REC_INVALID, why ? why : "status");
+        svc_op_fail_later(&o->h, REC_INVALID, why ? why : "status");
         return;
     }
     snprintf(o->to, sizeof o->to, "%s", to);

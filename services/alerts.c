@@ -81,7 +81,6 @@ enum op_kind { OP_SUB, OP_COUNT, OP_LIST, OP_ID, OP_AUDIENCE };
 
 struct op {
     struct svc_op h; /* first: the record is a svc_op */
-    enum op_kind kind;
     union {
         alerts_sub_cb sub;
         alerts_count_cb count;
@@ -89,27 +88,12 @@ struct op {
         alerts_id_cb id;
         alerts_audience_cb audience;
     } cb;
-    void *arg;
     /* the audience */
     char **to, **lang;
     size_t n, asked, pending;
     int with_langs, error;
     int asking; /* inside ask_langs: a batch answered at once (no memory) waits for it */
 };
-
-static void op_failed(struct svc_op *h, int st, const char *why);
-
-static struct op *op_new(const struct svc_env *env, enum op_kind kind, void *arg)
-{
-    struct op *o = calloc(1, sizeof *o);
-    if (o) {
-        o->h.env = env;
-        o->h.failed = op_failed;
-        o->kind = kind;
-        o->arg = arg;
-    }
-    return o;
-}
 
 static void op_free(struct op *o)
 {
@@ -126,8 +110,8 @@ static void op_free(struct op *o)
 static void op_failed(struct svc_op *h, int st, const char *why)
 {
     struct op *o = (struct op *)h;
-    void *a = o->arg;
-    switch (o->kind) {
+    void *a = o->h.arg;
+    switch ((enum op_kind)o->h.kind) {
     case OP_SUB: o->cb.sub(a, st, why, ALERTS_OK, NULL); break;
     case OP_COUNT: o->cb.count(a, st, why, 0); break;
     case OP_LIST: o->cb.list(a, st, why, NULL, 0); break;
@@ -153,29 +137,23 @@ static int msisdn_bad(const char *m)
 
 /* KEYS: the phone's subscriptions, its district, the stopped set. ARGV: msisdn, topic,
  * district, the topic sets' prefix. {outcome, district}. */
-static struct store_script script_join = {
+static struct store_script script_join = SVC_SCRIPT(
     "alerts.join",
     LUA_DISTRICT
     "redis.call('SADD',ARGV[4]..sub,m)\n"
     "redis.call('SADD',KEYS[1],sub)\n"
     "redis.call('SET',KEYS[2],d)\n"
     "if redis.call('SISMEMBER',KEYS[3],m)==1 then return {'stopped',d} end\n"
-    "return {'ok',d}\n",
-    0,
-    {0},
-};
+    "return {'ok',d}\n");
 
 /* KEYS, ARGV: as join. */
-static struct store_script script_leave = {
+static struct store_script script_leave = SVC_SCRIPT(
     "alerts.leave",
     LUA_DISTRICT
     "local n=redis.call('SREM',ARGV[4]..sub,m)\n"
     "redis.call('SREM',KEYS[1],sub)\n"
     "if n==0 then return {'not_subscribed',d} end\n"
-    "return {'ok',d}\n",
-    0,
-    {0},
-};
+    "return {'ok',d}\n");
 
 static void on_sub(void *p, int status, const redisReply *r)
 {
@@ -189,7 +167,7 @@ static void on_sub(void *p, int status, const redisReply *r)
     const char *v = svc_reply_str(r, 0), *d = svc_reply_str(r, 1);
     for (size_t i = 0; v && d && i < sizeof names / sizeof names[0]; i++)
         if (strcmp(v, names[i]) == 0) {
-            o->cb.sub(o->arg, REC_OK, NULL, (enum alerts_outcome)i, d[0] ? d : NULL);
+            o->cb.sub(o->h.arg, REC_OK, NULL, (enum alerts_outcome)i, d[0] ? d : NULL);
             op_free(o);
             return;
         }
@@ -199,7 +177,7 @@ static void on_sub(void *p, int status, const redisReply *r)
 static void sub_change(const struct svc_ctx *ctx, struct store_script *sc, const char *topic,
                        const char *district, alerts_sub_cb cb, void *arg)
 {
-    struct op *o = op_new(ctx->env, OP_SUB, arg);
+    struct op *o = svc_op_new(sizeof *o, ctx->env, op_failed, OP_SUB, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", ALERTS_OK, NULL);
         return;
@@ -233,37 +211,27 @@ void alerts_leave(const struct svc_ctx *ctx, const char *topic, const char *dist
 /* ---- stop, start ---- */
 
 /* KEYS: the stopped set, the phone's subscriptions. ARGV: msisdn. Its subscriptions. */
-static struct store_script script_stop = {
+static struct store_script script_stop = SVC_SCRIPT(
     "alerts.stop",
-    "redis.call('SADD',KEYS[1],ARGV[1]) return redis.call('SCARD',KEYS[2])\n",
-    0,
-    {0},
-};
+    "redis.call('SADD',KEYS[1],ARGV[1]) return redis.call('SCARD',KEYS[2])\n");
 
-static struct store_script script_start = {
+static struct store_script script_start = SVC_SCRIPT(
     "alerts.start",
-    "redis.call('SREM',KEYS[1],ARGV[1]) return redis.call('SCARD',KEYS[2])\n",
-    0,
-    {0},
-};
+    "redis.call('SREM',KEYS[1],ARGV[1]) return redis.call('SCARD',KEYS[2])\n");
 
 static void on_count(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!svc_op_reply(&o->h, status, r, "alerts.redis"))
+    if (!svc_op_reply_of(&o->h, status, r, REDIS_REPLY_INTEGER, "alerts.redis"))
         return;
-    if (r->type != REDIS_REPLY_INTEGER) {
-        svc_op_fail(&o->h, REC_ERR, "data");
-        return;
-    }
-    o->cb.count(o->arg, REC_OK, NULL, (long)r->integer);
+    o->cb.count(o->h.arg, REC_OK, NULL, (long)r->integer);
     op_free(o);
 }
 
 static void stop_change(const struct svc_ctx *ctx, struct store_script *sc, alerts_count_cb cb,
                         void *arg)
 {
-    struct op *o = op_new(ctx->env, OP_COUNT, arg);
+    struct op *o = svc_op_new(sizeof *o, ctx->env, op_failed, OP_COUNT, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", 0);
         return;
@@ -291,12 +259,9 @@ void alerts_start(const struct svc_ctx *ctx, alerts_count_cb cb, void *arg)
 
 /* ---- a phone's subscriptions ---- */
 
-static struct store_script script_list = {
+static struct store_script script_list = SVC_SCRIPT(
     "alerts.list",
-    "local s=redis.call('SMEMBERS',KEYS[1]) table.sort(s) return s\n",
-    0,
-    {0},
-};
+    "local s=redis.call('SMEMBERS',KEYS[1]) table.sort(s) return s\n");
 
 static void on_list(void *p, int status, const redisReply *r)
 {
@@ -314,13 +279,13 @@ static void on_list(void *p, int status, const redisReply *r)
         s[n] = (struct alerts_sub){e, topic[n], colon + 1};
         n++;
     }
-    o->cb.list(o->arg, REC_OK, NULL, s, n);
+    o->cb.list(o->h.arg, REC_OK, NULL, s, n);
     op_free(o);
 }
 
 void alerts_of(const struct svc_env *env, const char *msisdn, alerts_list_cb cb, void *arg)
 {
-    struct op *o = op_new(env, OP_LIST, arg);
+    struct op *o = svc_op_new(sizeof *o, env, op_failed, OP_LIST, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL, 0);
         return;
@@ -341,21 +306,17 @@ void alerts_of(const struct svc_env *env, const char *msisdn, alerts_list_cb cb,
 static void on_id(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!svc_op_reply(&o->h, status, r, "alerts.redis"))
+    if (!svc_op_reply_of(&o->h, status, r, REDIS_REPLY_INTEGER, "alerts.redis"))
         return;
-    if (r->type != REDIS_REPLY_INTEGER) {
-        svc_op_fail(&o->h, REC_ERR, "data");
-        return;
-    }
     char id[24];
     snprintf(id, sizeof id, "%lld", r->integer);
-    o->cb.id(o->arg, REC_OK, NULL, id);
+    o->cb.id(o->h.arg, REC_OK, NULL, id);
     op_free(o);
 }
 
 void alerts_new_id(const struct svc_ctx *ctx, alerts_id_cb cb, void *arg)
 {
-    struct op *o = op_new(ctx->env, OP_ID, arg);
+    struct op *o = svc_op_new(sizeof *o, ctx->env, op_failed, OP_ID, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL);
         return;
@@ -372,7 +333,7 @@ static void audience_done(struct op *o)
         return;
     }
     struct alerts_audience a = {(const char *const *)o->to, (const char *const *)o->lang, o->n};
-    o->cb.audience(o->arg, REC_OK, NULL, &a);
+    o->cb.audience(o->h.arg, REC_OK, NULL, &a);
     op_free(o);
 }
 
@@ -463,7 +424,7 @@ static void on_members(void *p, int status, const redisReply *r)
 void alerts_audience(const struct svc_env *env, const char *topic, const char *district,
                      int with_langs, alerts_audience_cb cb, void *arg)
 {
-    struct op *o = op_new(env, OP_AUDIENCE, arg);
+    struct op *o = svc_op_new(sizeof *o, env, op_failed, OP_AUDIENCE, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL);
         return;

@@ -86,6 +86,16 @@ void svc_cmd(const struct svc_env *env, int argc, const char *const *argv, store
 
 /* ---- a service's call record ---- */
 
+void *svc_op_new(size_t size, const struct svc_env *env,
+                 void (*failed)(struct svc_op *op, int status, const char *why), int kind,
+                 void *arg)
+{
+    struct svc_op *op = calloc(1, size);
+    if (op)
+        *op = (struct svc_op){.env = env, .failed = failed, .kind = kind, .arg = arg};
+    return op;
+}
+
 void svc_op_fail(struct svc_op *op, int status, const char *why)
 {
     op->failed(op, status, why);
@@ -109,6 +119,17 @@ int svc_op_reply(struct svc_op *op, int status, const redisReply *r, const char 
     if (svc_reply_ok(status, r, what))
         return 1;
     op->failed(op, REC_ERR, svc_reply_why(status, r));
+    return 0;
+}
+
+int svc_op_reply_of(struct svc_op *op, int status, const redisReply *r, int type,
+                    const char *what)
+{
+    if (!svc_op_reply(op, status, r, what))
+        return 0;
+    if (r->type == type)
+        return 1;
+    op->failed(op, REC_ERR, "data");
     return 0;
 }
 

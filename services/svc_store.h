@@ -22,6 +22,9 @@
 #include "store.h"
 #include "svc.h"
 
+/* A script's initializer: static struct store_script s = SVC_SCRIPT("name", "lua"). */
+#define SVC_SCRIPT(name, lua) {(name), (lua), 0, {0}}
+
 /* The phone's language (en, rw, fr...), written by the dialog step with the session
  * (gateway/dialog.c names it): the services only read it, for the SMS they queue. */
 #define SVC_LANG_KEY "ussd:l:"
@@ -44,9 +47,17 @@ void svc_later(const struct svc_env *env, void (*fn)(void *arg), void *arg);
 struct svc_op {
     const struct svc_env *env;
     void (*failed)(struct svc_op *op, int status, const char *why);
+    int kind;  /* which call: the service's own numbering */
+    void *arg; /* the caller's callback argument */
     int fail_status;
     const char *fail_why;
 };
+
+/* A zeroed record of size bytes (a struct that begins with struct svc_op) for env,
+ * call kind and the caller's arg, failing with `failed`; NULL when memory is short. */
+void *svc_op_new(size_t size, const struct svc_env *env,
+                 void (*failed)(struct svc_op *op, int status, const char *why), int kind,
+                 void *arg);
 
 /* Fail op now, from a store callback: op->failed(op, status, why). */
 void svc_op_fail(struct svc_op *op, int status, const char *why);
@@ -58,6 +69,11 @@ void svc_op_fail_later(struct svc_op *op, int status, const char *why);
  * error under `what` (svc_reply_ok), fails op with REC_ERR and svc_reply_why, and
  * returns 0 (op is gone). */
 int svc_op_reply(struct svc_op *op, int status, const struct redisReply *r, const char *what);
+
+/* The same, and the reply must be of hiredis type `type` (REDIS_REPLY_ARRAY...): else
+ * op fails with REC_ERR "data". */
+int svc_op_reply_of(struct svc_op *op, int status, const struct redisReply *r, int type,
+                    const char *what);
 
 /* ---- replies (valid during the store's callback) ---- */
 

@@ -89,7 +89,6 @@ enum op_kind { OP_REPORT, OP_OPEN, OP_LIST, OP_GET, OP_STATUS };
 
 struct op {
     struct svc_op h; /* first: the record is a svc_op */
-    enum op_kind kind;
     union {
         tickets_report_cb report;
         tickets_open_cb open;
@@ -97,32 +96,17 @@ struct op {
         tickets_get_cb get;
         tickets_status_cb status;
     } cb;
-    void *arg;
     char ref[REFS_MAX];
     char to[16], from[16];
     char note[REC_VALUE_MAX + 1];
 };
 
-static void op_failed(struct svc_op *h, int st, const char *why);
-
-static struct op *op_new(const struct svc_env *env, enum op_kind kind, void *arg)
-{
-    struct op *o = calloc(1, sizeof *o);
-    if (o) {
-        o->h.env = env;
-        o->h.failed = op_failed;
-        o->kind = kind;
-        o->arg = arg;
-    }
-    return o;
-}
-
 /* Report o's failure to its caller and free it. */
 static void op_failed(struct svc_op *h, int st, const char *why)
 {
     struct op *o = (struct op *)h;
-    void *a = o->arg;
-    switch (o->kind) {
+    void *a = o->h.arg;
+    switch ((enum op_kind)o->h.kind) {
     case OP_REPORT: o->cb.report(a, st, why, NULL); break;
     case OP_OPEN: o->cb.open(a, st, why, NULL, NULL); break;
     case OP_LIST: o->cb.list(a, st, why, NULL, 0); break;
@@ -141,7 +125,7 @@ static void op_failed(struct svc_op *h, int st, const char *why)
  *       17 the ticket key prefix
  * Returns {verdict, ref}: created | merged | existing-created | existing-merged |
  * gone (follow only: no open ticket any more) | idem_conflict | sequence. */
-static struct store_script script_report = {
+static struct store_script script_report = SVC_SCRIPT(
     "tickets.report",
     REFS_LUA_DAMM
     "local function ok(k,t) local y=redis.call('TYPE',k).ok return y=='none' or y==t end\n"
@@ -184,10 +168,7 @@ static struct store_script script_report = {
     "redis.call('SET',KEYS[3],ref,'EX',ARGV[5])\n"
     "redis.call('ZADD',KEYS[4],ARGV[4],ref)\n"
     "redis.call('SET',KEYS[1],'created:'..ref,'EX',ARGV[13])\n"
-    "return {'created',ref}\n",
-    0,
-    {0},
-};
+    "return {'created',ref}\n");
 
 static void on_report(void *p, int status, const redisReply *r)
 {
@@ -211,7 +192,7 @@ static void on_report(void *p, int status, const redisReply *r)
         st = REC_REFUSED, why = "idem_conflict";
     else if (strcmp(verdict, "created") != 0)
         st = REC_ERR, why = strcmp(verdict, "sequence") == 0 ? "sequence" : "data";
-    o->cb.report(o->arg, st, why, &t);
+    o->cb.report(o->h.arg, st, why, &t);
     free(o);
 }
 
@@ -267,7 +248,7 @@ static void report_send(struct op *o, const struct tickets_report *r, const char
 void tickets_report(const struct svc_ctx *ctx, const struct tickets_report *r,
                     tickets_report_cb cb, void *arg)
 {
-    struct op *o = op_new(ctx->env, OP_REPORT, arg);
+    struct op *o = svc_op_new(sizeof *o, ctx->env, op_failed, OP_REPORT, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL);
         return;
@@ -292,36 +273,29 @@ void tickets_report(const struct svc_ctx *ctx, const struct tickets_report *r,
 
 /* KEYS: open. ARGV: the ticket key prefix. Returns {ref, status} of the open ticket,
  * or {}. */
-static struct store_script script_open = {
+static struct store_script script_open = SVC_SCRIPT(
     "tickets.open",
     "local r=redis.call('GET',KEYS[1]) if not r then return {} end\n"
     "local st=redis.call('HGET',ARGV[1]..r,'status')\n"
     "if st=='received' or st=='in_progress' then return {r,st} end\n"
-    "return {}\n",
-    0,
-    {0},
-};
+    "return {}\n");
 
 static void on_open(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
+    if (!svc_op_reply_of(&o->h, status, r, REDIS_REPLY_ARRAY, "tickets.redis"))
         return;
-    if (r->type != REDIS_REPLY_ARRAY) {
-        svc_op_fail(&o->h, REC_ERR, "data");
-        return;
-    }
     const char *ref = svc_reply_str(r, 0), *st = svc_reply_str(r, 1);
     if (r->elements != 2 || !ref || !st)
         ref = st = NULL;
-    o->cb.open(o->arg, REC_OK, NULL, ref, st);
+    o->cb.open(o->h.arg, REC_OK, NULL, ref, st);
     free(o);
 }
 
 void tickets_open(const struct svc_env *env, const char *category, const char *district,
                   const char *sector, tickets_open_cb cb, void *arg)
 {
-    struct op *o = op_new(env, OP_OPEN, arg);
+    struct op *o = svc_op_new(sizeof *o, env, op_failed, OP_OPEN, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL, NULL);
         return;
@@ -341,21 +315,18 @@ void tickets_open(const struct svc_env *env, const char *category, const char *d
 /* ---- a phone's tickets ---- */
 
 /* KEYS: the phone's zset. ARGV: max, the ticket key prefix. {ref, status, ...}. */
-static struct store_script script_mine = {
+static struct store_script script_mine = SVC_SCRIPT(
     "tickets.mine",
     "local r={} local refs=redis.call('ZREVRANGE',KEYS[1],0,tonumber(ARGV[1])-1)\n"
     "for _,ref in ipairs(refs) do local t=ARGV[2]..ref\n"
     "  if redis.call('TYPE',t).ok=='hash' then\n"
     "    r[#r+1]=ref r[#r+1]=redis.call('HGET',t,'status') or '' end end\n"
-    "return r\n",
-    0,
-    {0},
-};
+    "return r\n");
 
 static void on_mine(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
+    if (!svc_op_reply_of(&o->h, status, r, REDIS_REPLY_ARRAY, "tickets.redis"))
         return;
     struct tickets_summary t[TICKETS_LIST_MAX];
     size_t n = 0;
@@ -364,15 +335,14 @@ static void on_mine(void *p, int status, const redisReply *r)
         if (t[n].ref && t[n].status)
             n++;
     }
-    o->cb.list(o->arg, r->type == REDIS_REPLY_ARRAY ? REC_OK : REC_ERR,
-               r->type == REDIS_REPLY_ARRAY ? NULL : "data", t, n);
+    o->cb.list(o->h.arg, REC_OK, NULL, t, n);
     free(o);
 }
 
 void tickets_of(const struct svc_env *env, const char *msisdn, size_t max, tickets_list_cb cb,
                 void *arg)
 {
-    struct op *o = op_new(env, OP_LIST, arg);
+    struct op *o = svc_op_new(sizeof *o, env, op_failed, OP_LIST, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL, 0);
         return;
@@ -393,15 +363,12 @@ void tickets_of(const struct svc_env *env, const char *msisdn, size_t max, ticke
 
 /* KEYS: ticket, hist, followers. ARGV: how many of the latest history entries.
  * {fields (tickets_get's order), history, followers}, or {} without the ticket. */
-static struct store_script script_get = {
+static struct store_script script_get = SVC_SCRIPT(
     "tickets.get",
     "if redis.call('TYPE',KEYS[1]).ok~='hash' then return {} end\n"
     "return {redis.call('HMGET',KEYS[1],'ref','category','district','sector','landmark',"
     "'description','status','msisdn','created','updated','channel','reports'),"
-    "redis.call('LRANGE',KEYS[2],-tonumber(ARGV[1]),-1),redis.call('SCARD',KEYS[3])}\n",
-    0,
-    {0},
-};
+    "redis.call('LRANGE',KEYS[2],-tonumber(ARGV[1]),-1),redis.call('SCARD',KEYS[3])}\n");
 
 /* The history entries of the reply h (JSON texts) into t: each decoded object goes to
  * docs (decref'd by the caller after the callback). */
@@ -422,12 +389,11 @@ static void get_hist(const redisReply *h, struct tickets_hist *hist, json_t **do
 static void on_get(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
+    if (!svc_op_reply_of(&o->h, status, r, REDIS_REPLY_ARRAY, "tickets.redis"))
         return;
     const redisReply *f = svc_reply_at(r, 0);
     if (svc_reply_len(r) != 3 || svc_reply_len(f) != 12) {
-        int arr = r->type == REDIS_REPLY_ARRAY;
-        svc_op_fail(&o->h, arr ? REC_NOT_FOUND : REC_ERR, arr ? "not_found" : "data");
+        svc_op_fail(&o->h, REC_NOT_FOUND, "not_found");
         return;
     }
     const char *v[12];
@@ -443,7 +409,7 @@ static void on_get(void *p, int status, const redisReply *r)
     /* staff's note on the current status: the last entry's, when it records it */
     if (nh && strcmp(hist[nh - 1].status, t.status) == 0 && strcmp(t.status, "received") != 0)
         t.note = hist[nh - 1].note;
-    o->cb.get(o->arg, REC_OK, NULL, &t);
+    o->cb.get(o->h.arg, REC_OK, NULL, &t);
     for (size_t i = 0; i < nh; i++)
         json_decref(docs[i]);
     free(o);
@@ -459,7 +425,7 @@ static void ticket_keys(const char *ref, char *t, char *h, char *f, size_t n)
 
 void tickets_get(const struct svc_env *env, const char *ref, tickets_get_cb cb, void *arg)
 {
-    struct op *o = op_new(env, OP_GET, arg);
+    struct op *o = svc_op_new(sizeof *o, env, op_failed, OP_GET, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL);
         return;
@@ -483,7 +449,7 @@ void tickets_get(const struct svc_env *env, const char *ref, tickets_get_cb cb, 
  * ARGV: 1 expected from 2 to 3 now-text 4 hist-json 5 final (1/0) 6 the language key
  *       prefix 7 the SMS record's head, then its tails in 8 en 9 rw 10 fr
  * Returns {'ok', n} | {'changed', status} | {'not_found',''}. */
-static struct store_script script_status = {
+static struct store_script script_status = SVC_SCRIPT(
     "tickets.status",
     "local function ok(k,t) local y=redis.call('TYPE',k).ok return y=='none' or y==t end\n"
     "local t=KEYS[1]\n"
@@ -503,10 +469,7 @@ static struct store_script script_status = {
     "    local x=ARGV[8] if l=='rw' then x=ARGV[9] elseif l=='fr' then x=ARGV[10] end\n"
     "    redis.call('RPUSH',KEYS[4],ARGV[7]..m..x)\n"
     "    n=n+1 end end\n"
-    "return {'ok',tostring(n)}\n",
-    0,
-    {0},
-};
+    "return {'ok',tostring(n)}\n");
 
 static void on_status_done(void *p, int status, const redisReply *r)
 {
@@ -520,7 +483,7 @@ static void on_status_done(void *p, int status, const redisReply *r)
         return;
     }
     struct tickets_change c = {o->ref, o->from, o->to, (long)svc_reply_num(r, 1)};
-    o->cb.status(o->arg, REC_OK, NULL, &c);
+    o->cb.status(o->h.arg, REC_OK, NULL, &c);
     free(o);
 }
 
@@ -584,12 +547,11 @@ static void status_send(struct op *o, const char *category, const char *open_key
 static void on_status_read(void *p, int status, const redisReply *r)
 {
     struct op *o = p;
-    if (!svc_op_reply(&o->h, status, r, "tickets.redis"))
+    if (!svc_op_reply_of(&o->h, status, r, REDIS_REPLY_ARRAY, "tickets.redis"))
         return;
     const char *st = svc_reply_str(r, 0), *cat = svc_reply_str(r, 1);
-    if (r->type != REDIS_REPLY_ARRAY || !st) {
-        svc_op_fail(&o->h, r->type == REDIS_REPLY_ARRAY ? REC_NOT_FOUND : REC_ERR,
-                    r->type == REDIS_REPLY_ARRAY ? "not_found" : "data");
+    if (!st) {
+        svc_op_fail(&o->h, REC_NOT_FOUND, "not_found");
         return;
     }
     snprintf(o->from, sizeof o->from, "%s", st);
@@ -597,7 +559,7 @@ static void on_status_read(void *p, int status, const redisReply *r)
     const char *why = tickets_transition(o->from, o->to, allowed, sizeof allowed);
     if (why) {
         struct tickets_change c = {o->ref, o->from, allowed, 0};
-        o->cb.status(o->arg, REC_REFUSED, why, &c);
+        o->cb.status(o->h.arg, REC_REFUSED, why, &c);
         free(o);
         return;
     }
@@ -607,7 +569,7 @@ static void on_status_read(void *p, int status, const redisReply *r)
 void tickets_set_status(const struct svc_ctx *ctx, const char *ref, const char *to,
                         const char *note, tickets_status_cb cb, void *arg)
 {
-    struct op *o = op_new(ctx->env, OP_STATUS, arg);
+    struct op *o = svc_op_new(sizeof *o, ctx->env, op_failed, OP_STATUS, arg);
     if (!o) {
         cb(arg, REC_ERR, "memory", NULL);
         return;

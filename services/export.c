@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "polls.h"
 #include "svc_store.h"
 #include "tickets.h"
 
@@ -23,7 +24,7 @@
 
 #define K_DIALOGS "ussd:stats:dialogs:" /* the dialog step's counters (gateway/dialog.c) */
 #define K_APP REC_PREFIX "app:"         /* records.h */
-#define K_POLL "ussd:poll:"             /* polls.h: ussd:poll:ID:tally */
+#define K_POLL POLLS_KEY                /* polls.h: ussd:poll:ID:tally */
 
 /* ---- the aggregate table ---- */
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "sms_queue.h"
 #include "store.h"
+#include "svc_store.h"
 
 /* ---- options ---- */
 
@@ -204,20 +205,18 @@ struct ping {
     int done, ok;
 };
 
-static void on_ping(void *arg, int status, const struct redisReply *reply)
+static void on_ping(void *arg, int ok)
 {
     struct ping *p = arg;
-    (void)reply; /* an error reply comes as STORE_ERR */
     p->done = 1;
-    p->ok = status == STORE_OK;
+    p->ok = ok;
 }
 
 /* PING and wait: 0 when Redis answered. */
 static int ping(struct app_conn *c)
 {
     struct ping p = {0, 0};
-    const char *argv[] = {"PING"};
-    store_cmd(c->store, on_ping, &p, 1, argv, NULL);
+    svc_ping(&c->env, on_ping, &p);
     app_conn_wait(c, &p.done);
     return p.ok ? 0 : -1;
 }

@@ -84,6 +84,30 @@ void svc_cmd(const struct svc_env *env, int argc, const char *const *argv, store
         store_cmd(env->store, cb, arg, argc, argv, NULL);
 }
 
+struct ping {
+    void (*cb)(void *arg, int ok);
+    void *arg;
+};
+
+static void on_ping(void *p, int status, const redisReply *r)
+{
+    struct ping q = *(struct ping *)p;
+    free(p);
+    q.cb(q.arg, status == STORE_OK && r && r->type == REDIS_REPLY_STATUS);
+}
+
+void svc_ping(const struct svc_env *env, void (*cb)(void *arg, int ok), void *arg)
+{
+    struct ping *q = malloc(sizeof *q);
+    if (!q) {
+        cb(arg, 0);
+        return;
+    }
+    *q = (struct ping){cb, arg};
+    const char *argv[] = {"PING"};
+    svc_cmd(env, 1, argv, on_ping, q);
+}
+
 /* ---- a service's call record ---- */
 
 void *svc_op_new(size_t size, const struct svc_env *env,

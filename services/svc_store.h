@@ -37,6 +37,9 @@ void svc_eval(const struct svc_env *env, struct store_script *sc, int nkeys, int
 void svc_cmd(const struct svc_env *env, int argc, const char *const *argv, store_reply_cb cb,
              void *arg);
 
+/* PING: cb(arg, 1) when Redis answered, else cb(arg, 0); the store's contract. */
+void svc_ping(const struct svc_env *env, void (*cb)(void *arg, int ok), void *arg);
+
 /* fn(arg) from env's loop, soon. */
 void svc_later(const struct svc_env *env, void (*fn)(void *arg), void *arg);
 

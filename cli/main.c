@@ -4,7 +4,6 @@
  * DIAL` walks a dialog on the terminal. Flags override the config file, which
  * overrides the defaults.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,129 +74,157 @@ static struct link_config *first_link(struct config *c)
     return &c->links[0];
 }
 
-enum { OPT_SMSC = 256, OPT_SYSID, OPT_PASSWORD, OPT_REDIS, OPT_MENUS, OPT_LOGLEVEL, OPT_MSISDN, OPT_LANG, OPT_HTTP };
-
-int main(int argc, char **argv)
+static int run_seed(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"smsc", required_argument, NULL, OPT_SMSC},
-        {"system-id", required_argument, NULL, OPT_SYSID},
-        {"password", required_argument, NULL, OPT_PASSWORD},
-        {"redis", required_argument, NULL, OPT_REDIS},
-        {"menus", required_argument, NULL, OPT_MENUS},
-        {"log-level", required_argument, NULL, OPT_LOGLEVEL},
-        {"msisdn", required_argument, NULL, OPT_MSISDN},
-        {"lang", required_argument, NULL, OPT_LANG},
-        {"http", required_argument, NULL, OPT_HTTP},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+    return app_records_cli("seed", argc, argv);
+}
+
+static int run_app(int argc, char **argv)
+{
+    return app_records_cli("app", argc, argv);
+}
+
+/* The tools with options of their own (--key, --id, --from, --scale, ...). */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} tools[] = {
+    {"sms", app_sms},       {"alert", app_alert}, {"poll", app_poll},
+    {"export", app_export}, {"seed", run_seed},   {"app", run_app},
+};
+
+/* The daemon's flags, kept until the config file is read (they override it). */
+struct flags {
+    const char *smsc, *sysid, *pw, *level, *http;
+    int test_only;
+};
+
+static int take_version(void *ctx, const char *suffix, const char *value)
+{
+    (void)ctx;
+    (void)suffix;
+    (void)value;
+    printf("ussdgw %s\n", USSDGW_VERSION);
+    return 0;
+}
+
+/* The daemon's command line into o and f; -1 to go on, else the exit status. */
+static int parse_flags(struct app_cli *cli, struct app_opts *o, struct flags *f, int argc,
+                       char **argv)
+{
+    const struct app_opt opts[] = {
+        {"smsc", 0, 1, 0, &f->smsc, NULL, NULL},
+        {"system-id", 0, 1, 0, &f->sysid, NULL, NULL},
+        {"password", 0, 1, 0, &f->pw, NULL, NULL},
+        {"msisdn", 0, 1, 0, &o->msisdn, NULL, NULL},
+        {"lang", 0, 1, 0, &o->lang, NULL, NULL},
+        {"http", 0, 1, 0, &f->http, NULL, NULL},
+        {NULL, 't', 0, 0, NULL, &f->test_only, NULL},
+        {"version", 'V', 0, 0, NULL, NULL, take_version},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    struct app_opts o;
-    memset(&o, 0, sizeof o);
-    config_default(&o.cfg);
-    const char *cmd = NULL;
-    int test_only = 0;
-    if (argc > 1 && argv[1][0] != '-') {
-        cmd = argv[1];
-        argv++;
-        argc--;
-    }
-    if (cmd && strcmp(cmd, "sms") == 0)
-        return app_sms(argc, argv); /* its own flags (--key) */
-    if (cmd && strcmp(cmd, "alert") == 0)
-        return app_alert(argc, argv); /* its own flags (--id) */
-    if (cmd && strcmp(cmd, "poll") == 0)
-        return app_poll(argc, argv); /* its own flags (--menus) */
-    if (cmd && strcmp(cmd, "export") == 0)
-        return app_export(argc, argv); /* its own flags (--from, --to, --out) */
-    if (cmd && (strcmp(cmd, "seed") == 0 || strcmp(cmd, "app") == 0))
-        return app_records_cli(cmd, argc, argv); /* its own flags (--scale, --note, ...) */
-    /* flags are applied after the config file, so keep them until it is read */
-    const char *f_smsc = NULL, *f_sysid = NULL, *f_pw = NULL, *f_redis = NULL, *f_menus = NULL,
-               *f_level = NULL, *f_http = NULL;
-    int ch;
-    while ((ch = getopt_long(argc, argv, "c:thV", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c': o.config_path = optarg; break;
-        case 't': test_only = 1; break;
-        case OPT_SMSC: f_smsc = optarg; break;
-        case OPT_SYSID: f_sysid = optarg; break;
-        case OPT_PASSWORD: f_pw = optarg; break;
-        case OPT_REDIS: f_redis = optarg; break;
-        case OPT_MENUS: f_menus = optarg; break;
-        case OPT_LOGLEVEL: f_level = optarg; break;
-        case OPT_MSISDN: o.msisdn = optarg; break;
-        case OPT_LANG: o.lang = optarg; break;
-        case OPT_HTTP: f_http = optarg; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("ussdgw %s\n", USSDGW_VERSION); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
+    *cli = (struct app_cli){.cmd = argv[0], .usage = usage, .opts = opts, .with_menus = 1};
+    int rc = app_cli_parse(cli, argc, argv);
+    o->config_path = cli->config_path;
+    f->level = cli->level;
+    return rc;
+}
+
+/* The config file, then the flags over it, checked: 0, or 1 after printing why. */
+static int load_config(struct app_opts *o, const struct app_cli *cli, const struct flags *f)
+{
     struct diags d = {0};
-    if (o.config_path)
-        config_load(&o.cfg, o.config_path, &d);
-    const char *origin = o.config_path ? o.config_path : "command line";
-    if (f_smsc) {
-        struct link_config *l = first_link(&o.cfg);
-        if (config_split_hostport(f_smsc, l->host, sizeof l->host, &l->port))
-            diag_add(&d, DIAG_ERROR, "--smsc", 1, 1, "must be HOST:PORT, not '%s'", f_smsc);
+    if (o->config_path)
+        config_load(&o->cfg, o->config_path, &d);
+    const char *origin = o->config_path ? o->config_path : "command line";
+    if (f->smsc) {
+        struct link_config *l = first_link(&o->cfg);
+        if (config_split_hostport(f->smsc, l->host, sizeof l->host, &l->port))
+            diag_add(&d, DIAG_ERROR, "--smsc", 1, 1, "must be HOST:PORT, not '%s'", f->smsc);
     }
-    if (f_sysid)
-        snprintf(first_link(&o.cfg)->system_id, sizeof o.cfg.links[0].system_id, "%s", f_sysid);
-    if (f_pw)
-        snprintf(first_link(&o.cfg)->password, sizeof o.cfg.links[0].password, "%s", f_pw);
-    if (f_redis)
-        snprintf(o.cfg.redis, sizeof o.cfg.redis, "%s", f_redis);
-    if (f_menus)
-        snprintf(o.cfg.menus, sizeof o.cfg.menus, "%s", f_menus);
-    if (f_level)
-        snprintf(o.cfg.log_level, sizeof o.cfg.log_level, "%s", f_level);
-    if (f_http)
-        snprintf(o.cfg.http, sizeof o.cfg.http, "%s", f_http);
+    if (f->sysid)
+        snprintf(first_link(&o->cfg)->system_id, sizeof o->cfg.links[0].system_id, "%s", f->sysid);
+    if (f->pw)
+        snprintf(first_link(&o->cfg)->password, sizeof o->cfg.links[0].password, "%s", f->pw);
+    if (cli->redis)
+        snprintf(o->cfg.redis, sizeof o->cfg.redis, "%s", cli->redis);
+    if (cli->menus)
+        snprintf(o->cfg.menus, sizeof o->cfg.menus, "%s", cli->menus);
+    if (f->level)
+        snprintf(o->cfg.log_level, sizeof o->cfg.log_level, "%s", f->level);
+    if (f->http)
+        snprintf(o->cfg.http, sizeof o->cfg.http, "%s", f->http);
     enum log_level lv;
-    if (log_parse_level(o.cfg.log_level, &lv))
+    if (log_parse_level(o->cfg.log_level, &lv))
         diag_add(&d, DIAG_ERROR, origin, 1, 1, "log level must be debug, info, warn or error, not '%s'",
-                 o.cfg.log_level);
+                 o->cfg.log_level);
     else
         log_set_level(lv);
-    config_check(&o.cfg, &d, origin);
-    if (d.errors) {
-        diag_print(&d, stderr);
-        diag_free(&d);
-        return 1;
-    }
+    config_check(&o->cfg, &d, origin);
     diag_print(&d, stderr);
+    int bad = d.errors > 0;
     diag_free(&d);
+    return bad;
+}
 
+/* `-t`: the configuration and the menus checked. */
+static int cmd_test(const struct app_opts *o)
+{
+    struct menu_set *set = app_load_menus(o->cfg.menus, &o->cfg, 0);
+    if (!set)
+        return 1;
+    printf("configuration OK: %s, menus %s (%zu screens), %d link(s)\n",
+           o->config_path ? o->config_path : "defaults", o->cfg.menus, set->n_screens,
+           o->cfg.n_links ? o->cfg.n_links : 1);
+    menu_set_free(set);
+    return 0;
+}
+
+/* What the command line asks for, once the configuration is loaded. */
+static int run(const char *cmd, struct app_opts *o, const struct app_cli *cli, int test_only)
+{
     if (cmd && strcmp(cmd, "check") == 0)
-        return cmd_check(optind < argc ? argv[optind] : o.cfg.menus, &o.cfg);
+        return cmd_check(cli->n_args > 0 ? cli->args[0] : o->cfg.menus, &o->cfg);
     if (cmd && strcmp(cmd, "try") == 0) {
-        if (optind >= argc) {
+        if (cli->n_args < 1) {
             fprintf(stderr, "ussdgw try: which dial string? e.g. ussdgw try '*123#'\n");
             return 2;
         }
-        return app_try(&o, argv[optind]);
+        return app_try(o, cli->args[0]);
     }
     if (cmd) {
         fprintf(stderr, "ussdgw: unknown command '%s'\n", cmd);
         usage(stderr);
         return 2;
     }
-    if (test_only) {
-        struct menu_set *set = app_load_menus(o.cfg.menus, &o.cfg, 0);
-        if (!set)
-            return 1;
-        printf("configuration OK: %s, menus %s (%zu screens), %d link(s)\n",
-               o.config_path ? o.config_path : "defaults", o.cfg.menus, set->n_screens,
-               o.cfg.n_links ? o.cfg.n_links : 1);
-        menu_set_free(set);
-        return 0;
-    }
-    struct menu_set *set = app_load_menus(o.cfg.menus, &o.cfg, 0);
+    if (test_only)
+        return cmd_test(o);
+    struct menu_set *set = app_load_menus(o->cfg.menus, &o->cfg, 0);
     if (!set)
         return 1;
-    return daemon_run(&o.cfg, set);
+    return daemon_run(&o->cfg, set);
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = NULL;
+    if (argc > 1 && argv[1][0] != '-') {
+        cmd = argv[1];
+        argv++;
+        argc--;
+    }
+    for (size_t i = 0; cmd && i < sizeof tools / sizeof tools[0]; i++)
+        if (strcmp(cmd, tools[i].name) == 0)
+            return tools[i].run(argc, argv);
+    struct app_opts o;
+    struct flags f = {0};
+    struct app_cli cli;
+    memset(&o, 0, sizeof o);
+    config_default(&o.cfg);
+    int rc = parse_flags(&cli, &o, &f, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (load_config(&o, &cli, &f))
+        return 1;
+    return run(cmd, &o, &cli, f.test_only);
 }

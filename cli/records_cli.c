@@ -35,6 +35,7 @@
 #include "records.h"
 #include "refs.h"
 #include "store.h"
+#include "tickets.h"
 
 #define SEED_INFLIGHT 512
 #define SEED_PRNG 20260101ULL
@@ -1467,7 +1468,7 @@ static void on_status(void *arg, int status, const char *why, const struct rec_s
 }
 
 static void on_ticket_status(void *arg, int status, const char *why,
-                             const struct rec_ticket_change *ch)
+                             const struct tickets_change *ch)
 {
     struct cli *c = arg;
     c->done = 1;
@@ -1748,7 +1749,7 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         char canon[REFS_MAX];
         if (refs_parse(ref, NULL, canon, sizeof canon) == NULL && strncmp(canon, "TKT-", 4) == 0) {
             /* a reported problem (tickets.c): its own statuses, SMS to every follower */
-            if (!records_ticket_status_known(to)) {
+            if (!tickets_status_known(to)) {
                 fprintf(stderr,
                         "ussdgw app: unknown ticket status '%s'; one of received, in_progress, "
                         "resolved, rejected\n",
@@ -1757,7 +1758,8 @@ int app_records_cli(const char *cmd, int argc, char **argv)
             }
             if (cli_open(&c, &cfg))
                 return 1;
-            records_ticket_set_status(&c.env, canon, to, note, on_ticket_status, &c);
+            struct svc_ctx staff = {&c.env, {SVC_STAFF, NULL, NULL, NULL}};
+            tickets_set_status(&staff, canon, to, note, on_ticket_status, &c);
             run_loop(&c);
             cli_close(&c);
             return c.rc;

@@ -3,7 +3,6 @@
  * id; `ussdgw sms status ID` prints what became of it. Both talk to Redis only: a
  * running gateway (any of them) sends the message.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include "log.h"
 #include "sms_codec.h"
 #include "sms_queue.h"
-#include "store.h"
 
 struct cli_state {
     int done;
@@ -72,74 +70,60 @@ static void on_found(void *arg, int status, const struct sms_info *i)
     printf("text: %s\n", i->text);
 }
 
-enum { OPT_REDIS = 256, OPT_KEY, OPT_LOGLEVEL };
+/* The text's checks before it is queued: 0, or 1 after saying why. */
+static int check_send(const char *to, const char *text, int max_parts)
+{
+    int parts = sms_count_parts(text, strlen(text));
+    if (!sms_msisdn_ok(to)) {
+        fprintf(stderr, "ussdgw sms send: '%s' is not a phone number (3 to 20 digits, optionally after a '+')\n", to);
+        return 1;
+    }
+    if (parts == 0) {
+        fprintf(stderr, "ussdgw sms send: the text is empty\n");
+        return 1;
+    }
+    if (parts > max_parts) {
+        fprintf(stderr, "ussdgw sms send: the text needs %s%d parts; sms_max_parts is %d\n",
+                parts > SMS_MAX_PARTS ? "more than " : "", parts > SMS_MAX_PARTS ? SMS_MAX_PARTS : parts,
+                max_parts);
+        return 1;
+    }
+    return 0;
+}
 
 int app_sms(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"redis", required_argument, NULL, OPT_REDIS},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"log-level", required_argument, NULL, OPT_LOGLEVEL},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *key = NULL;
+    const struct app_opt opts[] = {
+        {"key", 0, 1, 0, &key, NULL, NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
+    struct app_cli cli = {.cmd = "sms", .usage = usage, .opts = opts};
     struct config cfg;
-    const char *config_path = NULL, *redis = NULL, *key = NULL, *level = "warn";
-    int ch;
-
     config_default(&cfg);
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'c': config_path = optarg; break;
-        case OPT_REDIS: redis = optarg; break;
-        case OPT_KEY: key = optarg; break;
-        case OPT_LOGLEVEL: level = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    const char *sub = optind < argc ? argv[optind] : NULL;
-    int nargs = argc - optind - 1;
+    int rc = app_cli_parse(&cli, argc, argv);
+    if (rc >= 0)
+        return rc;
+    const char *sub = cli.n_args > 0 ? cli.args[0] : NULL;
+    int nargs = cli.n_args - 1;
     int is_send = sub && strcmp(sub, "send") == 0, is_status = sub && strcmp(sub, "status") == 0;
     if ((!is_send && !is_status) || (is_send && nargs != 2) || (is_status && nargs != 1)) {
         usage(stderr);
         return 2;
     }
-    int rc = app_cli_config(&cfg, "sms", config_path, redis, NULL, level);
-    if (rc)
+    if ((rc = app_cli_load(&cli, &cfg)))
         return rc;
-
-    const char *to = NULL, *text = NULL;
-    if (is_send) {
-        to = argv[optind + 1];
-        text = argv[optind + 2];
-        int parts = sms_count_parts(text, strlen(text));
-        if (!sms_msisdn_ok(to)) {
-            fprintf(stderr, "ussdgw sms send: '%s' is not a phone number (3 to 20 digits, optionally after a '+')\n", to);
-            return 1;
-        }
-        if (parts == 0) {
-            fprintf(stderr, "ussdgw sms send: the text is empty\n");
-            return 1;
-        }
-        if (parts > cfg.sms_max_parts) {
-            fprintf(stderr, "ussdgw sms send: the text needs %s%d parts; sms_max_parts is %d\n",
-                    parts > SMS_MAX_PARTS ? "more than " : "", parts > SMS_MAX_PARTS ? SMS_MAX_PARTS : parts,
-                    cfg.sms_max_parts);
-            return 1;
-        }
-    }
+    if (is_send && check_send(cli.args[1], cli.args[2], cfg.sms_max_parts))
+        return 1;
 
     struct app_conn conn;
-    if (app_conn_open(&conn, &cfg, "sms", 1, 0))
+    if (app_conn_open(&conn, &cfg, "sms", APP_CONN_QUEUE, 0))
         return 1;
     struct cli_state s = {0};
     if (is_send)
-        sms_enqueue(conn.q, to, text, key, on_queued, &s);
+        sms_enqueue(conn.q, cli.args[1], cli.args[2], key, on_queued, &s);
     else
-        sms_lookup(conn.q, argv[optind + 1], on_found, &s);
+        sms_lookup(conn.q, cli.args[1], on_found, &s);
     app_conn_wait(&conn, &s.done);
     rc = 0;
     if (!s.done || s.status < 0) {
@@ -148,7 +132,7 @@ int app_sms(int argc, char **argv)
     } else if (is_send)
         printf("%s\n", s.id);
     else if (s.status == 1) {
-        fprintf(stderr, "ussdgw sms status: no message %s\n", argv[optind + 1]);
+        fprintf(stderr, "ussdgw sms status: no message %s\n", cli.args[1]);
         rc = 1;
     }
     app_conn_close(&conn);

@@ -58,7 +58,7 @@ static void results_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (d->env.draining || d->results)
         return;
-    d->results = poll_results_start(d->env.store, d->sms, d->set, (long long)time(NULL),
+    d->results = poll_results_start(&d->env.svc, d->sms, d->set, (long long)time(NULL),
                                     POLL_RESULTS_WINDOW_S, d->env.cfg->sms_max_parts, d->owner,
                                     NULL, results_done, d);
 }

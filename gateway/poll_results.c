@@ -1,18 +1,18 @@
 /*
- * poll_results.c: results of closed polls by SMS (see poll_results.h).
+ * poll_results.c: results of closed polls by SMS (see poll_results.h), driven here over
+ * the poll_tally service (services/poll_tally.h: the keys, the lock, the scripts).
  *
  * A run walks the eligible polls one after the other; for one poll:
- *   begin    one EVAL: nothing to send (notify no bigger than notified), the lock is
- *            another process's (busy), or the lock is ours;
- *   snapshot one EVAL: the tally and each district's approved proposals;
- *   scan     one EVAL per batch of the notify hash (HSCAN): the phones not notified
- *            yet, with their district and language; each gets sms_enqueue, and SADD to
- *            the notified set once queued; the next batch when the batch is queued;
- *   end      the lock released (compare and delete), the poll reported.
- * Every store and queue callback counts in `pending`, so a cancelled run is freed by
+ *   begin    nothing to send (notify no bigger than notified), the lock is another
+ *            process's (busy), or the lock is ours;
+ *   snapshot the tally and each district's approved proposals;
+ *   scan     one batch of the notify hash at a time: the phones not notified yet, with
+ *            their district and language; each gets sms_enqueue, and is marked notified
+ *            once queued; the next batch when the batch is queued;
+ *   end      the lock released, the poll reported.
+ * Every service and queue callback counts in `pending`, so a cancelled run is freed by
  * the last one.
  */
-#include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,45 +21,13 @@
 #include "log.h"
 #include "menu.h"
 #include "poll_results.h"
+#include "poll_tally.h"
 #include "sms_codec.h"
 #include "sms_queue.h"
-#include "store.h"
+#include "svc_store.h"
 
-#define PR_BATCH "100"
-#define PR_LOCK_MS "120000"
+#define PR_BATCH 100
 #define PR_NO_DISTRICT GEO_N_DISTRICTS /* the texts of a voter without a known district */
-
-/* KEYS: notify, notified, lock. ARGV: owner, lock ms. {state, phones asked, notified}:
- * state 0 nothing to send, -1 locked by another, 1 ours. */
-static const char script_begin[] =
-    "local h=redis.call('HLEN',KEYS[1]) local s=redis.call('SCARD',KEYS[2])\n"
-    "if h<=s then return {0,h,s} end\n"
-    "if not redis.call('SET',KEYS[3],ARGV[1],'NX','PX',ARGV[2]) then return {-1,h,s} end\n"
-    "return {1,h,s}\n";
-
-/* KEYS: tally. ARGV: the extra key prefix, then district names. {tally, extra per
- * district}, each an HGETALL. */
-static const char script_snapshot[] =
-    "local out={redis.call('HGETALL',KEYS[1])}\n"
-    "for i=2,#ARGV do out[#out+1]=redis.call('HGETALL',ARGV[1]..ARGV[i]) end\n"
-    "return out\n";
-
-/* KEYS: notify, notified. ARGV: cursor, count. {next cursor, already notified in this
- * batch, then MSISDN, district, language for each phone still to send to}. */
-static const char script_scan[] =
-    "local r=redis.call('HSCAN',KEYS[1],ARGV[1],'COUNT',ARGV[2])\n"
-    "local f=r[2] local out={r[1],0}\n"
-    "for i=1,#f,2 do\n"
-    "  if redis.call('SISMEMBER',KEYS[2],f[i])==1 then out[2]=out[2]+1 else\n"
-    "    out[#out+1]=f[i] out[#out+1]=f[i+1]\n"
-    "    out[#out+1]=redis.call('GET','ussd:l:'..f[i]) or '' end\n"
-    "end\n"
-    "return out\n";
-
-/* KEYS: lock. ARGV: owner. */
-static const char script_release[] =
-    "if redis.call('GET',KEYS[1])==ARGV[1] then return redis.call('DEL',KEYS[1]) end\n"
-    "return 0\n";
 
 struct flat {
     char **s;
@@ -67,7 +35,7 @@ struct flat {
 };
 
 struct poll_results {
-    struct store *store;
+    const struct svc_env *env;
     struct sms_queue *q;
     const struct menu_set *set;
     long long now, window_s;
@@ -84,13 +52,13 @@ struct poll_results {
 
     /* the poll being sent */
     const struct menu_poll *p;
-    char k_notify[160], k_notified[160], k_lock[160];
     char cursor[32];
     struct poll_results_report rep;
     struct flat tally, extra[GEO_N_DISTRICTS];
     char *texts[GEO_N_DISTRICTS + 1][MENU_MAX_LANGS];
     size_t inflight; /* enqueues of the batch not answered yet */
     int locked;      /* the poll's lock is ours: released at its end */
+    int *freed;      /* inside poll_results_start: set when the run is freed there */
 };
 
 struct pr_item {
@@ -108,20 +76,16 @@ static void flat_free(struct flat *f)
     *f = (struct flat){0};
 }
 
-static int flat_copy(struct flat *f, const redisReply *a)
+static int flat_copy(struct flat *f, const struct poll_flat *a)
 {
     flat_free(f);
-    if (!a || a->type != REDIS_REPLY_ARRAY)
-        return -1;
-    if (!a->elements)
+    if (!a->n)
         return 0;
-    if (!(f->s = calloc(a->elements, sizeof *f->s)))
+    if (!(f->s = calloc(a->n, sizeof *f->s)))
         return -1;
-    for (size_t i = 0; i < a->elements; i++) {
-        const redisReply *e = a->element[i];
-        if (!(f->s[f->n++] = strdup(e->type == REDIS_REPLY_STRING ? e->str : "")))
+    for (size_t i = 0; i < a->n; i++)
+        if (!(f->s[f->n++] = strdup(a->s[i])))
             return -1;
-    }
     return 0;
 }
 
@@ -140,6 +104,8 @@ static void poll_clear(struct poll_results *r)
 
 static void run_free(struct poll_results *r)
 {
+    if (r->freed)
+        *r->freed = 1;
     poll_clear(r);
     free(r);
 }
@@ -166,25 +132,19 @@ static void finish(struct poll_results *r, int status)
         r->cancelled = 1; /* the answers still to come free it */
 }
 
-static void on_ignore(void *arg, int status, const redisReply *rep)
+static void on_ignore(void *arg, int status)
 {
     (void)status;
-    (void)rep;
     arrived(arg);
-}
-
-static void cmd(struct poll_results *r, store_reply_cb cb, void *arg, int argc, const char **argv)
-{
-    r->pending++;
-    store_cmd(r->store, cb, arg, argc, argv, NULL);
 }
 
 /* The poll is over (error: a Redis failure stops the whole run). */
 static void end_poll(struct poll_results *r, int error)
 {
-    const char *av[] = {"EVAL", script_release, "1", r->k_lock, r->owner};
-    if (r->locked)
-        cmd(r, on_ignore, r, 5, av);
+    if (r->locked) {
+        r->pending++;
+        poll_results_release(r->env, r->p->id, r->owner, on_ignore, r);
+    }
     r->locked = 0;
     log_event(error || r->rep.failed ? L_WARN : L_INFO, "poll.results",
               "poll=%s queued=%zu already=%zu failed=%zu busy=%d error=%d", r->p->id,
@@ -237,6 +197,13 @@ static void batch_step(struct poll_results *r)
         scan(r);
 }
 
+/* msisdn got its result, or never can: the notified set. */
+static void mark(struct poll_results *r, const char *msisdn)
+{
+    r->pending++;
+    poll_results_mark(r->env, r->p->id, msisdn, on_ignore, r);
+}
+
 static void on_queued(void *arg, int status, const char *id)
 {
     struct pr_item *it = arg;
@@ -253,8 +220,7 @@ static void on_queued(void *arg, int status, const char *id)
             r->rep.queued++;
         else
             r->rep.already++;
-        const char *av[] = {"SADD", r->k_notified, it->msisdn};
-        cmd(r, on_ignore, r, 3, av);
+        mark(r, it->msisdn);
     } else {
         r->rep.failed++;
     }
@@ -262,66 +228,63 @@ static void on_queued(void *arg, int status, const char *id)
     batch_step(r);
 }
 
-static void on_scan(void *arg, int status, const redisReply *rep)
+/* The result SMS of one voter into the queue. */
+static void send_one(struct poll_results *r, const struct poll_voter *v)
+{
+    if (!sms_msisdn_ok(v->msisdn)) {
+        mark(r, v->msisdn); /* never sendable: recorded so that it is not looked at again */
+        r->rep.failed++;
+        return;
+    }
+    const char *text = text_for(r, v->district, v->lang);
+    struct pr_item *it = text ? malloc(sizeof *it) : NULL;
+    if (!it) {
+        r->rep.failed++;
+        return;
+    }
+    it->r = r;
+    snprintf(it->msisdn, sizeof it->msisdn, "%s", v->msisdn);
+    char idem[240];
+    snprintf(idem, sizeof idem, "poll-result:%s:%s", r->p->id, v->msisdn);
+    r->inflight++;
+    r->pending++;
+    sms_enqueue(r->q, it->msisdn, text, idem, on_queued, it);
+}
+
+static void on_scan(void *arg, int status, const char *cursor, long long already,
+                    const struct poll_voter *v, size_t n)
 {
     struct poll_results *r = arg;
     if (!arrived(r))
         return;
-    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
-        rep->element[0]->type != REDIS_REPLY_STRING) {
+    if (status != REC_OK) {
         end_poll(r, 1);
         return;
     }
-    snprintf(r->cursor, sizeof r->cursor, "%s", rep->element[0]->str);
-    if (rep->element[1]->type == REDIS_REPLY_INTEGER)
-        r->rep.already += (size_t)rep->element[1]->integer;
-    for (size_t i = 2; i + 2 < rep->elements; i += 3) {
-        const redisReply *m = rep->element[i], *d = rep->element[i + 1], *l = rep->element[i + 2];
-        if (m->type != REDIS_REPLY_STRING || d->type != REDIS_REPLY_STRING ||
-            l->type != REDIS_REPLY_STRING)
-            continue;
-        if (!sms_msisdn_ok(m->str)) {
-            /* never sendable: recorded so that it is not looked at again */
-            const char *av[] = {"SADD", r->k_notified, m->str};
-            cmd(r, on_ignore, r, 3, av);
-            r->rep.failed++;
-            continue;
-        }
-        const char *text = text_for(r, d->str, l->str);
-        struct pr_item *it = text ? malloc(sizeof *it) : NULL;
-        if (!it) {
-            r->rep.failed++;
-            continue;
-        }
-        it->r = r;
-        snprintf(it->msisdn, sizeof it->msisdn, "%s", m->str);
-        char idem[240];
-        snprintf(idem, sizeof idem, "poll-result:%s:%s", r->p->id, m->str);
-        r->inflight++;
-        r->pending++;
-        sms_enqueue(r->q, it->msisdn, text, idem, on_queued, it);
-    }
+    snprintf(r->cursor, sizeof r->cursor, "%s", cursor);
+    r->rep.already += (size_t)already;
+    for (size_t i = 0; i < n; i++)
+        send_one(r, &v[i]);
     batch_step(r);
 }
 
 static void scan(struct poll_results *r)
 {
-    const char *av[] = {"EVAL", script_scan, "2", r->k_notify, r->k_notified, r->cursor, PR_BATCH};
-    cmd(r, on_scan, r, 7, av);
+    r->pending++;
+    poll_results_scan(r->env, r->p->id, r->cursor, PR_BATCH, on_scan, r);
 }
 
-static void on_snapshot(void *arg, int status, const redisReply *rep)
+static void on_snapshot(void *arg, int status, const struct poll_snapshot *s)
 {
     struct poll_results *r = arg;
     if (!arrived(r))
         return;
-    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY ||
-        rep->elements != 1 + GEO_N_DISTRICTS || flat_copy(&r->tally, rep->element[0]) < 0) {
+    if (status != REC_OK || flat_copy(&r->tally, &s->tally) < 0) {
         end_poll(r, 1);
         return;
     }
     for (size_t d = 0; d < GEO_N_DISTRICTS; d++)
-        if (flat_copy(&r->extra[d], rep->element[1 + d]) < 0) {
+        if (flat_copy(&r->extra[d], &s->extra[d]) < 0) {
             end_poll(r, 1);
             return;
         }
@@ -329,21 +292,21 @@ static void on_snapshot(void *arg, int status, const redisReply *rep)
     scan(r);
 }
 
-static void on_begin(void *arg, int status, const redisReply *rep)
+static void on_begin(void *arg, int status, enum poll_results_state state, long long asked,
+                     long long notified)
 {
     struct poll_results *r = arg;
+    (void)notified;
     if (!arrived(r))
         return;
-    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
-        rep->element[0]->type != REDIS_REPLY_INTEGER) {
+    if (status != REC_OK) {
         end_poll(r, 1);
         return;
     }
-    long long state = rep->element[0]->integer;
-    if (state <= 0) {
-        r->rep.busy = state < 0;
-        if (state == 0 && rep->element[1]->type == REDIS_REPLY_INTEGER)
-            r->rep.already = (size_t)rep->element[1]->integer;
+    if (state != POLL_RESULTS_LOCKED) {
+        r->rep.busy = state == POLL_RESULTS_BUSY;
+        if (state == POLL_RESULTS_NOTHING)
+            r->rep.already = (size_t)asked;
         if (r->per_poll)
             r->per_poll(r->arg, &r->rep);
         poll_clear(r);
@@ -351,29 +314,15 @@ static void on_begin(void *arg, int status, const redisReply *rep)
         return;
     }
     r->locked = 1;
-    size_t n = 0;
-    const struct geo_district *ds = geo_districts(&n);
-    const char *av[3 + 2 + GEO_N_DISTRICTS];
-    char k_tally[160], k_extra[160];
-    snprintf(k_tally, sizeof k_tally, "ussd:poll:%s:tally", r->p->id);
-    snprintf(k_extra, sizeof k_extra, "ussd:poll:%s:extra:", r->p->id);
-    int ac = 0;
-    av[ac++] = "EVAL";
-    av[ac++] = script_snapshot;
-    av[ac++] = "1";
-    av[ac++] = k_tally;
-    av[ac++] = k_extra;
-    for (size_t d = 0; d < n && d < GEO_N_DISTRICTS; d++)
-        av[ac++] = ds[d].name;
-    cmd(r, on_snapshot, r, ac, av);
+    r->pending++;
+    poll_results_snapshot(r->env, r->p->id, on_snapshot, r);
 }
 
-static void on_nothing(void *arg, int status, const redisReply *rep)
+static void on_nothing(void *arg)
 {
     struct poll_results *r = arg;
-    (void)rep;
     if (arrived(r))
-        finish(r, status == STORE_OK ? 0 : -1);
+        finish(r, 0);
 }
 
 static int eligible(const struct poll_results *r, const struct menu_poll *p)
@@ -393,15 +342,11 @@ static void next_poll(struct poll_results *r)
     r->p = &r->set->polls[r->next++];
     r->rep = (struct poll_results_report){.poll = r->p->id};
     r->inflight = 0;
-    snprintf(r->k_notify, sizeof r->k_notify, "ussd:poll:%s:notify", r->p->id);
-    snprintf(r->k_notified, sizeof r->k_notified, "ussd:poll:%s:notified", r->p->id);
-    snprintf(r->k_lock, sizeof r->k_lock, "ussd:poll:%s:results:lock", r->p->id);
-    const char *av[] = {"EVAL", script_begin, "3", r->k_notify, r->k_notified, r->k_lock,
-                        r->owner, PR_LOCK_MS};
-    cmd(r, on_begin, r, 8, av);
+    r->pending++;
+    poll_results_begin(r->env, r->p->id, r->owner, on_begin, r);
 }
 
-struct poll_results *poll_results_start(struct store *store, struct sms_queue *q,
+struct poll_results *poll_results_start(const struct svc_env *env, struct sms_queue *q,
                                         const struct menu_set *set, long long now,
                                         long long window_s, int max_parts, const char *owner,
                                         poll_results_poll_fn per_poll,
@@ -410,20 +355,24 @@ struct poll_results *poll_results_start(struct store *store, struct sms_queue *q
     struct poll_results *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    *r = (struct poll_results){.store = store, .q = q, .set = set, .now = now,
+    *r = (struct poll_results){.env = env, .q = q, .set = set, .now = now,
                                .window_s = window_s, .max_parts = max_parts > 0 ? max_parts : 1,
                                .per_poll = per_poll, .done = done, .arg = arg};
     snprintf(r->owner, sizeof r->owner, "%s", owner ? owner : "");
     size_t first = 0;
     while (first < set->n_polls && !eligible(r, &set->polls[first]))
         first++;
+    int freed = 0;
+    r->freed = &freed;
     if (first >= set->n_polls) {
-        /* nothing to look at: done comes from the loop, like every other answer */
-        const char *av[] = {"PING"};
-        cmd(r, on_nothing, r, 1, av);
-        return r;
+        r->pending++;
+        svc_later(env, on_nothing, r); /* nothing to look at: done from the loop too */
+    } else {
+        next_poll(r);
     }
-    next_poll(r);
+    if (freed)
+        return NULL; /* no memory: it failed at once (done fired) */
+    r->freed = NULL;
     return r;
 }
 

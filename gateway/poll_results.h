@@ -28,8 +28,8 @@
 
 struct menu_set;
 struct menu_poll;
-struct store;
 struct sms_queue;
+struct svc_env;
 struct poll_results;
 
 /* One poll done: queued SMS, phones already sent to, SMS that could not be queued (a
@@ -44,11 +44,13 @@ typedef void (*poll_results_poll_fn)(void *arg, const struct poll_results_report
 typedef void (*poll_results_done_fn)(void *arg, int status);
 
 /* Start a run over the polls of set that have results_sms and closed at or before now
- * and after now - window_s (window_s 0: any time). max_parts: sms_max_parts (a text is
- * made to fit it). owner names this process in the lock. per_poll (may be NULL) fires
- * for each poll looked at, done once at the end (never inside this call); per_poll must
- * not cancel the run. set, store and q must outlive the run. NULL: out of memory. */
-struct poll_results *poll_results_start(struct store *store, struct sms_queue *q,
+ * and after now - window_s (window_s 0: any time), on env's store (poll_tally.h).
+ * max_parts: sms_max_parts (a text is made to fit it). owner names this process in the
+ * lock. per_poll (may be NULL) fires for each poll looked at, done exactly once at the
+ * end, never inside this call; what they are handed is valid during the callback;
+ * per_poll must not cancel the run. set, env and q must outlive the run. NULL: out of
+ * memory (then nothing fires). */
+struct poll_results *poll_results_start(const struct svc_env *env, struct sms_queue *q,
                                         const struct menu_set *set, long long now,
                                         long long window_s, int max_parts, const char *owner,
                                         poll_results_poll_fn per_poll,

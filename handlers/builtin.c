@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "geo.h"
+
 static struct handler_call *echo_start(const struct svc_env *env, const struct handler_req *req,
                                        handler_done_fn done, void *arg)
 {
@@ -85,25 +87,39 @@ static void slow_cancel(struct handler_call *call)
 
 const struct handler_def handler_slow = {"slow", 0, slow_start, slow_cancel};
 
-static const char *const districts[] = {
-    "Bugesera",  "Burera",    "Gakenke",   "Gasabo",     "Gatsibo",    "Gicumbi",
-    "Gisagara",  "Huye",      "Kamonyi",   "Karongi",    "Kayonza",    "Kicukiro",
-    "Kirehe",    "Muhanga",   "Musanze",   "Ngoma",      "Ngororero",  "Nyabihu",
-    "Nyagatare", "Nyamagabe", "Nyamasheke", "Nyanza",    "Nyarugenge", "Nyaruguru",
-    "Rubavu",    "Ruhango",   "Rulindo",   "Rusizi",     "Rutsiro",    "Rwamagana",
-};
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The map's districts (geo.h), in alphabetical order. */
+static const char *const *districts(size_t *n)
+{
+    static const char *sorted[GEO_N_DISTRICTS];
+    static size_t count;
+    if (!count) {
+        size_t k = 0;
+        const char *const *names = geo_district_names(&k);
+        for (count = 0; count < k && count < GEO_N_DISTRICTS; count++)
+            sorted[count] = names[count];
+        qsort(sorted, count, sizeof *sorted, by_name);
+    }
+    *n = count;
+    return sorted;
+}
 
 static struct handler_call *districts_start(const struct svc_env *env,
                                             const struct handler_req *req,
                                             handler_done_fn done, void *arg)
 {
-    struct handler_item items[sizeof districts / sizeof districts[0]];
+    struct handler_item items[GEO_N_DISTRICTS];
+    size_t n = 0;
+    const char *const *names = districts(&n);
     (void)env;
     (void)req;
-    for (size_t i = 0; i < sizeof districts / sizeof districts[0]; i++)
-        items[i] = (struct handler_item){districts[i], districts[i]};
-    struct handler_result r = {.outcome = "ok", .items = items,
-                               .n_items = sizeof districts / sizeof districts[0]};
+    for (size_t i = 0; i < n; i++)
+        items[i] = (struct handler_item){names[i], names[i]};
+    struct handler_result r = {.outcome = "ok", .items = items, .n_items = n};
     done(arg, &r);
     return NULL;
 }

@@ -2,8 +2,9 @@
  * builtin.h: the handlers every menu set can use, whatever services are installed:
  * `echo` (sets its arguments as variables; outcome from the `outcome` argument, default
  * "ok"), `fail` (outcome "error" with the `message` argument), `slow` (finishes after
- * `ms` milliseconds, for timeout tests), `districts` (Rwanda's 30 districts as a
- * list, for menus with `source: districts`) and `app_status` (app_status.c).
+ * `ms` milliseconds, for timeout tests), `districts` (the map's 30 districts, geo.h, in
+ * alphabetical order, as a list for menus with `source: districts`) and `app_status`
+ * (app_status.c). Then the handlers of the services, the registry's table.
  *
  * app_status: the record of an application, the Redis hash ussd:app:REF (REF upper
  * case, e.g. LND-26-004213-7; fields status, service, updated). Argument `ref` (any
@@ -44,13 +45,24 @@ extern const struct handler_def handler_inspection_book;
 extern const struct handler_def handler_my_apps_count;
 extern const struct handler_def handler_my_apps;
 extern const struct handler_def handler_app_history;
-extern const struct handler_def handler_sectors, handler_ticket_report, handler_my_tickets_count, handler_my_tickets, handler_ticket_show, handler_ticket_open; /* tickets.c */
-extern const struct handler_def handler_alert_join; /* alerts.c */
-extern const struct handler_def handler_alert_leave; /* alerts.c */
-extern const struct handler_def handler_alert_stop; /* alerts.c */
-extern const struct handler_def handler_alert_start; /* alerts.c */
-extern const struct handler_def handler_alert_list; /* alerts.c */
+/* Report a problem (tickets.c, over services/tickets.h) */
+extern const struct handler_def handler_sectors;
+extern const struct handler_def handler_ticket_report;
+extern const struct handler_def handler_my_tickets_count;
+extern const struct handler_def handler_my_tickets;
+extern const struct handler_def handler_ticket_show;
+extern const struct handler_def handler_ticket_open;
+/* Alerts (alerts.c, over services/alerts.h) */
+extern const struct handler_def handler_alert_join;
+extern const struct handler_def handler_alert_leave;
+extern const struct handler_def handler_alert_stop;
+extern const struct handler_def handler_alert_start;
+extern const struct handler_def handler_alert_list;
+/* Polls (polls.c, over services/polls.h and poll_proposals.h) */
+extern const struct handler_def handler_polls_open;
+extern const struct handler_def handler_poll_options;
+extern const struct handler_def handler_poll_vote;
+extern const struct handler_def handler_poll_propose;
+extern const struct handler_def handler_poll_notify;
 
-extern const struct handler_def handler_polls_open, handler_poll_options, handler_poll_vote; /* polls.c */
-extern const struct handler_def handler_poll_propose, handler_poll_notify; /* polls.c */
 #endif

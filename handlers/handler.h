@@ -2,16 +2,24 @@
  * handler.h: the registry of named handlers and their async contract.
  *
  * A handler screen (or a menu with `source:`) names a handler; the registry maps that
- * name to C code. A handler gets the phone number, the language, the session's
- * variables and its arguments (templates already expanded), does its work without
- * blocking the event loop, and finishes by calling `done` exactly once with an outcome
- * ("ok", "not_found", "error", ...), variables to set, list items (for menus built at
- * run time) and optionally a user-facing message. Everything in the result is only
- * valid for the duration of the callback: the caller copies what it keeps.
+ * name to C code. A handler is a thin adapter from a menu step to a service
+ * (services/): it gets the phone number, the language, the session's variables and its
+ * arguments (templates already expanded), asks the service without blocking the event
+ * loop, and finishes by calling `done` exactly once with an outcome ("ok",
+ * "not_found", "error", ...), variables to set, list items (for menus built at run
+ * time) and optionally a user-facing message. A handler that needs a service's answer
+ * keeps a struct svc_call (services.h) and cancels with svc_cancel.
  *
- * handler_run wraps any handler with a timer (default 4 s): when it fires the caller
- * gets outcome "error" with message NULL and the handler's work is cancelled.
- * handler_run_cancel stops a run: its `done` is then never called.
+ * handler_run wraps any handler with a timer (the step's handler_timeout_ms): when it
+ * fires the caller gets outcome "error" with message NULL and the handler's work is
+ * cancelled. handler_run_cancel stops a run: its `done` is then never called.
+ *
+ * Callback contract of handler_run (the one of every async module, ARCHITECTURE.md):
+ *   - done fires exactly once per run (none after handler_run_cancel);
+ *   - never from inside handler_run: a handler whose start calls done before returning
+ *     (bad arguments, an answer without I/O) has it deferred to the loop, with a copy;
+ *   - the result is valid only during the callback: the caller copies what it keeps;
+ *   - done may start new runs; its own run is already gone (nothing to cancel).
  */
 #ifndef USSDGW_HANDLER_H
 #define USSDGW_HANDLER_H
@@ -45,7 +53,8 @@ struct handler_call;
 struct handler_def {
     const char *name;
     int lists; /* 1: produces items (usable as a menu `source`) */
-    /* Start the work. May call done before returning (then it returns NULL). */
+    /* Start the work. May call done before returning (then it returns NULL; handler_run
+     * defers it); else done fires later, from the loop, exactly once unless cancelled. */
     struct handler_call *(*start)(const struct svc_env *env, const struct handler_req *req,
                                   handler_done_fn done, void *arg);
     /* Stop a call whose done has not fired; done must not fire afterwards. */
@@ -61,8 +70,7 @@ const char *handler_arg(const struct handler_req *req, const char *key);
 
 struct handler_run;
 
-/* Run `def` with a timer of timeout_ms. `done` fires exactly once (unless cancelled),
- * always from the event loop, never from inside this call. Returns NULL only when
+/* Run `def` with a timer of timeout_ms, with the contract above. Returns NULL only when
  * out of memory (then done never fires). */
 struct handler_run *handler_run(const struct svc_env *env, const struct handler_def *def,
                                 const struct handler_req *req, int timeout_ms,

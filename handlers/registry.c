@@ -1,6 +1,7 @@
 /*
  * registry.c: the table of named handlers, and handler_run, which bounds any handler
- * with a timer and guarantees its callback fires exactly once, from the event loop.
+ * with a timer and guarantees its callback fires exactly once, from the event loop: a
+ * done that comes inside the handler's start is copied and fired from a zero timer.
  */
 #include "handler.h"
 
@@ -41,9 +42,17 @@ static const struct handler_def *const table[] = {
     &handler_alert_stop,
     &handler_alert_start,
     &handler_alert_list,
-    &handler_sectors, &handler_ticket_report, &handler_my_tickets_count, &handler_my_tickets, &handler_ticket_show, &handler_ticket_open, /* tickets.c */
-    &handler_polls_open, &handler_poll_options, &handler_poll_vote, /* polls.c */
-    &handler_poll_propose, &handler_poll_notify, /* polls.c */
+    &handler_sectors,
+    &handler_ticket_report,
+    &handler_my_tickets_count,
+    &handler_my_tickets,
+    &handler_ticket_show,
+    &handler_ticket_open,
+    &handler_polls_open,
+    &handler_poll_options,
+    &handler_poll_vote,
+    &handler_poll_propose,
+    &handler_poll_notify,
 };
 
 const struct handler_def *handler_find(const char *name)
@@ -217,6 +226,8 @@ struct handler_run *handler_run(const struct svc_env *env, const struct handler_
     run->starting = 1;
     run->call = def->start(env, req, run_done, run);
     run->starting = 0;
+    if (run->finished)
+        run->call = NULL; /* done came inside start: whatever it returned is gone */
     return run;
 }
 

@@ -1,11 +1,14 @@
 /*
  * store_call.h: a handler call that is one Redis command.
  *
- * Most handlers that touch Redis send one command (often an EVAL) and turn its reply
- * into an outcome. store_call does the part they share: it copies the handler's context
- * into the call, sends the command, and when the reply comes runs fn(ctx, status,
- * reply) (unless the run cancelled the call first) and frees the call. The call's
- * handler_def cancel is store_call_cancel.
+ * Being retired: a handler asks a service (services/), which owns the keys and reads
+ * the replies, and keeps a struct svc_call (services.h) for the answer. The last user
+ * is app_status.c (the records' handler); this module goes with its move to a records
+ * service. Do not use it in a new handler.
+ *
+ * It copies the handler's context into the call, sends the command, and when the reply
+ * comes runs fn(ctx, status, reply) (unless the run cancelled the call first) and frees
+ * the call. The call's handler_def cancel is store_call_cancel.
  */
 #ifndef USSDGW_STORE_CALL_H
 #define USSDGW_STORE_CALL_H

@@ -151,7 +151,7 @@ static struct export_row *agg_rows(struct agg *a, size_t *n)
             else
                 p = f[c] + strlen(f[c]);
         }
-        r[i] = (struct export_row){f[0], f[1], f[2], f[3], a->t[i].v};
+        r[i] = (struct export_row){f[0], f[1], f[2], f[3], a->t[i].v, EXPORT_SHOWN};
     }
     *n = k;
     return r;
@@ -470,4 +470,55 @@ void export_run(const struct svc_env *env, const char *from, const char *to, exp
                       .src = SRC_DIALOGS};
     memcpy(e->cursor, "-", 2);
     scan(e, "0");
+}
+
+/* ---- small cells ---- */
+
+static int is_part(const struct export_row *r)
+{
+    return strncmp(r->metric, "applications_", 13) == 0;
+}
+
+/* One group [g, e) of a date, district and service: hide a second part where one alone
+ * would show through its total. */
+static size_t complement(struct export_row *g, size_t n)
+{
+    struct export_row *total = NULL, *small = NULL;
+    size_t hidden = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(g[i].metric, "submissions") == 0)
+            total = &g[i];
+    if (!total || total->hidden)
+        return 0; /* a hidden total shows nothing of its parts */
+    for (size_t i = 0; i < n; i++)
+        if (is_part(&g[i]) && g[i].hidden)
+            hidden++;
+    if (hidden != 1)
+        return 0; /* none, or two and more: no one part follows from the rest */
+    for (size_t i = 0; i < n; i++)
+        if (is_part(&g[i]) && !g[i].hidden && (!small || g[i].value < small->value))
+            small = &g[i];
+    (small ? small : total)->hidden = EXPORT_COMPLEMENT;
+    return 1;
+}
+
+size_t export_suppress(struct export_row *rows, size_t n, long long min_cell)
+{
+    size_t hidden = 0;
+    if (min_cell <= 1)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].value > 0 && rows[i].value < min_cell) {
+            rows[i].hidden = EXPORT_SMALL;
+            hidden++;
+        }
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && strcmp(rows[j].date, rows[i].date) == 0 &&
+               strcmp(rows[j].district, rows[i].district) == 0 && strcmp(rows[j].service, rows[i].service) == 0)
+            j++;
+        hidden += complement(rows + i, j - i);
+        i = j;
+    }
+    return hidden;
 }

@@ -86,15 +86,17 @@ test('export: dialogs, submissions, tickets and votes add up, and nothing person
   // a poll tally (polls are being added: hash option -> votes)
   await redis.cmd('HSET', 'ussd:poll:budget:tally', 'roads', '7', 'water', '4');
 
+  // every count as it is (--min-cell 1: nothing hidden, not for publication)
   const out = path.join(L.TMP, `export-${process.pid}.csv`);
-  const e = cli(redis, ['export', '--out', out]);
+  const e = cli(redis, ['export', '--min-cell', '1', '--out', out]);
   assertEq(e.code, 0, `export exit code (${e.err})`);
   const text = fs.readFileSync(out, 'utf8');
   const rows = parseCsv(text);
-  assertEq(rows[0].join(','), 'date,district,service,metric,value', 'header');
+  assertEq(rows[0].join(','), 'date,district,service,metric,value,hidden_below_1', 'header');
   const body = rows.slice(1);
   assert(body.length > 10, `rows: ${body.length}`);
-  for (const r of body) assertEq(r.length, 5, `five columns: ${r.join('|')}`);
+  for (const r of body) assertEq(r.length, 6, `six columns: ${r.join('|')}`);
+  for (const r of body) assertEq(r[5], '', `nothing hidden: ${r.join('|')}`);
   const keys = body.map((r) => r.slice(0, 4).join('\x1f'));
   assertEq(JSON.stringify(keys), JSON.stringify([...keys].sort()), 'sorted');
   assertEq(new Set(keys).size, keys.length, 'one row per date/district/service/metric');
@@ -143,12 +145,42 @@ test('export: dialogs, submissions, tickets and votes add up, and nothing person
   }
 
   // --from/--to keep only those days (dateless poll rows always go out)
-  const f = cli(redis, ['export', '--from', day, '--to', day]);
+  const f = cli(redis, ['export', '--min-cell', '1', '--from', day, '--to', day]);
   assertEq(f.code, 0, `export --from/--to (${f.err})`);
   const frows = parseCsv(f.out).slice(1);
   assert(frows.length >= 4, `rows today: ${frows.length}`);
   for (const r of frows) assert(r[0] === day || r[0] === 'all', `row outside the range: ${r.join(',')}`);
   assertEq(cli(redis, ['export', '--from', '2026-1-1']).code, 2, 'a bad date is refused');
+  assertEq(cli(redis, ['export', '--min-cell', '0']).code, 2, 'a bad --min-cell is refused');
+
+  // the published export (the default): no count from 1 to 4 shows, and no hidden count
+  // follows from its group's total and the rest
+  const p = cli(redis, ['export']);
+  assertEq(p.code, 0, `export (${p.err})`);
+  const prows = parseCsv(p.out);
+  assertEq(prows[0].join(','), 'date,district,service,metric,value,hidden_below_5', 'the header states the rule');
+  const pbody = prows.slice(1);
+  assertEq(pbody.length, body.length, 'the same cells, some hidden');
+  let hidden = 0;
+  const groups = new Map();
+  for (const r of pbody) {
+    if (r[5]) {
+      hidden++;
+      assertEq(r[4], '', `a hidden cell has no value: ${r.join('|')}`);
+      assert(r[5] === 'small' || r[5] === 'complement', r[5]);
+    } else {
+      assert(Number(r[4]) >= 5, `a cell under 5 shows: ${r.join('|')}`);
+    }
+    const g = r.slice(0, 3).join('\x1f');
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g).push(r);
+  }
+  assert(hidden > 0, 'the seeded data has small cells');
+  for (const [g, rs] of groups) {
+    const total = rs.find((r) => r[3] === 'submissions');
+    const parts = rs.filter((r) => r[3].startsWith('applications_'));
+    if (total && !total[5]) assert(parts.filter((r) => r[5]).length !== 1, `one hidden part beside its total: ${g}`);
+  }
 }, 90000);
 
 test('export: Redis down is an error, not an empty file', async () => {

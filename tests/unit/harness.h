@@ -23,11 +23,44 @@ void harness_fail(const char *file, int line, const char *fmt, ...) __attribute_
 void harness_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void harness_run(const char *suite, const char *name, void (*fn)(void));
 int harness_finish(void);
+/* With TEST_TIMINGS=1 in the environment, print `TIMING <file>:<test>: <what> = <ms> ms
+ * (<bound>)`: the measured side of a timing bound, to set bounds from measurements
+ * (e.g. under `make SANITIZE=address,undefined test` on a loaded machine). */
+void harness_timing(const char *what, double ms, const char *bound);
 /* Read a whole file into a malloc'd NUL-terminated buffer, or NULL. */
 char *harness_read_file(const char *path, size_t *len);
 /* Compare `got` with the golden file at `path`. With UPDATE_GOLDEN=1 in the
  * environment, write it instead. Returns 1 when equal. */
 int harness_golden(const char *path, const char *got);
+
+/* A child program with its stdin, stdout and stderr on pipes: a real peer of the test
+ * (./ussd-phone as the SMSC). It dies with the test program (PR_SET_PDEATHSIG). What it
+ * writes is kept, NUL-terminated, in text[0] (stdout) and text[1] (stderr); nothing is
+ * read by itself: call harness_proc_read (from an event on out/err, or in a wait loop),
+ * or the child may block on a full pipe. */
+struct harness_proc {
+    int pid;           /* 0 once reaped */
+    int in, out, err;  /* our ends of its stdin, stdout, stderr; -1 once closed */
+    char *text[2];
+    size_t len[2], cap[2];
+    int status;        /* exit status, 128 + signal, or -1 while it runs */
+};
+/* Start argv[0] (a path) with argv. 0, or -1 with err. */
+int harness_proc_start(struct harness_proc *p, char *const argv[], char *err, size_t errlen);
+/* Take what the child wrote, without waiting. 1 when anything came. */
+int harness_proc_read(struct harness_proc *p);
+/* Wait up to ms for stream (0 stdout, 1 stderr) to hold needle at or after offset from;
+ * the offset of the match, or -1. Blocks (poll) on the pipes, not on an event loop. */
+long harness_proc_wait(struct harness_proc *p, int stream, size_t from, const char *needle, int ms);
+/* Occurrences of needle in stream, from offset from on. */
+int harness_proc_count(const struct harness_proc *p, int stream, size_t from, const char *needle);
+/* Write text on its stdin. 0, or -1. */
+int harness_proc_write(struct harness_proc *p, const char *text);
+/* Close its stdin, send sig (0: none; a stopped child is continued first), and wait up
+ * to ms for it to exit, reading its output meanwhile; then SIGKILL. Its status. */
+int harness_proc_end(struct harness_proc *p, int sig, int ms);
+/* harness_proc_end(p, SIGKILL, ...) if it runs, and free the buffers. */
+void harness_proc_free(struct harness_proc *p);
 
 /* What a handler's done callback gave: harness_got_done is a handler_done_fn whose arg
  * is a zeroed struct harness_got. */

@@ -25,6 +25,18 @@ function test(name, fn, timeoutMs = 30000) {
   tests.push({ name, fn, timeoutMs });
 }
 
+// With TEST_TIMINGS=1, `TIMING file:test: what = N ms (bound)` lines: the measured side
+// of a timing bound (to set bounds from measurements, e.g. under the sanitizer build on a
+// loaded machine); until() and nextSubmit() report waits that took over a quarter of
+// their deadline.
+let current = null;
+function timing(what, ms, bound) {
+  if (process.env.TEST_TIMINGS === '1') console.log(`TIMING ${file}:${current}: ${what} = ${Number(ms).toFixed(1)} ms (${bound})`);
+}
+function waitTook(what, ms, deadline) {
+  if (ms * 4 > deadline) timing(`wait for ${what}`, ms, `deadline ${deadline} ms`);
+}
+
 // A test that cannot run here says so: `skip('why')` (it throws) ends the test as
 // `SKIP file:name: why`, counted apart by tests/run.sh, never as a pass.
 class Skip extends Error {}
@@ -55,6 +67,8 @@ async function run() {
   let skipped = 0;
   for (const t of tests) {
     if (process.env.TEST_FILTER && !t.name.includes(process.env.TEST_FILTER)) continue;
+    current = t.name;
+    const t0 = Date.now();
     let timer;
     try {
       let skipWhy = null;
@@ -83,6 +97,7 @@ async function run() {
       console.log(`FAIL ${file}:${t.name}: ${(e && e.stack ? e.stack : String(e)).split('\n').slice(0, 4).join(' | ')}`);
     } finally {
       clearTimeout(timer);
+      waitTook('the test', Date.now() - t0, t.timeoutMs);
       postChecks = [];
       await runCleanups();
     }
@@ -106,8 +121,14 @@ async function until(pred, timeoutMs = 5000, what = 'condition') {
   const start = Date.now();
   for (;;) {
     const v = await pred();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    if (v) {
+      waitTook(what, Date.now() - start, timeoutMs);
+      return v;
+    }
+    if (Date.now() - start > timeoutMs) {
+      waitTook(what, Date.now() - start, timeoutMs);
+      throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    }
     await new Promise((res) => setTimeout(res, 10));
   }
 }
@@ -341,12 +362,14 @@ class Smsc {
 
   // The next submit matching pred that arrived after index `from`.
   nextSubmit(pred, from = 0, timeoutMs = 6000) {
+    const start = Date.now();
     return new Promise((resolve, reject) => {
       const check = () => {
         for (let i = from; i < this.submits.length; i++) {
           if (pred(this.submits[i])) {
             this.waiters = this.waiters.filter((w) => w !== check);
             clearTimeout(timer);
+            waitTook('a submit_sm', Date.now() - start, timeoutMs);
             resolve(this.submits[i]);
             return;
           }
@@ -468,7 +491,7 @@ async function smsFor(redis, msisdn) {
 
 module.exports = {
   smsFor,
-  ROOT, TMP, USSDGW, test, skip, run, defer, postCheck, assert, assertEq, until, readingPause, freePort, sharedRedis, startRedis,
+  ROOT, TMP, USSDGW, test, skip, timing, run, defer, postCheck, assert, assertEq, until, readingPause, freePort, sharedRedis, startRedis,
   redisCmd, Smsc, startGateway, decodeText, gsmEncode, smpp,
 };
 

@@ -85,6 +85,7 @@ test('Redis stopped mid-dialog: unavailable within 5 s, no crash, served again a
   await redis.stop();
   r = await smsc.answer(p, 'Alice', s, 2, { timeoutMs: 10000 });
   assertFinal(r, UNAVAILABLE, 'answer while Redis is down');
+  L.timing('unavailable text', r.latencyMs, '< 5000');
   assert(r.latencyMs < 5000, `unavailable text after ${r.latencyMs.toFixed(0)} ms, want < 5000`);
   assertEq(r.session, s, 'its_session_info echoed');
   alive(gw);
@@ -111,6 +112,7 @@ test('Redis hung (SIGSTOP): unavailable within 5 s, service returns by itself af
   L.defer(() => { try { process.kill(pid, 'SIGCONT'); } catch (e) { /* gone */ } });
   r = await smsc.answer(p, 'Alice', s, 2, { timeoutMs: 10000 });
   assertFinal(r, UNAVAILABLE, 'answer while Redis is hung');
+  L.timing('unavailable text', r.latencyMs, '< 5000');
   assert(r.latencyMs < 5000, `unavailable text after ${r.latencyMs.toFixed(0)} ms, want < 5000`);
   alive(gw);
 
@@ -341,9 +343,11 @@ test('busy: with max_dialogs=1 and a slow step in flight, a second phone gets th
   const busy = await smsc.step({ msisdn: b, text: '*123#', op: 1, session: 32, seq: 0 });
   assertFinal(busy, BUSY, 'second phone');
   assertEq(busy.session, 32, 'its_session_info echoed on the busy reply');
+  L.timing('busy reply', busy.latencyMs, '< 1000');
   assert(busy.latencyMs < 1000, `busy reply after ${busy.latencyMs.toFixed(0)} ms`);
   const ra = await slow;
   assertFinal(ra, 'Slow done.', 'first phone still completes');
+  L.timing('slow step', ra.latencyMs, '>= 1400');
   assert(ra.latencyMs >= 1400, `slow step took ${ra.latencyMs.toFixed(0)} ms: the handler ran`);
   assert(smsc.submits.indexOf(busy) < smsc.submits.indexOf(ra), 'busy reply came while the slow step was in flight');
   // and the slot is free again

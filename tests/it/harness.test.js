@@ -14,7 +14,7 @@ function runSample(name, body) {
   const file = path.join(L.TMP, name);
   fs.writeFileSync(file, `'use strict';\nconst L = require(${JSON.stringify(path.join(__dirname, 'lib.js'))});\n${body}\nL.run();\n`);
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { timeout: 20000, env: { ...process.env, TEST_FILTER: '' } }, (err, stdout) =>
+    execFile(process.execPath, [file], { timeout: 20000, env: { ...process.env, TEST_FILTER: '', TEST_TIMINGS: '' } }, (err, stdout) =>
       resolve({ code: err ? err.code : 0, lines: stdout.trim().split('\n') }));
   });
 }

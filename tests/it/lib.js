@@ -287,6 +287,29 @@ function gsmEncode(s) {
   return Buffer.from(out);
 }
 
+// A request on a node-smpp session whose response is awaited: resolves with it, rejects
+// at the deadline or when the connection closes first (closeWaits, from its close event:
+// node-smpp never calls back a request whose connection went away).
+function awaitResp(session, timeoutMs, what, send) {
+  return new Promise((resolve, reject) => {
+    if (!session.waits) session.waits = new Set();
+    let timer = null;
+    const w = (err, resp) => {
+      if (!session.waits.delete(w)) return;
+      clearTimeout(timer);
+      if (err) reject(err); else resolve(resp);
+    };
+    session.waits.add(w);
+    timer = setTimeout(() => w(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    if (session.socket.destroyed) w(new Error(`the connection closed before the ${what}`));
+    else if (!send((resp) => w(null, resp))) w(new Error('socket not writable'));
+  });
+}
+
+function closeWaits(session) {
+  for (const w of [...(session.waits || [])]) w(new Error('the connection closed before the response'));
+}
+
 class Smsc {
   constructor(opts = {}) {
     this.opts = opts;
@@ -348,6 +371,7 @@ class Smsc {
     session.on('data_sm', onSubmit);
     session.socket.on('close', () => {
       this.sessions = this.sessions.filter((s) => s !== session);
+      closeWaits(session);
       this._wake();
     });
   }
@@ -384,8 +408,10 @@ class Smsc {
     });
   }
 
-  // Sends a USSD deliver_sm; resolves with its deliver_sm_resp.
-  deliver({ msisdn, text, op, session = 1, seq = 0, end = false, esme, code = '*123#', extra = {} }) {
+  // Sends a USSD deliver_sm; resolves with its deliver_sm_resp. Rejects when the
+  // connection closes first (a killed gateway never answers: node-smpp drops the
+  // callback) or after timeoutMs.
+  deliver({ msisdn, text, op, session = 1, seq = 0, end = false, esme, code = '*123#', extra = {}, timeoutMs = 10000 }) {
     const s = esme || this.sessions.find((x) => x.bound && !x.unbound);
     if (!s) return Promise.reject(new Error('no bound ESME'));
     const sm = gsmEncode(text) || Buffer.from(text, 'latin1');
@@ -398,10 +424,7 @@ class Smsc {
     };
     // `extra: {field: undefined}` leaves a field out (node-smpp cannot encode undefined)
     for (const k of Object.keys(pdu)) if (pdu[k] === undefined) delete pdu[k];
-    return new Promise((resolve, reject) => {
-      const ok = s.deliver_sm(pdu, (resp) => resolve(resp));
-      if (!ok) reject(new Error('socket not writable'));
-    });
+    return awaitResp(s, timeoutMs, 'deliver_sm_resp', (cb) => s.deliver_sm(pdu, cb));
   }
 
   // One step: deliver, then wait for the gateway's reply to this phone and session.

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# run.sh: run every test of ussdgw and end with one line "N passed, N failed".
+# run.sh: run every test of ussdgw and end with one line "N passed, N failed, N skipped"
+# (CI reads its start, "N passed, N failed").
 #
 # Starts a private redis-server on a free loopback port (data in a temporary folder),
 # then runs: the unit test programs, the fuzz corpus replays, tests/it/*.sh and
-# tests/it/*.test.js. Each program prints "PASS name" / "FAIL name: why" lines; a program
-# that dies without saying FAIL counts as one failure. Everything started here is
-# stopped on exit, failure or Ctrl-C. `tests/run.sh PATTERN` runs only matching programs.
+# tests/it/*.test.js. Each program prints "PASS name", "FAIL name: why" and
+# "SKIP name: why" lines; a skip is counted as a skip, never as a pass, and listed at the
+# end. A program that dies without saying FAIL counts as one failure. Everything started
+# here is stopped on exit, failure or Ctrl-C. `tests/run.sh PATTERN` runs only matching
+# programs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -45,7 +48,9 @@ export NODE_PATH="$ROOT/tests/node_modules" TEST_TMP="$TMP"
 
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
 
 run_one() { # name, command...
     local name=$1
@@ -56,10 +61,12 @@ run_one() { # name, command...
     timeout 600 "$@" >"$out" 2>"$TMP/err.txt"
     rc=$?
     cat "$out"
-    local p f
+    local p f s line
     p=$(grep -c '^PASS ' "$out")
     f=$(grep -c '^FAIL ' "$out")
-    if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+    s=$(grep -c '^SKIP ' "$out")
+    while IFS= read -r line; do skips+=("${line#SKIP }"); done < <(grep '^SKIP ' "$out")
+    if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
         echo "PASS $name"   # a program with no PASS lines of its own, e.g. a corpus replay
         p=1
     elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -71,6 +78,7 @@ run_one() { # name, command...
     fi
     passed=$((passed + p))
     failed=$((failed + f))
+    skipped=$((skipped + s))
     [ "$f" -gt 0 ] && failures+=("$name")
 }
 
@@ -89,8 +97,11 @@ for t in tests/it/*.test.js; do
     [ -f "$t" ] && run_one "$(basename "$t")" node "$t"
 done
 
+for s in "${skips[@]}"; do
+    echo "skipped: $s"
+done
 if [ ${#failures[@]} -gt 0 ]; then
     echo "failed programs: ${failures[*]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,4 +1,4 @@
-// lib.js: what the integration tests share. A tiny harness printing PASS/FAIL lines, a
+// lib.js: what the integration tests share. A tiny harness printing PASS/FAIL/SKIP lines, a
 // private redis-server, node-smpp (an independent SMPP implementation) as the SMSC with
 // USSD helpers, and the real ussdgw daemon as a child process. Every wait has a deadline;
 // nothing sleeps a fixed time. Everything a test starts is stopped after it.
@@ -25,6 +25,25 @@ function test(name, fn, timeoutMs = 30000) {
   tests.push({ name, fn, timeoutMs });
 }
 
+// With TEST_TIMINGS=1, `TIMING file:test: what = N ms (bound)` lines: the measured side
+// of a timing bound (to set bounds from measurements, e.g. under the sanitizer build on a
+// loaded machine); until() and nextSubmit() report waits that took over a quarter of
+// their deadline.
+let current = null;
+function timing(what, ms, bound) {
+  if (process.env.TEST_TIMINGS === '1') console.log(`TIMING ${file}:${current}: ${what} = ${Number(ms).toFixed(1)} ms (${bound})`);
+}
+function waitTook(what, ms, deadline) {
+  if (ms * 4 > deadline) timing(`wait for ${what}`, ms, `deadline ${deadline} ms`);
+}
+
+// A test that cannot run here says so: `skip('why')` (it throws) ends the test as
+// `SKIP file:name: why`, counted apart by tests/run.sh, never as a pass.
+class Skip extends Error {}
+function skip(why) {
+  throw new Skip(why || 'no reason given');
+}
+
 function defer(fn) {
   cleanups.push(fn);
 }
@@ -43,29 +62,48 @@ async function runCleanups() {
 }
 
 async function run() {
+  let passed = 0;
   let failed = 0;
+  let skipped = 0;
   for (const t of tests) {
     if (process.env.TEST_FILTER && !t.name.includes(process.env.TEST_FILTER)) continue;
+    current = t.name;
+    const t0 = Date.now();
     let timer;
     try {
-      await Promise.race([
-        t.fn(),
-        new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs); }),
-      ]);
+      let skipWhy = null;
+      try {
+        await Promise.race([
+          t.fn(),
+          new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs); }),
+        ]);
+      } catch (e) {
+        if (!(e instanceof Skip)) throw e;
+        skipWhy = e.message;
+      }
+      // a skipped test's gateway may still have left a sanitizer report: that fails it
       const pcs = postChecks;
       postChecks = [];
       for (const pc of pcs) await pc();
-      console.log(`PASS ${file}:${t.name}`);
+      if (skipWhy !== null) {
+        skipped++;
+        console.log(`SKIP ${file}:${t.name}: ${skipWhy}`);
+      } else {
+        passed++;
+        console.log(`PASS ${file}:${t.name}`);
+      }
     } catch (e) {
       failed++;
       console.log(`FAIL ${file}:${t.name}: ${(e && e.stack ? e.stack : String(e)).split('\n').slice(0, 4).join(' | ')}`);
     } finally {
       clearTimeout(timer);
+      waitTook('the test', Date.now() - t0, t.timeoutMs);
       postChecks = [];
       await runCleanups();
     }
   }
   fs.rmSync(TMP, { recursive: true, force: true });
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   process.exit(failed ? 1 : 0);
 }
 
@@ -83,8 +121,14 @@ async function until(pred, timeoutMs = 5000, what = 'condition') {
   const start = Date.now();
   for (;;) {
     const v = await pred();
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    if (v) {
+      waitTook(what, Date.now() - start, timeoutMs);
+      return v;
+    }
+    if (Date.now() - start > timeoutMs) {
+      waitTook(what, Date.now() - start, timeoutMs);
+      throw new Error(`waited ${timeoutMs} ms for ${what}`);
+    }
     await new Promise((res) => setTimeout(res, 10));
   }
 }
@@ -243,6 +287,29 @@ function gsmEncode(s) {
   return Buffer.from(out);
 }
 
+// A request on a node-smpp session whose response is awaited: resolves with it, rejects
+// at the deadline or when the connection closes first (closeWaits, from its close event:
+// node-smpp never calls back a request whose connection went away).
+function awaitResp(session, timeoutMs, what, send) {
+  return new Promise((resolve, reject) => {
+    if (!session.waits) session.waits = new Set();
+    let timer = null;
+    const w = (err, resp) => {
+      if (!session.waits.delete(w)) return;
+      clearTimeout(timer);
+      if (err) reject(err); else resolve(resp);
+    };
+    session.waits.add(w);
+    timer = setTimeout(() => w(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    if (session.socket.destroyed) w(new Error(`the connection closed before the ${what}`));
+    else if (!send((resp) => w(null, resp))) w(new Error('socket not writable'));
+  });
+}
+
+function closeWaits(session) {
+  for (const w of [...(session.waits || [])]) w(new Error('the connection closed before the response'));
+}
+
 class Smsc {
   constructor(opts = {}) {
     this.opts = opts;
@@ -304,6 +371,7 @@ class Smsc {
     session.on('data_sm', onSubmit);
     session.socket.on('close', () => {
       this.sessions = this.sessions.filter((s) => s !== session);
+      closeWaits(session);
       this._wake();
     });
   }
@@ -318,12 +386,14 @@ class Smsc {
 
   // The next submit matching pred that arrived after index `from`.
   nextSubmit(pred, from = 0, timeoutMs = 6000) {
+    const start = Date.now();
     return new Promise((resolve, reject) => {
       const check = () => {
         for (let i = from; i < this.submits.length; i++) {
           if (pred(this.submits[i])) {
             this.waiters = this.waiters.filter((w) => w !== check);
             clearTimeout(timer);
+            waitTook('a submit_sm', Date.now() - start, timeoutMs);
             resolve(this.submits[i]);
             return;
           }
@@ -338,8 +408,10 @@ class Smsc {
     });
   }
 
-  // Sends a USSD deliver_sm; resolves with its deliver_sm_resp.
-  deliver({ msisdn, text, op, session = 1, seq = 0, end = false, esme, code = '*123#', extra = {} }) {
+  // Sends a USSD deliver_sm; resolves with its deliver_sm_resp. Rejects when the
+  // connection closes first (a killed gateway never answers: node-smpp drops the
+  // callback) or after timeoutMs.
+  deliver({ msisdn, text, op, session = 1, seq = 0, end = false, esme, code = '*123#', extra = {}, timeoutMs = 10000 }) {
     const s = esme || this.sessions.find((x) => x.bound && !x.unbound);
     if (!s) return Promise.reject(new Error('no bound ESME'));
     const sm = gsmEncode(text) || Buffer.from(text, 'latin1');
@@ -352,16 +424,7 @@ class Smsc {
     };
     // `extra: {field: undefined}` leaves a field out (node-smpp cannot encode undefined)
     for (const k of Object.keys(pdu)) if (pdu[k] === undefined) delete pdu[k];
-    // a gateway that dies before it answers (SIGKILL) never calls back: the wait ends
-    // with the connection, or at the deadline
-    return new Promise((resolve, reject) => {
-      const fail = (why) => { clearTimeout(timer); s.socket.removeListener('close', closed); reject(new Error(why)); };
-      const closed = () => fail('the ESME\'s connection closed before deliver_sm_resp');
-      const timer = setTimeout(() => fail('no deliver_sm_resp within 6000 ms'), 6000);
-      s.socket.once('close', closed);
-      const ok = s.deliver_sm(pdu, (resp) => { clearTimeout(timer); s.socket.removeListener('close', closed); resolve(resp); });
-      if (!ok) fail('socket not writable');
-    });
+    return awaitResp(s, timeoutMs, 'deliver_sm_resp', (cb) => s.deliver_sm(pdu, cb));
   }
 
   // One step: deliver, then wait for the gateway's reply to this phone and session.
@@ -451,7 +514,7 @@ async function smsFor(redis, msisdn) {
 
 module.exports = {
   smsFor,
-  ROOT, TMP, USSDGW, test, run, defer, postCheck, assert, assertEq, until, readingPause, freePort, sharedRedis, startRedis,
+  ROOT, TMP, USSDGW, test, skip, timing, run, defer, postCheck, assert, assertEq, until, readingPause, freePort, sharedRedis, startRedis,
   redisCmd, Smsc, startGateway, decodeText, gsmEncode, smpp,
 };
 

@@ -112,6 +112,8 @@ test('seed --scale small loads the counts it prints, and a second run changes no
   const a = gw(r, ['seed', '--scale', 'small', '--today', today()]);
   const secs = (Date.now() - t0) / 1000;
   assertEq(a.code, 0, `exit code (${a.err})`);
+  // measured 66..229 ms (sanitizer build, 1 or 2 cores kept busy, 4 runs)
+  L.timing('seed --scale small', secs * 1000, '< 20000');
   assert(secs < 20, `small seed took ${secs} s`);
   assert(/30 districts, 416 sectors/.test(a.out), a.out);
   assert(/1000 parcels/.test(a.out), a.out);

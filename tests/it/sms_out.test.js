@@ -478,6 +478,10 @@ test('tps=5: 20 messages go out no faster than 5 per second, and USSD replies do
   await untilSmsCount(smsc, 3, 5000);
   const r = await smsc.dial(nextPhone(), '*123#', 9);
   assert(r.text.startsWith('Test services'), `first screen: ${r.text}`);
+  // measured 392..599 ms (sanitizer build, 1 or 2 cores kept busy, 4 runs): at most two SMS wait at the link (sms_queue's
+  // link_free: one poll's worth + 1 at tps 5) and then the TPS slot, 3 x 200 ms; the
+  // step itself takes a few ms of the rest
+  L.timing('USSD reply behind paced SMS', r.latencyMs, '< 1000');
   assert(r.latencyMs < 1000, `USSD reply took ${r.latencyMs} ms behind paced SMS`);
   assert(smsc.sms().length < 18, 'the dialog ran while SMS were still going out');
   await untilSmsCount(smsc, 20, 15000);

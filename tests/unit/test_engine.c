@@ -199,10 +199,18 @@ static void answer(struct walk *w, const char *in)
     settle(w);
 }
 
+/* A walk over the test menus, or NULL when they did not load (the loader's diagnostics
+ * are printed): each test REQUIREs one, so a broken fixture fails it. */
 static struct walk *walk_new(void)
 {
     struct walk *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
     w->set = load();
+    if (!w->set) {
+        free(w);
+        return NULL;
+    }
     engine_cfg_default(&w->cfg);
     return w;
 }
@@ -219,9 +227,7 @@ static void walk_check(struct walk *w, const char *golden)
 static void test_parcel_flow(void)
 {
     struct walk *w = walk_new();
-    CHECK(w->set != NULL);
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     answer(w, "1");
     answer(w, "12345");
@@ -235,8 +241,7 @@ static void test_parcel_flow(void)
 static void test_districts_pages(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     answer(w, "2");
     answer(w, "98");
@@ -250,8 +255,7 @@ static void test_districts_pages(void)
 static void test_back_home(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     answer(w, "1");
     answer(w, "0");
@@ -265,8 +269,7 @@ static void test_back_home(void)
 static void test_retry_limit(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     answer(w, "1");
     answer(w, "x");
@@ -279,8 +282,7 @@ static void test_retry_limit(void)
 static void test_language(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     answer(w, "3");
     answer(w, "2");
@@ -292,8 +294,7 @@ static void test_language(void)
 static void test_resume(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     answer(w, "1");
     struct session cut = w->s; /* the network cut the dialog here */
@@ -315,8 +316,7 @@ static void test_resume(void)
 static void test_duplicates(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     engine_out_init(&w->out);
     engine_input(w->set, &w->cfg, &w->s, "1", "same", &w->out);
@@ -332,8 +332,7 @@ static void test_duplicates(void)
 static void test_chain_router_unknown(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123*1*2#", NULL, NULL);
     CHECK_STR(w->out.chain, "1*2");
     begin(w, "*123*2#", NULL, NULL);
@@ -350,8 +349,7 @@ static void test_chain_router_unknown(void)
 static void test_long_text_and_errors(void)
 {
     struct walk *w = walk_new();
-    if (!w->set)
-        return;
+    REQUIRE(w != NULL);
     begin(w, "*123#", NULL, NULL);
     answer(w, "5");
     CHECK_INT(w->out.end, 0);

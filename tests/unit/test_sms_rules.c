@@ -71,8 +71,7 @@ static void test_match_first_wins_and_caseless(void)
 {
     struct menu_set *s = load(rules);
     CHECK(s != NULL);
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     struct sms_match m;
     CHECK_INT(sms_rules_match(s, "HELP", &m), 2);
     CHECK_INT(m.n_vars, 0);
@@ -105,8 +104,7 @@ static const char *var(const struct sms_match *m, const char *k)
 static void test_captures(void)
 {
     struct menu_set *s = load(rules);
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     struct sms_match m;
     CHECK_INT(sms_rules_match(s, " status lnd-26-004213-7 ", &m), 0);
     CHECK_INT(m.n_vars, 1);
@@ -130,8 +128,7 @@ static void test_long_capture_is_cut_on_a_character(void)
     struct menu_set *s = load("dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\n"
                               "sms_default: Hi\n"
                               "sms: [{keyword: '^NOTE (?<note>.*)$', reply: '{note}'}]\n");
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     char text[600] = "NOTE ";
     for (int i = 0; i < 100; i++)
         strcat(text, "é"); /* 2 octets each: 200 octets, over SMS_RULES_VAL_MAX */
@@ -148,8 +145,7 @@ static void test_hostile_pattern_is_bounded(void)
                               "sms:\n"
                               "  - {keyword: '^(a+)+$', reply: Bad}\n"
                               "  - {keyword: '^a', reply: Starts with a}\n");
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     char text[200];
     memset(text, 'a', 60);
     strcpy(text + 60, "!");
@@ -167,8 +163,7 @@ static void test_hostile_pattern_is_bounded(void)
 static void test_reply_choice(void)
 {
     struct menu_set *s = load(rules);
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     int en = menu_find_lang(s, "en"), rw = menu_find_lang(s, "rw"), fr = menu_find_lang(s, "fr");
     struct sms_match m;
 
@@ -205,8 +200,7 @@ static void test_reply_choice(void)
 
     /* without sms_default nothing answers a text no rule matches */
     s = load("dial: {\"*1#\": a}\nscreens:\n  a: {kind: end, text: Hi}\n");
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     CHECK_INT(sms_rules_match(s, "HELP", &m), SMS_RULES_NO_MATCH);
     CHECK(sms_rules_reply(s, &m, NULL, 0) == NULL);
     menu_set_free(s);
@@ -215,8 +209,7 @@ static void test_reply_choice(void)
 static void test_expand(void)
 {
     struct menu_set *s = load(rules);
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     struct sms_match m;
     char out[256];
     sms_rules_match(s, "pay 1500 rent", &m);
@@ -327,8 +320,7 @@ static void test_shipped_rules(void)
     CHECK(s != NULL);
     CHECK_INT(d.warnings, 0);
     diag_free(&d);
-    if (!s)
-        return;
+    REQUIRE(s != NULL);
     CHECK(s->has_sms_default);
     struct sms_match m;
     int en = menu_find_lang(s, "en"), rw = menu_find_lang(s, "rw"), fr = menu_find_lang(s, "fr");
@@ -430,7 +422,7 @@ static void test_app_status(void)
 {
     const char *addr = getenv("USSDGW_TEST_REDIS");
     if (!addr) {
-        printf("  (skipped: USSDGW_TEST_REDIS is not set; tests/run.sh sets it)\n");
+        harness_skip("USSDGW_TEST_REDIS is not set (tests/run.sh sets it)");
         return;
     }
     CHECK(handler_find("app_status") == &handler_app_status);
@@ -530,6 +522,7 @@ static void test_app_status_cancelled(void)
     struct event_base *b = event_base_new();
     struct store_opts so = {.timeout_ms = 5000};
     struct store *st = store_new(b, addr, &so);
+    CHECK(st != NULL);
     if (!st) {
         event_base_free(b);
         close(fd);

@@ -313,6 +313,7 @@ static void help(struct phone_ui *ui)
             "  /resend         send the last deliver_sm again: same sequence number, same ESME\n"
             "  /resend new     send it again with a fresh sequence number\n"
             "  /drop           close the connection of the ESME it went to (the gateway rebinds)\n"
+            "  /throttle N     answer the gateway's next N messages ESME_RTHROTTLED\n"
             "  /msisdn NUMBER  switch to another phone (now %s)\n"
             "  /sms TEXT       send an SMS to %s\n"
             "  /help           this text\n"
@@ -421,6 +422,18 @@ static void drop(struct phone_ui *ui)
     say(ui, "[connection dropped]");
 }
 
+static void throttle(struct phone_ui *ui, const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    if (!*arg || *end || n < 0 || n > 1000000) {
+        say(ui, "[usage: /throttle N (0 to stop)]");
+        return;
+    }
+    smsc_throttle(ui->smsc, (int)n);
+    say(ui, "[the next %ld submit_sm/data_sm answered ESME_RTHROTTLED]", n);
+}
+
 static void command(struct phone_ui *ui, char *line)
 {
     char *arg = line + strcspn(line, " \t");
@@ -448,6 +461,8 @@ static void command(struct phone_ui *ui, char *line)
             return;
     } else if (!strcmp(line, "/drop")) {
         drop(ui);
+    } else if (!strcmp(line, "/throttle")) {
+        throttle(ui, arg);
     } else {
         say(ui, "[unknown command %s: /help lists them]", line);
     }

@@ -390,6 +390,11 @@ int smsc_drop(struct smsc *s, int esme)
     return 0;
 }
 
+void smsc_throttle(struct smsc *s, int n)
+{
+    s->throttle_left = n > 0 ? n : 0;
+}
+
 static void on_shutdown_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;

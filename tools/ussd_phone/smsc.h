@@ -84,6 +84,10 @@ int smsc_redeliver(struct smsc *s, int esme, struct smpp_msg *m, uint64_t tag, c
  * on_unbound follow from the loop. -1 when it is not bound. */
 int smsc_drop(struct smsc *s, int esme);
 
+/* Answer the next n submit_sm / data_sm (from any ESME) with ESME_RTHROTTLED instead of
+ * taking them (not handed to on_message): a centre over its rate. 0 ends it early. */
+void smsc_throttle(struct smsc *s, int n);
+
 /* Stop listening, unbind every bound ESME (waiting up to the response timeout for
  * unbind_resp), close all; then done(arg) fires once from the loop. */
 void smsc_shutdown(struct smsc *s, void (*done)(void *arg), void *arg);

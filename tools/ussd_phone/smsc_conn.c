@@ -473,6 +473,13 @@ static void handle_submit(struct conn *c, const struct smpp_msg *m)
         send_resp(c, m->command_id, SMPP_ESME_RINVBNDSTS, m->sequence);
         return;
     }
+    if (s->throttle_left > 0) {
+        s->throttle_left--;
+        smsc_log("esme=%d %s seq=%u throttled (%d more to throttle)", c->id, smpp_command_name(m->command_id),
+                 (unsigned)m->sequence, s->throttle_left);
+        send_resp(c, m->command_id, SMPP_ESME_RTHROTTLED, m->sequence);
+        return;
+    }
     struct smpp_msg r;
     smpp_msg_init(&r, m->command_id | SMPP_CMD_RESP_BIT);
     r.sequence = m->sequence;

@@ -94,6 +94,7 @@ struct smsc {
     int rr_last;
     int port;
     uint64_t next_message_id;
+    int throttle_left;        /* submits still to answer ESME_RTHROTTLED (smsc_throttle) */
 
     int shutting_down;
     struct event *shutdown_timer;

@@ -133,6 +133,19 @@ async function until(pred, timeoutMs = 5000, what = 'condition') {
   }
 }
 
+// A phone number as the gateway's log shows it (core/log.c log_msisdn): the country code
+// of an international number, then stars, then the last 3 digits.
+const CC2 = new Set(['20', '27', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46',
+  '47', '48', '49', '51', '52', '53', '54', '55', '56', '57', '58', '60', '61', '62', '63', '64', '65', '66',
+  '81', '82', '84', '86', '90', '91', '92', '93', '94', '95', '98']);
+function logMsisdn(p) {
+  const d = String(p);
+  if (d.length <= 6) return '***';
+  let head = 0;
+  if (d.length >= 10 && /^[1-9]/.test(d)) head = /^[17]/.test(d) ? 1 : CC2.has(d.slice(0, 2)) ? 2 : 3;
+  return d.slice(0, head) + '*'.repeat(Math.min(d.length - head - 3, 16)) + d.slice(-3);
+}
+
 // A resident reading a screen before answering: part of a scenario, not a wait for the
 // system (a centre that counts nothing leaves the gateway only the time since the screen
 // to tell the same answer again from a resent one: resend_window_ms).
@@ -514,7 +527,7 @@ async function smsFor(redis, msisdn) {
 
 module.exports = {
   smsFor,
-  ROOT, TMP, USSDGW, test, skip, timing, run, defer, postCheck, assert, assertEq, until, readingPause, freePort, sharedRedis, startRedis,
+  ROOT, TMP, USSDGW, test, skip, timing, run, defer, postCheck, assert, assertEq, until, readingPause, logMsisdn, freePort, sharedRedis, startRedis,
   redisCmd, Smsc, startGateway, decodeText, gsmEncode, smpp,
 };
 

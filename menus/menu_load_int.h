@@ -35,6 +35,7 @@ struct ynode {
     unsigned char type;
     unsigned char plain;    /* a scalar written without quotes */
     unsigned char complete; /* its end was read (a syntax error can cut a container) */
+    unsigned char shared;   /* in the subtree of an anchor some alias repeats */
     int line, col;          /* 1-based */
     const char *s;          /* scalar value, NUL-terminated */
     size_t len;
@@ -66,6 +67,8 @@ struct ref {
 };
 
 /* One load. */
+#define LOAD_SAID_MAX 256
+
 struct loader {
     struct menu_load_opts opts;
     struct diags *d;
@@ -93,6 +96,10 @@ struct loader {
     unsigned char *skip; /* per screen: content not read */
     struct ref *refs;
     size_t n_refs, cap_refs;
+    /* the problems said of a node: a node behind a YAML anchor is read once per alias,
+     * and its problem is said once (the first LOAD_SAID_MAX problems) */
+    struct { const struct ynode *n; const char *fmt; } said[LOAD_SAID_MAX];
+    size_t n_said;
 };
 
 /* ---- menu_load.c ----------------------------------------------------------------- */

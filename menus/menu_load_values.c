@@ -32,9 +32,28 @@ __attribute__((format(printf, 5, 0))) static void vreport(struct loader *L,
     diag_add(L->d, sev, file, n ? n->line : 1, n ? n->col : 1, "%s", buf);
 }
 
+/* 1 when this problem (its message's format) was said of node n before: an aliased
+ * node, read again through another alias. */
+static int said_before(struct loader *L, const struct ynode *n, const char *fmt)
+{
+    if (!n || !n->shared)
+        return 0;
+    for (size_t i = 0; i < L->n_said; i++)
+        if (L->said[i].n == n && L->said[i].fmt == fmt)
+            return 1;
+    if (L->n_said < LOAD_SAID_MAX) {
+        L->said[L->n_said].n = n;
+        L->said[L->n_said].fmt = fmt;
+        L->n_said++;
+    }
+    return 0;
+}
+
 void mload_err(struct loader *L, const struct ynode *n, const char *fmt, ...)
 {
     va_list ap;
+    if (said_before(L, n, fmt))
+        return;
     va_start(ap, fmt);
     vreport(L, DIAG_ERROR, L->cur ? L->cur->name : "?", n, fmt, ap);
     va_end(ap);
@@ -43,6 +62,8 @@ void mload_err(struct loader *L, const struct ynode *n, const char *fmt, ...)
 void mload_warn(struct loader *L, const struct ynode *n, const char *fmt, ...)
 {
     va_list ap;
+    if (said_before(L, n, fmt))
+        return;
     va_start(ap, fmt);
     vreport(L, DIAG_WARNING, L->cur ? L->cur->name : "?", n, fmt, ap);
     va_end(ap);

@@ -257,6 +257,16 @@ static int yscalar(struct yreader *R, const yaml_event_t *ev)
     return 1;
 }
 
+/* Mark n's subtree as repeated by an alias (once: a subtree marked is not walked again). */
+static void yshare(struct ynode *n)
+{
+    if (!n || n->shared)
+        return;
+    n->shared = 1;
+    for (size_t i = 0; i < n->n; i++)
+        yshare(n->kids[i]);
+}
+
 /* An alias: the anchored node again (the latest of that name), counted in full. */
 static int yalias(struct yreader *R, const yaml_event_t *ev)
 {
@@ -277,6 +287,7 @@ static int yalias(struct yreader *R, const yaml_event_t *ev)
     }
     if (ycount(R, n->weight, &at))
         return -1;
+    yshare(n);
     return yattach(R, n) ? -1 : 1;
 }
 

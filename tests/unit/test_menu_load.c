@@ -503,6 +503,7 @@ GOLDEN(sms_vars, 1)
 GOLDEN(poll_invalid, 0)
 GOLDEN(poll_dup, 0)
 GOLDEN(poll_projects, 0)
+GOLDEN(alias_once, 0)
 
 static void test_missing_folder(void)
 {
@@ -927,6 +928,7 @@ int main(void)
     RUN(test_check_poll_invalid);
     RUN(test_check_poll_dup);
     RUN(test_check_poll_projects);
+    RUN(test_check_alias_once);
     RUN(test_polls_load);
     RUN(test_sms_rules_load);
     RUN(test_sms_rules_limit);

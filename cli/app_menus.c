@@ -14,6 +14,7 @@ void app_menu_opts(struct menu_load_opts *mo)
 {
     menu_load_opts_default(mo);
     mo->handler_exists = handler_exists;
+    mo->handler_names = handler_names(&mo->n_handler_names);
     mo->districts = geo_district_names(&mo->n_districts);
 }
 

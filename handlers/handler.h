@@ -64,6 +64,8 @@ struct handler_def {
 /* The handler called `name`, or NULL. */
 const struct handler_def *handler_find(const char *name);
 int handler_exists(const char *name);
+/* Every handler's name (for "did you mean"), *n of them. */
+const char *const *handler_names(size_t *n);
 
 /* Value of `key` in req->args, or NULL. */
 const char *handler_arg(const struct handler_req *req, const char *key);

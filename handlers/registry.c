@@ -68,6 +68,16 @@ int handler_exists(const char *name)
     return handler_find(name) != NULL;
 }
 
+const char *const *handler_names(size_t *n)
+{
+    static const char *names[sizeof table / sizeof table[0]];
+    if (!names[0])
+        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+            names[i] = table[i]->name;
+    *n = sizeof table / sizeof table[0];
+    return names;
+}
+
 const char *handler_arg(const struct handler_req *req, const char *key)
 {
     for (size_t i = 0; i < req->n_args; i++)

@@ -35,6 +35,8 @@ void menu_load_opts_default(struct menu_load_opts *o)
     o->screen_limit_gsm = 182;
     o->screen_limit_ucs2 = 80;
     o->handler_exists = NULL;
+    o->handler_names = NULL;
+    o->n_handler_names = 0;
     o->districts = NULL;
     o->n_districts = 0;
 }
@@ -124,6 +126,8 @@ static int loader_init(struct loader *L, const struct menu_load_opts *o, struct 
         if (o->screen_limit_ucs2 > 0)
             L->opts.screen_limit_ucs2 = o->screen_limit_ucs2;
         L->opts.handler_exists = o->handler_exists;
+        L->opts.handler_names = o->handler_names;
+        L->opts.n_handler_names = o->n_handler_names;
         L->opts.districts = o->districts;
         L->opts.n_districts = o->n_districts;
     }

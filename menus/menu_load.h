@@ -19,6 +19,9 @@ struct menu_load_opts {
     int screen_limit_ucs2; /* UTF-16 units, default 80 */
     /* Returns 1 when a handler of that name exists. NULL: any name is accepted. */
     int (*handler_exists)(const char *name);
+    /* The handlers' names, for a suggestion when one is unknown. NULL: none. */
+    const char *const *handler_names;
+    size_t n_handler_names;
     /* The districts a poll's `projects` may name, as they are spelled (matched without
      * regard to case). NULL: polls cannot have projects by district. */
     const char *const *districts;

@@ -249,8 +249,15 @@ const char *mload_get_name(struct loader *L, const struct ynode *n, const char *
 
 void mload_check_handler(struct loader *L, const struct ynode *n, const char *name)
 {
-    if (name && L->opts.handler_exists && !L->opts.handler_exists(name))
-        mload_err(L, n, "unknown handler '%s'", name);
+    if (name && L->opts.handler_exists && !L->opts.handler_exists(name)) {
+        const char *c = L->opts.handler_names
+                            ? menu_closest(name, L->opts.handler_names, L->opts.n_handler_names)
+                            : NULL;
+        if (c)
+            mload_err(L, n, "unknown handler '%s' (did you mean '%s'?)", name, c);
+        else
+            mload_err(L, n, "unknown handler '%s'", name);
+    }
 }
 
 static void free_re(void *re)

@@ -34,6 +34,9 @@ static struct menu_load_opts test_opts(void)
     menu_load_opts_default(&o);
     o.districts = geo_district_names(&o.n_districts);
     o.handler_exists = test_handler_exists;
+    static const char *const names[] = {"echo", "districts", "fail", "slow"};
+    o.handler_names = names;
+    o.n_handler_names = 4;
     return o;
 }
 

@@ -33,6 +33,11 @@
 #include "geo.h"
 #include "log.h"
 #include "records.h"
+#include "records_apps.h"
+#include "records_biz.h"
+#include "records_change.h"
+#include "records_create.h"
+#include "records_slots.h"
 #include "refs.h"
 #include "store.h"
 
@@ -47,6 +52,7 @@ struct cli {
     struct event_base *base;
     struct store *store;
     struct svc_env env;
+    struct svc_ctx ctx;
     int done;
     int rc;
 };
@@ -80,6 +86,7 @@ static int cli_open(struct cli *c, const struct config *cfg)
         if (c->rc == 0) {
             c->done = 0;
             c->env = (struct svc_env){.base = c->base, .store = c->store};
+            c->ctx = (struct svc_ctx){&c->env, {SVC_STAFF, NULL, NULL, NULL}};
             return 0;
         }
     }
@@ -1772,7 +1779,7 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         if (cli_open(&c, &cfg))
             return 1;
         ac.to = to;
-        records_app_set_status(&c.env, ref, to, note, REC_NOTIFY, on_status, &ac);
+        records_app_set_status(&c.ctx, ref, to, note, REC_NOTIFY, on_status, &ac);
         run_loop(&c);
         if (ac.want_allowed) {
             c.done = 0;
@@ -1794,7 +1801,7 @@ int app_records_cli(const char *cmd, int argc, char **argv)
             return 1;
         if (cli_open(&c, &cfg))
             return 1;
-        records_slot_book(&c.env, ref, argv[optind + 2], on_book, &c);
+        records_slot_book(&c.ctx, ref, argv[optind + 2], on_book, &c);
         run_loop(&c);
     } else if (sub && strcmp(sub, "create") == 0 && optind + 1 == argc) {
         if (!req.service || !req.kind || !req.msisdn || !req.idem_key) {
@@ -1808,7 +1815,7 @@ int app_records_cli(const char *cmd, int argc, char **argv)
         req.n_details = nd;
         if (!req.channel)
             req.channel = "cli";
-        records_app_create(&c.env, &req, on_create, &c);
+        records_app_create(&c.ctx, &req, on_create, &c);
         run_loop(&c);
     } else {
         app_usage(stderr);

@@ -382,7 +382,6 @@ const struct handler_def handler_inspection_slots = {"inspection_slots", 1, slot
  * time the resident chose is kept whenever it can be. */
 struct book_call {
     struct svc_call c;
-    struct svc_ctx ctx; /* ctx.env points at env */
     struct svc_env env;
     int retried;
     char msisdn[32];
@@ -393,6 +392,13 @@ struct book_call {
 
 static void on_book(void *arg, int status, const char *why, const struct rec_booking *b);
 
+/* Ask records to book bc->slot, on behalf of the resident. */
+static int book(struct book_call *bc)
+{
+    struct svc_ctx ctx = svc_resident(&bc->env, bc->msisdn);
+    return records_slot_book(&ctx, bc->ref, bc->slot, on_book, bc);
+}
+
 static void on_same_time(void *arg, int status, const char *why, const struct rec_slot *s,
                          size_t n)
 {
@@ -402,7 +408,7 @@ static void on_same_time(void *arg, int status, const char *why, const struct re
     for (size_t i = 0; status == REC_OK && i < n; i++)
         if (strncmp(s[i].id, bc->slot, 12) == 0 && strcmp(s[i].id, bc->slot) != 0) {
             snprintf(bc->slot, sizeof bc->slot, "%s", s[i].id);
-            svc_continued(bc, records_slot_book(&bc->ctx, bc->ref, bc->slot, on_book, bc));
+            svc_continued(bc, book(bc));
             return;
         }
     if (status == REC_ERR)
@@ -454,11 +460,10 @@ static struct handler_call *book_start(const struct svc_env *env,
     }
     bc->env = *env;
     snprintf(bc->msisdn, sizeof bc->msisdn, "%s", req->msisdn ? req->msisdn : "");
-    bc->ctx = svc_resident(&bc->env, bc->msisdn);
     snprintf(bc->ref, sizeof bc->ref, "%s", ref ? ref : "");
     snprintf(bc->slot, sizeof bc->slot, "%s", slot ? slot : "");
     snprintf(bc->district, sizeof bc->district, "%s", district ? district : "");
-    return svc_started(bc, records_slot_book(&bc->ctx, bc->ref, bc->slot, on_book, bc));
+    return svc_started(bc, book(bc));
 }
 
 const struct handler_def handler_inspection_book = {"inspection_book", 0, book_start, svc_cancel};

@@ -3,7 +3,6 @@
  * on stdout exactly as a phone would show each screen, each followed by `[continue]` or
  * `[end]`; answers are read from stdin, one per line.
  */
-#include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,7 +11,6 @@
 #include "app.h"
 #include "dialog.h"
 #include "log.h"
-#include "store.h"
 
 struct try_state {
     int done;
@@ -31,15 +29,14 @@ static void on_reply(void *arg, enum dialog_result r, const char *text, int end,
     snprintf(t->text, sizeof t->text, "%s", text ? text : "");
 }
 
-static int step(struct dialog_env *env, struct event_base *base, struct dialog_req *req,
+/* One step: 0, or -1 when the loop ended without its reply. */
+static int step(struct dialog_env *env, struct app_conn *conn, struct dialog_req *req,
                 struct try_state *t)
 {
     memset(t, 0, sizeof *t);
     dialog_step(env, req, on_reply, t);
-    while (!t->done)
-        if (event_base_loop(base, EVLOOP_ONCE) < 0)
-            return -1;
-    return 0;
+    app_conn_wait(conn, &t->done);
+    return t->done ? 0 : -1;
 }
 
 int app_try(struct app_opts *o, const char *dial)
@@ -48,18 +45,13 @@ int app_try(struct app_opts *o, const char *dial)
     struct menu_set *set = app_load_menus(cfg->menus, cfg, 1);
     if (!set)
         return 1;
-    struct event_base *base = event_base_new();
-    struct store_opts so = {.timeout_ms = cfg->redis_timeout_ms, .log = app_cli_store_log};
-    struct store *store = base ? store_new(base, cfg->redis, &so) : NULL;
-    if (!store) {
-        fprintf(stderr, "ussdgw: cannot use Redis at %s\n", cfg->redis);
+    struct app_conn conn;
+    if (app_conn_open(&conn, cfg, "try", 0, 0)) {
         menu_set_free(set);
-        if (base)
-            event_base_free(base);
         return 1;
     }
     struct dialog_env env;
-    dialog_env_init(&env, base, store, set, cfg);
+    dialog_env_init(&env, conn.base, conn.store, set, cfg);
     struct engine_cfg ecfg;
     engine_cfg_default(&ecfg);
     ecfg.key_back = cfg->key_back;
@@ -81,7 +73,7 @@ int app_try(struct app_opts *o, const char *dial)
     int rc = 0;
     char line[512];
     for (;;) {
-        if (step(&env, base, &req, &t) < 0) {
+        if (step(&env, &conn, &req, &t) < 0) {
             rc = 1;
             break;
         }
@@ -100,10 +92,7 @@ int app_try(struct app_opts *o, const char *dial)
         req.text = line;
         req.lang = NULL;
     }
-    store_free(store);
-    /* let the store's deferred callbacks run before the loop goes */
-    event_base_loop(base, EVLOOP_NONBLOCK);
-    event_base_free(base);
+    app_conn_close(&conn);
     menu_set_free(set);
     return rc;
 }

@@ -1,32 +1,29 @@
 /*
  * app_status.c: the `app_status` handler: the status of an application (land, business
- * or building permit) from its record in Redis, the hash ussd:app:REF. See builtin.h.
+ * or building permit) from its record (the hash ussd:app:REF). See builtin.h.
  * Also the words of statuses, services and application kinds that every service
  * handler shows (services.h).
  *
- * One HMGET with the request's own timer (the store's); a cancelled call (handler_run's
- * timer fired first) waits for that reply, which always comes, and is freed then.
+ * One read (records_app_brief) with the request's own timer (the store's); a cancelled
+ * call (handler_run's timer fired first) waits for the records callback, which always
+ * comes, and is freed then.
  *
  * A reference is read with refs_parse (any case, spaces or none). One whose check digit
  * is wrong is refused (outcome `mistyped`): records never create such a reference, so
  * no application can have it. The lookup still runs first, so that a record written by
  * hand under such a key (test fixtures, imported data) is still answered.
  */
-#include <hiredis/hiredis.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "builtin.h"
 #include "log.h"
+#include "records_apps.h"
 #include "refs.h"
 #include "services.h"
-#include "store.h"
-#include "store_call.h"
 
-#define APP_KEY_PREFIX "ussd:app:"
 #define APP_REF_MIN 4
-#define APP_REF_MAX 20
+#define APP_REF_MAX REC_BRIEF_REF_MAX
 #define APP_FIELD_MAX 64 /* bytes of a field's value kept */
 
 /* Human words for the status, service and kind codes, per language (services.h); an
@@ -114,63 +111,45 @@ static int app_ref(const char *in, char *out, size_t cap)
 }
 
 struct app_call {
-    handler_done_fn done;
-    void *arg;
+    struct svc_call c;
     int mistyped; /* refs_parse: the check digit does not match */
     char ref[APP_REF_MAX + 1];
-    char lang[8];
 };
 
 static void finish(handler_done_fn done, void *arg, const char *outcome, const char *ref)
 {
     struct handler_kv set[] = {{"ref", ref}};
-    struct handler_result r = {.outcome = outcome, .set = set, .n_set = ref ? 1 : 0};
-    done(arg, &r);
+    svc_done_now(done, arg, outcome, set, ref ? 1 : 0);
 }
 
-/* A field of an HMGET reply as a C string ("" when absent). */
-static void field(const redisReply *rep, size_t i, char *out, size_t cap)
+static void on_brief(void *arg, int status, const char *why, const struct rec_app_brief *b)
 {
-    out[0] = 0;
-    if (rep->elements > i && rep->element[i] && rep->element[i]->type == REDIS_REPLY_STRING) {
-        size_t n = rep->element[i]->len < cap ? rep->element[i]->len : cap - 1;
-        memcpy(out, rep->element[i]->str, n);
-        out[n] = 0;
+    struct app_call *ac = arg;
+    if (svc_call_gone(ac))
+        return;
+    struct handler_kv ref[] = {{"ref", ac->ref}};
+    if (status == REC_NOT_FOUND) {
+        /* no record (or one without a status: not an application yet) */
+        svc_finish(ac, ac->mistyped ? "mistyped" : "not_found", ref, 1);
+        return;
     }
-}
-
-static void on_reply(void *ctx, int status, const struct redisReply *rep)
-{
-    const struct app_call *c = ctx;
-    handler_done_fn done = c->done;
-    void *arg = c->arg;
-    const char *ref = c->ref;
-    if (status != STORE_OK || !rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
-        char q[160];
-        log_event(L_WARN, "app_status.redis_failed", "ref=%s error=%s", ref,
-                  log_q(rep && rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str : "no reply",
-                        q, sizeof q));
-        finish(done, arg, "error", ref);
+    if (status != REC_OK) {
+        log_event(L_WARN, "app_status.redis_failed", "ref=%s why=%s", ac->ref, why ? why : "?");
+        svc_finish(ac, "error", ref, 1);
         return;
     }
     char st[APP_FIELD_MAX], sv[APP_FIELD_MAX], up[APP_FIELD_MAX], st_t[APP_FIELD_MAX],
         sv_t[APP_FIELD_MAX];
-    field(rep, 0, st, sizeof st);
-    field(rep, 1, sv, sizeof sv);
-    field(rep, 2, up, sizeof up);
-    if (!st[0]) {
-        /* no record (or one without a status: not an application yet) */
-        finish(done, arg, c->mistyped ? "mistyped" : "not_found", ref);
-        return;
-    }
-    svc_word(svc_status_words, st, c->lang, st_t, sizeof st_t);
-    svc_word(svc_service_words, sv, c->lang, sv_t, sizeof sv_t);
+    snprintf(st, sizeof st, "%s", b->status);
+    snprintf(sv, sizeof sv, "%s", b->service);
+    snprintf(up, sizeof up, "%s", b->updated);
+    svc_word(svc_status_words, st, ac->c.lang, st_t, sizeof st_t);
+    svc_word(svc_service_words, sv, ac->c.lang, sv_t, sizeof sv_t);
     struct handler_kv set[] = {
-        {"ref", ref},      {"status", st},          {"status_text", st_t},
-        {"service", sv},   {"service_text", sv_t},  {"updated", up},
+        {"ref", ac->ref}, {"status", st},         {"status_text", st_t},
+        {"service", sv},  {"service_text", sv_t}, {"updated", up},
     };
-    struct handler_result r = {.outcome = "ok", .set = set, .n_set = sizeof set / sizeof set[0]};
-    done(arg, &r);
+    svc_finish(ac, "ok", set, sizeof set / sizeof set[0]);
 }
 
 static struct handler_call *app_status_start(const struct svc_env *env,
@@ -194,14 +173,14 @@ static struct handler_call *app_status_start(const struct svc_env *env,
         finish(done, arg, mistyped ? "mistyped" : "not_found", shown);
         return NULL;
     }
-    struct app_call c = {.done = done, .arg = arg, .mistyped = mistyped};
-    memcpy(c.ref, ref, sizeof c.ref);
-    snprintf(c.lang, sizeof c.lang, "%s", req->lang ? req->lang : "");
-    char key[sizeof APP_KEY_PREFIX + APP_REF_MAX];
-    snprintf(key, sizeof key, APP_KEY_PREFIX "%s", ref);
-    const char *argv[] = {"HMGET", key, "status", "service", "updated"};
-    return store_call(env, 5, argv, &c, sizeof c, on_reply);
+    struct app_call *ac = svc_call_new(sizeof *ac, req, done, arg);
+    if (!ac) {
+        finish(done, arg, "error", ref);
+        return NULL;
+    }
+    ac->mistyped = mistyped;
+    memcpy(ac->ref, ref, sizeof ac->ref);
+    return svc_started(ac, records_app_brief(env, ref, on_brief, ac));
 }
 
-const struct handler_def handler_app_status = {"app_status", 0, app_status_start,
-                                               store_call_cancel};
+const struct handler_def handler_app_status = {"app_status", 0, app_status_start, svc_cancel};

@@ -25,6 +25,7 @@
 #include "builtin.h"
 #include "log.h"
 #include "records.h"
+#include "records_biz.h"
 #include "refs.h"
 #include "services.h"
 
@@ -123,8 +124,7 @@ static struct handler_call *name_start(const struct svc_env *env,
     size_t l = strlen(nc->name);
     while (l && nc->name[l - 1] == ' ')
         nc->name[--l] = 0;
-    records_name_check(env, nc->name, on_name, nc);
-    return (struct handler_call *)nc;
+    return svc_started(nc, records_name_check(env, nc->name, on_name, nc));
 }
 
 const struct handler_def handler_biz_name = {"biz_name", 0, name_start, svc_cancel};
@@ -222,8 +222,7 @@ static struct handler_call *biz_start(const struct svc_env *env,
         return NULL;
     }
     snprintf(bc->regno, sizeof bc->regno, "%s", regno ? regno : "");
-    records_business_get(env, bc->regno, on_biz, bc);
-    return (struct handler_call *)bc;
+    return svc_started(bc, records_business_get(env, bc->regno, on_biz, bc));
 }
 
 const struct handler_def handler_business = {"business", 0, biz_start, svc_cancel};

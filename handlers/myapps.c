@@ -22,6 +22,9 @@
 #include "builtin.h"
 #include "log.h"
 #include "records.h"
+#include "records_apps.h"
+#include "records_bills.h"
+#include "records_create.h"
 #include "refs.h"
 #include "services.h"
 
@@ -71,29 +74,32 @@ void svc_cancel(struct handler_call *call)
     ((struct svc_call *)call)->cancelled = 1;
 }
 
+struct handler_call *svc_started(void *call, int rc)
+{
+    struct svc_call *c = call;
+    if (rc == 0)
+        return call;
+    svc_done_now(c->done, c->arg, "error", NULL, 0);
+    free(c);
+    return NULL;
+}
+
+void svc_continued(void *call, int rc)
+{
+    if (rc != 0)
+        svc_finish(call, "error", NULL, 0);
+}
+
 /* ---- words ---- */
 
 char *svc_amount(long v, const char *lang, char *buf, size_t n)
 {
-    char d[24];
-    int fr = strcmp(svc_lang(lang), "fr") == 0;
-    snprintf(d, sizeof d, "%ld", v < 0 ? 0 : v);
-    size_t l = strlen(d), j = 0;
-    if (!n)
-        return buf;
-    for (size_t i = 0; i < l && j + 2 < n; i++) {
-        if (i && (l - i) % 3 == 0)
-            buf[j++] = fr ? ' ' : ',';
-        buf[j++] = d[i];
-    }
-    buf[j] = 0;
-    return buf;
+    return records_amount(v, strcmp(svc_lang(lang), "fr") == 0, buf, n);
 }
 
 const char *svc_id(const char *typed, char *out, size_t n)
 {
-    refs_id_clean(typed ? typed : "", out, n);
-    return refs_id_check(out);
+    return refs_id_parse(typed, out, n);
 }
 
 char *svc_id_reason(const char *why, const char *cleaned, const char *lang, char *buf, size_t n)
@@ -166,8 +172,7 @@ char *svc_idem_key(const char *step_key, char *out, size_t n)
 
 struct submit_call {
     struct svc_call c;
-    struct event_base *base;
-    struct store *store;
+    struct svc_env env;
     char ref[REFS_MAX];
     char bill[REFS_MAX];
     char pay[48];
@@ -202,7 +207,8 @@ static void on_submit_bill(void *arg, int status, const char *why, const struct 
     char exp[REC_TIME_MAX];
     log_event(L_WARN, "services.bill_unread", "ref=%s bill=%s why=%s", s->ref, s->bill,
               why ? why : "?");
-    submit_done(s, records_time(time(NULL) + 30 * 86400, 1, exp, sizeof exp));
+    time_t now = (time_t)(svc_now_ms(&s->env) / 1000);
+    submit_done(s, records_time(now + 30 * 86400, 1, exp, sizeof exp));
 }
 
 static void on_submit_created(void *arg, int status, const char *why,
@@ -235,8 +241,7 @@ static void on_submit_created(void *arg, int status, const char *why,
         submit_done(s, "");
         return;
     }
-    struct svc_env env = {.base = s->base, .store = s->store};
-    records_bill_get(&env, s->bill, on_submit_bill, s);
+    svc_continued(s, records_bill_get(&s->env, s->bill, on_submit_bill, s));
 }
 
 struct handler_call *svc_submit(const struct svc_env *env, const struct handler_req *req,
@@ -254,8 +259,7 @@ struct handler_call *svc_submit(const struct svc_env *env, const struct handler_
         svc_done_now(done, arg, "error", NULL, 0);
         return NULL;
     }
-    s->base = env->base;
-    s->store = env->store;
+    s->env = *env;
     char idem[SVC_IDEM_MAX + 1];
     svc_idem_key(req->step_key, idem, sizeof idem);
     struct rec_app_new app = {
@@ -268,8 +272,8 @@ struct handler_call *svc_submit(const struct svc_env *env, const struct handler_
         .n_details = n_details,
         .channel = "ussd",
     };
-    records_app_create(env, &app, on_submit_created, s);
-    return (struct handler_call *)s;
+    struct svc_ctx ctx = svc_resident(env, req->msisdn);
+    return svc_started(s, records_app_create(&ctx, &app, on_submit_created, s));
 }
 
 /* ---- my_apps_count, my_apps ---- */
@@ -324,9 +328,8 @@ static struct handler_call *apps_start(const struct svc_env *env,
         return NULL;
     }
     ac->count_only = count_only;
-    records_apps_of(env, req->msisdn ? req->msisdn : "", count_only ? 1 : HANDLER_MAX_ITEMS,
-                    on_apps, ac);
-    return (struct handler_call *)ac;
+    return svc_started(ac, records_apps_of(env, req->msisdn ? req->msisdn : "",
+                                           count_only ? 1 : HANDLER_MAX_ITEMS, on_apps, ac));
 }
 
 static struct handler_call *my_apps_count_start(const struct svc_env *env,
@@ -456,8 +459,7 @@ static struct handler_call *app_history_start(const struct svc_env *env,
         return NULL;
     }
     snprintf(h->ref, sizeof h->ref, "%s", ref ? ref : "");
-    records_app_get(env, ref ? ref : "", on_hist, h);
-    return (struct handler_call *)h;
+    return svc_started(h, records_app_get(env, ref ? ref : "", on_hist, h));
 }
 
 const struct handler_def handler_app_history = {"app_history", 0, app_history_start, svc_cancel};

@@ -37,11 +37,12 @@
 #include "geo.h"
 #include "log.h"
 #include "records.h"
+#include "records_apps.h"
+#include "records_slots.h"
 #include "refs.h"
 #include "services.h"
 
 #define SLOTS_SHOWN 12
-#define REC_LIST_LIMIT 64 /* records' longest list */
 
 static const struct svc_words permit_types[] = {
     {"new", "New building", "Inyubako nshya", "Nouvelle construction"},
@@ -174,8 +175,7 @@ const struct handler_def handler_permit_apply = {"permit_apply", 0, apply_start,
 
 struct permit_call {
     struct svc_call c;
-    struct event_base *base;
-    struct store *store;
+    struct svc_env env;
     int inspect; /* permit_inspectable */
     char ref[REFS_MAX + 8];
     char district[32];
@@ -239,19 +239,14 @@ static void on_permit(void *arg, int status, const char *why, const struct rec_a
             svc_finish(pc, "not_approved", set, 2);
             return;
         }
-        const char *d = "";
-        for (size_t i = 0; i < a->n_details; i++)
-            if (strcmp(a->details[i].key, "district") == 0)
-                d = a->details[i].value;
-        snprintf(pc->district, sizeof pc->district, "%s", d);
+        snprintf(pc->district, sizeof pc->district, "%s", records_app_detail(a, "district"));
         snprintf(pc->slot, sizeof pc->slot, "%s", slot);
         if (!geo_district_by_name(pc->district)) {
             log_event(L_WARN, "permit.no_district", "ref=%s", pc->ref);
             svc_finish(pc, "error", ref, 1);
             return;
         }
-        struct svc_env env = {.base = pc->base, .store = pc->store};
-        records_slots_free(&env, pc->district, 1, on_inspect_slots, pc);
+        svc_continued(pc, records_slots_free(&pc->env, pc->district, 1, on_inspect_slots, pc));
         return;
     }
     /* the last note, unless it only repeats the status */
@@ -296,12 +291,10 @@ static struct handler_call *permit_get_start(const struct svc_env *env,
         svc_done_now(done, arg, "error", NULL, 0);
         return NULL;
     }
-    pc->base = env->base;
-    pc->store = env->store;
+    pc->env = *env;
     pc->inspect = inspect;
     snprintf(pc->ref, sizeof pc->ref, "%s", ref);
-    records_app_get(env, ref, on_permit, pc);
-    return (struct handler_call *)pc;
+    return svc_started(pc, records_app_get(env, ref, on_permit, pc));
 }
 
 static struct handler_call *permit_start(const struct svc_env *env,
@@ -376,8 +369,7 @@ static struct handler_call *slots_start(const struct svc_env *env,
         svc_done_now(done, arg, "error", NULL, 0);
         return NULL;
     }
-    records_slots_free(env, district ? district : "", SLOTS_SHOWN, on_slots, c);
-    return (struct handler_call *)c;
+    return svc_started(c, records_slots_free(env, district ? district : "", SLOTS_SHOWN, on_slots, c));
 }
 
 const struct handler_def handler_inspection_slots = {"inspection_slots", 1, slots_start,
@@ -390,15 +382,22 @@ const struct handler_def handler_inspection_slots = {"inspection_slots", 1, slot
  * time the resident chose is kept whenever it can be. */
 struct book_call {
     struct svc_call c;
-    struct event_base *base;
-    struct store *store;
+    struct svc_env env;
     int retried;
+    char msisdn[32];
     char ref[REFS_MAX + 8];
     char slot[24];
     char district[32];
 };
 
 static void on_book(void *arg, int status, const char *why, const struct rec_booking *b);
+
+/* Ask records to book bc->slot, on behalf of the resident. */
+static int book(struct book_call *bc)
+{
+    struct svc_ctx ctx = svc_resident(&bc->env, bc->msisdn);
+    return records_slot_book(&ctx, bc->ref, bc->slot, on_book, bc);
+}
 
 static void on_same_time(void *arg, int status, const char *why, const struct rec_slot *s,
                          size_t n)
@@ -408,9 +407,8 @@ static void on_same_time(void *arg, int status, const char *why, const struct re
         return;
     for (size_t i = 0; status == REC_OK && i < n; i++)
         if (strncmp(s[i].id, bc->slot, 12) == 0 && strcmp(s[i].id, bc->slot) != 0) {
-            struct svc_env env = {.base = bc->base, .store = bc->store};
             snprintf(bc->slot, sizeof bc->slot, "%s", s[i].id);
-            records_slot_book(&env, bc->ref, bc->slot, on_book, bc);
+            svc_continued(bc, book(bc));
             return;
         }
     if (status == REC_ERR)
@@ -425,9 +423,8 @@ static void on_book(void *arg, int status, const char *why, const struct rec_boo
         return;
     if (status == REC_REFUSED && why && strcmp(why, "slot_taken") == 0 && !bc->retried &&
         geo_district_by_name(bc->district)) {
-        struct svc_env env = {.base = bc->base, .store = bc->store};
         bc->retried = 1;
-        records_slots_free(&env, bc->district, REC_LIST_LIMIT, on_same_time, bc);
+        svc_continued(bc, records_slots_free(&bc->env, bc->district, REC_LIST_MAX, on_same_time, bc));
         return;
     }
     if (status != REC_OK) {
@@ -461,13 +458,12 @@ static struct handler_call *book_start(const struct svc_env *env,
         svc_done_now(done, arg, "error", NULL, 0);
         return NULL;
     }
-    bc->base = env->base;
-    bc->store = env->store;
+    bc->env = *env;
+    snprintf(bc->msisdn, sizeof bc->msisdn, "%s", req->msisdn ? req->msisdn : "");
     snprintf(bc->ref, sizeof bc->ref, "%s", ref ? ref : "");
     snprintf(bc->slot, sizeof bc->slot, "%s", slot ? slot : "");
     snprintf(bc->district, sizeof bc->district, "%s", district ? district : "");
-    records_slot_book(env, bc->ref, bc->slot, on_book, bc);
-    return (struct handler_call *)bc;
+    return svc_started(bc, book(bc));
 }
 
 const struct handler_def handler_inspection_book = {"inspection_book", 0, book_start, svc_cancel};

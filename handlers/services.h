@@ -3,7 +3,7 @@
  * the call record every asynchronous handler keeps, the words of codes in the
  * request's language, amounts as people read them, the reason a national ID is
  * refused, and the submission step (create an application idempotently, then read
- * its bill).
+ * its bill). Records are reached through the services of services/ only.
  *
  * Languages: en, rw and fr; any other gets English. Every text below is within the
  * GSM 7-bit alphabet (no ç, â, ê...), so a screen that shows it stays within 182
@@ -49,6 +49,15 @@ void svc_done_now(handler_done_fn done, void *arg, const char *outcome,
 
 /* The cancel function of every asynchronous service handler. */
 void svc_cancel(struct handler_call *call);
+
+/* What start() returns after asking records for `call`, rc being what the records call
+ * returned: the call; or, when records did not take the request (-1: no memory), NULL
+ * after done("error") (the call is freed). */
+struct handler_call *svc_started(void *call, int rc);
+
+/* The same in a records callback, for the call's next request: when records did not take
+ * it, the call finishes with "error". */
+void svc_continued(void *call, int rc);
 
 /* ---- words ---- */
 

@@ -252,6 +252,12 @@ char *refs_id_clean(const char *id, char *out, size_t n)
     return out;
 }
 
+const char *refs_id_parse(const char *id, char *out, size_t n)
+{
+    refs_id_clean(id ? id : "", out, n);
+    return refs_id_check(out);
+}
+
 /* ---- masking ---- */
 
 char *refs_mask_name(const char *name, char *buf, size_t n)

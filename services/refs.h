@@ -99,6 +99,10 @@ const char *refs_id_check_at(const char *id, int this_year, struct refs_id *out)
  * ("1 1998 8 0012345 6 78"). Returns out. */
 char *refs_id_clean(const char *id, char *out, size_t n);
 
+/* A typed national ID: cleaned into out (refs_id_clean; NULL id: ""), then checked.
+ * NULL when it is good, else refs_id_check's reason. */
+const char *refs_id_parse(const char *id, char *out, size_t n);
+
 /* ---- staff's notes ---- */
 
 /* note (may be NULL) on one line (control characters as spaces), cut to fit n octets
